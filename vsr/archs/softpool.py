@@ -1,0 +1,45 @@
+"""SoftPool (Stergiou et al.): a softmax-weighted average over each pooling window.
+
+    softpool(t)_w = sum_{p in w} e^{t_p} t_p / sum_{p in w} e^{t_p}
+
+The released PlainUSR code computes e^t directly, which overflows float16 once t
+exceeds ~11 and turns whole frames into NaN. Here the window weights are computed in
+float32 and shifted by the per-channel maximum (the ratio is unchanged by any shift
+that is constant over a window), so no exponent exceeds 1. Where a whole window lies so
+far below its channel's maximum that every weight underflows to zero, SoftPool's limit
+is the window maximum, and that is what is returned. The result is cast back to the
+input dtype; it lies within the window's range of t, so it is finite whenever t is.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def soft_pool2d(t: Tensor, kernel_size: int, stride: int) -> Tensor:
+    t32 = t.float()
+    shift = t32.amax(dim=(2, 3), keepdim=True)
+    weights = torch.exp(t32 - shift)
+    numerator = F.avg_pool2d(weights * t32, kernel_size, stride)
+    denominator = F.avg_pool2d(weights, kernel_size, stride)
+    pooled = torch.where(
+        denominator > 0,
+        numerator / denominator,
+        F.max_pool2d(t32, kernel_size, stride),
+    )
+    return pooled.to(t.dtype)
+
+
+class SoftPool2d(nn.Module):
+    """No padding, as in PlainUSR: the input must be at least `kernel_size` on each side."""
+
+    def __init__(self, kernel_size: int, stride: int) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+
+    def forward(self, t: Tensor) -> Tensor:
+        return soft_pool2d(t, self.kernel_size, self.stride)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"

@@ -1,0 +1,98 @@
+"""`load_model`: a ready-to-run PlainUSR from a shipped name or any weights file."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from .archs import SCALES, VARIANTS, PlainUSR
+from .checkpoint import build_deployed, read_checkpoint
+from .device import resolve_device
+from .errors import UsageError, WeightsError
+from .weights import Registry, shipped
+
+DEFAULT_VARIANTS = ("small", "base", "ultra", "tiny", "medium", "large")
+"""Preference order for the default model when the user names none."""
+
+
+@dataclass
+class SRModel:
+    """A deployed PlainUSR in eval mode on a device, with what callers need to know."""
+
+    module: PlainUSR
+    variant: str
+    scale: int
+    source: str  # shipped name or file path
+    device: torch.device
+    dtype: torch.dtype
+
+    supports_half = True  # SoftPool is computed in float32 (vsr.archs.softpool)
+
+    @property
+    def min_size(self) -> int:
+        return self.module.min_size
+
+    @property
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.module.parameters())
+
+    def __call__(self, x: Tensor) -> Tensor:
+        """(N, 3, H, W) RGB in [0, 1] -> (N, 3, H*s, W*s), in the model's dtype, unclamped."""
+        if x.shape[-1] < self.min_size or x.shape[-2] < self.min_size:
+            raise ValueError(f"input {x.shape[-1]}x{x.shape[-2]} is smaller than the model's minimum {self.min_size}x{self.min_size}")
+        with torch.inference_mode():
+            return self.module(x.to(self.device, self.dtype))
+
+
+def load_model(
+    model: str | os.PathLike | None = None,
+    *,
+    scale: int | None = None,
+    device: str | torch.device = "cpu",
+    half: bool = False,
+    registry: Registry | None = None,
+) -> SRModel:
+    """Load PlainUSR weights.
+
+    `model` is a shipped name (`small-x2`), a variant name with `scale` (`small`, scale=2),
+    None for the default shipped model at `scale`, or a path to any weights file (vsr's own
+    or an official PlainUSR release file; variant and scale are read off the tensors).
+    """
+    registry = registry or shipped()
+    if scale is not None and scale not in SCALES:
+        raise UsageError(f"scale must be one of {', '.join(map(str, SCALES))}; got {scale}")
+    path, source = _locate(model, scale, registry)
+    checkpoint = read_checkpoint(path)
+    if scale is not None and checkpoint.scale != scale:
+        raise UsageError(f"{source} is a x{checkpoint.scale} model but scale {scale} was asked for")
+    torch_device = device if isinstance(device, torch.device) else resolve_device(device)
+    dtype = torch.float16 if half else torch.float32
+    module = build_deployed(checkpoint).eval().requires_grad_(False).to(torch_device, dtype)
+    return SRModel(module, checkpoint.variant, checkpoint.scale, source, torch_device, dtype)
+
+
+def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry) -> tuple[Path, str]:
+    if model is None:
+        wanted = scale or 2
+        for variant in DEFAULT_VARIANTS:
+            entry = registry.get(f"{variant}-x{wanted}")
+            if entry:
+                return registry.verified_path(entry), entry.name
+        raise WeightsError(
+            f"no shipped weights for x{wanted} in this version of vsr; pass a weights file "
+            "(--weights FILE; an official PlainUSR checkpoint works)"
+        )
+    text = os.fspath(model)
+    name = f"{text}-x{scale or 2}" if text in VARIANTS else text
+    entry = registry.get(name)
+    if entry:
+        return registry.verified_path(entry), entry.name
+    if text in VARIANTS:
+        available = ", ".join(registry.names()) or "none yet"
+        raise WeightsError(f"no shipped weights for {name} (shipped: {available}); pass --weights FILE")
+    if Path(text).exists() or os.sep in text or text.endswith((".pth", ".pt", ".safetensors")):
+        return Path(text), text
+    available = ", ".join(registry.names()) or "none shipped yet"
+    raise WeightsError(f"unknown model {text!r}: expected a variant ({', '.join(VARIANTS)}), a shipped name ({available}) or a weights file")
