@@ -34,8 +34,11 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle, zip and safety errors all mean "not loadable"
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"cannot read weights file {path}: not a safe PyTorch checkpoint ({reason[:160]})") from None
+        if "Unsupported global" in str(exc):
+            why = "it holds pickled Python objects that vsr will not execute; save a state_dict instead"
+        else:
+            why = "not a PyTorch checkpoint"
+        raise WeightsError(f"cannot read weights file {path}: {why}") from None
     state_dict, meta = _canonical_state_dict(raw, path)
     variant, scale, form = _detect(state_dict, path)
     return Checkpoint(path, variant, scale, form, state_dict, meta)
@@ -80,7 +83,7 @@ def _detect(sd: dict[str, Tensor], path: Path) -> tuple[str, int, str]:
     form = "training" if any(".expand." in k for k in sd) else "deployed"
     if not any(k.startswith("block3.") for k in sd):
         family = "ultra"
-    elif any(k.startswith("block1.body.4.") for k in sd):
+    elif "block1.body.4.weight" in sd or "block1.body.4.expand.weight" in sd:  # a third conv
         family = "large"
     else:
         family = "general"

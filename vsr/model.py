@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .archs import SCALES, VARIANTS, PlainUSR
+from .archs import SCALES, VARIANTS, PlainUSR, TileRegion
 from .checkpoint import build_deployed, read_checkpoint
 from .device import resolve_device
 from .errors import UsageError, WeightsError
@@ -38,12 +38,13 @@ class SRModel:
     def num_params(self) -> int:
         return sum(p.numel() for p in self.module.parameters())
 
-    def __call__(self, x: Tensor) -> Tensor:
-        """(N, 3, H, W) RGB in [0, 1] -> (N, 3, H*s, W*s), in the model's dtype, unclamped."""
+    def __call__(self, x: Tensor, region: TileRegion | None = None) -> Tensor:
+        """(N, 3, H, W) RGB in [0, 1] -> (N, 3, H*s, W*s), in the model's dtype, unclamped.
+        `region` says where x lies when it is a tile of a larger image (vsr.tiling)."""
         if x.shape[-1] < self.min_size or x.shape[-2] < self.min_size:
             raise ValueError(f"input {x.shape[-1]}x{x.shape[-2]} is smaller than the model's minimum {self.min_size}x{self.min_size}")
         with torch.inference_mode():
-            return self.module(x.to(self.device, self.dtype))
+            return self.module(x.to(self.device, self.dtype), region)
 
 
 def load_model(

@@ -9,9 +9,12 @@ from .plainusr import (
     build_plainusr,
     build_plainusr_train_form,
 )
+from .attention import IMPORTANCE_GRID, TileRegion
 from .reparam import reparameterize
 
 __all__ = [
+    "IMPORTANCE_GRID",
+    "TileRegion",
     "SCALES",
     "VARIANTS",
     "PlainUSR",

@@ -17,13 +17,14 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from .attention import LIA_MIN_SIZE, LocalImportanceAttention, LocalImportanceAttentionSpeed
+from .attention import LIA_MIN_SIZE, LocalImportanceAttention, LocalImportanceAttentionSpeed, TileRegion
 from .repmbconv import PConv, RepMBConv
 
 Family = Literal["ultra", "general", "large"]
 Attention = Literal["lia", "lia_speed"]
 SCALES = (2, 3, 4)
 NEGATIVE_SLOPE = 0.05
+ATTENTIONS = (LocalImportanceAttention, LocalImportanceAttentionSpeed)
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,10 @@ class _Block(nn.Module):
         super().__init__()
         self.body = body
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.body(x)
+    def forward(self, x: Tensor, region: TileRegion | None = None) -> Tensor:
+        for layer in self.body:
+            x = layer(x, region) if isinstance(layer, ATTENTIONS) else layer(x)
+        return x
 
 
 class _PlainUSRNet(nn.Module):
@@ -124,19 +127,21 @@ class _PlainUSRNet(nn.Module):
         """Smallest input height/width the network accepts."""
         return LIA_MIN_SIZE if any(s.attention == "lia" for s in self.layout) else 1
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, region: TileRegion | None = None) -> Tensor:
+        """x: (N, 3, H, W). `region`: where x lies in a larger image, when x is a tile of
+        it (see vsr.tiling); the attention then samples as the whole image would."""
         x = self.head(x)
         for spec in self.layout:
-            x = _apply_to_leading_channels(getattr(self, spec.name), x, spec.width)
+            x = _apply_to_leading_channels(getattr(self, spec.name), x, spec.width, region)
         return self.tail(x)
 
 
-def _apply_to_leading_channels(block: nn.Module, x: Tensor, width: int) -> Tensor:
+def _apply_to_leading_channels(block: nn.Module, x: Tensor, width: int, region: TileRegion | None) -> Tensor:
     if x.requires_grad:
-        return torch.cat([block(x[:, :width]), x[:, width:]], dim=1)
+        return torch.cat([block(x[:, :width], region), x[:, width:]], dim=1)
     # Inference: write the block's output over its input slice instead of copying all
     # channels. `x` is always a fresh activation owned by this forward pass.
-    x[:, :width] = block(x[:, :width])
+    x[:, :width] = block(x[:, :width], region)
     return x
 
 

@@ -1,0 +1,51 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VSR_SHARED", ROOT.parent / "shared"))
+OFFICIAL = SHARED / "reference" / "plainusr-official"
+DATASETS = SHARED / "datasets"
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    skip_shared = pytest.mark.skip(reason=f"{SHARED} is absent (a user's checkout has no ../shared)")
+    for item in items:
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(skip_gpu)
+        if "shared" in item.keywords and not SHARED.is_dir():
+            item.add_marker(skip_shared)
+
+
+def randomize_(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Non-trivial weights at a sane scale: convs ~ N(0, 0.7/sqrt(fan_in)), ASR seeds
+    and ASR linears ~ N(0, 1) (so a is far from 0.5), everything else ~ N(0, 0.1)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if ".asr." in name:
+                std = 1.0
+            elif p.dim() == 4:
+                std = 0.7 / (p[0].numel() ** 0.5)
+            else:
+                std = 0.1
+            p.copy_(torch.randn(p.shape, generator=g) * std)
+    return model
+
+
+def natural_image(height: int = 96, width: int = 128) -> torch.Tensor:
+    """A crop of a training photo when ../shared is there, else a smooth synthetic scene."""
+    photo = DATASETS / "photos" / "enlightenment-data__Bamboo.jpg"
+    if photo.is_file():
+        import cv2
+
+        bgr = cv2.imread(str(photo))
+        top, left = (bgr.shape[0] - height) // 2, (bgr.shape[1] - width) // 2
+        rgb = bgr[top : top + height, left : left + width, ::-1].copy()
+        return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+    y, x = torch.meshgrid(torch.linspace(0, 1, height), torch.linspace(0, 1, width), indexing="ij")
+    r = 0.5 + 0.4 * torch.sin(6 * x + 2 * y)
+    return torch.stack([r, 0.3 + 0.5 * y, 0.6 - 0.4 * x * y])[None]

@@ -1,0 +1,59 @@
+"""The `vsr` command. Sub-commands live in vsr/commands/, one module each, and import
+torch/av only when they run, so `vsr --help` answers at once."""
+
+import argparse
+import sys
+
+from .commands import image, models
+
+COMMANDS = (image, models)
+
+
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (and exit 2), not usage + error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineErrorParser(
+        prog="vsr",
+        description="Video and image super-resolution with PlainUSR.",
+    )
+    parser.add_argument("--version", action="version", version=f"vsr {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .errors import VsrError
+
+    try:
+        return args.run(args) or 0
+    except VsrError as exc:
+        print(f"vsr {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"vsr {args.command}: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return 130
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vsr")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

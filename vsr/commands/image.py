@@ -1,0 +1,71 @@
+"""`vsr image`: upscale image files (PNG/JPEG/WebP/TIFF/BMP, 8/16-bit, grey/RGB/RGBA)."""
+
+import argparse
+from pathlib import Path
+
+from ._model_args import add_model_args, load_model_from_args
+
+MIN_TILE = 96  # twice the tiling overlap (32) plus room for the tiles to advance
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "image",
+        help="upscale image files",
+        description=__doc__,
+        epilog="Outputs are named NAME_xS.EXT; with one input, -o may also be a file name.",
+    )
+    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="image files")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="output folder (or file, for one input)")
+    add_model_args(p)
+    p.add_argument("--tile", type=int, default=512, help="largest input tile side in pixels (default 512)")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=run)
+
+
+def plan_outputs(inputs: list[Path], output: Path, scale: int) -> list[Path]:
+    """Where each input goes. A single input may name the output file itself."""
+    from ..errors import UsageError
+    from ..images import WRITABLE_SUFFIXES
+
+    names_a_file = output.suffix.lower() in WRITABLE_SUFFIXES and not output.is_dir()
+    if names_a_file:
+        if len(inputs) > 1:
+            raise UsageError(f"{len(inputs)} inputs need an output folder, not the file {output}")
+        return [output]
+    targets = [output / f"{p.stem}_x{scale}{p.suffix if p.suffix.lower() in WRITABLE_SUFFIXES else '.png'}" for p in inputs]
+    if len(set(targets)) != len(targets):
+        raise UsageError("two inputs would write the same output name; upscale them into different folders")
+    return targets
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from ..errors import InputError, OutputError, UsageError
+    from ..images import read_image, upscale_image, write_image
+
+    for path in args.inputs:
+        if not path.is_file():
+            raise InputError(f"input not found: {path}")
+    if args.tile < MIN_TILE:
+        raise UsageError(f"--tile must be at least {MIN_TILE} pixels, got {args.tile}")
+    model = load_model_from_args(args)
+    targets = plan_outputs(args.inputs, args.output, model.scale)
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise OutputError(f"{existing[0]} exists; pass --overwrite to replace it")
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    if not args.quiet:
+        print(f"model PlainUSR {model.variant} x{model.scale} from {model.source} on {model.device} ({str(model.dtype).removeprefix('torch.')})")
+    for source, target in zip(args.inputs, targets):
+        started = time.perf_counter()
+        image = read_image(source)
+        result = upscale_image(model, image, tile=args.tile)
+        write_image(target, result)
+        if not args.quiet:
+            seconds = time.perf_counter() - started
+            print(f"{source} ({image.width}x{image.height}) -> {target} ({result.width}x{result.height}) in {seconds:.2f} s")
+    return 0

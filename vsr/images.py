@@ -1,0 +1,120 @@
+"""Image files <-> float arrays, and the model applied to a whole image.
+
+8- and 16-bit PNG/JPEG/WebP/TIFF/BMP through OpenCV; grey, RGB and RGBA. Colour goes
+through the model; an alpha channel is upscaled by the same model as a grey image.
+Files are written to a temporary name in the destination folder and renamed only when
+complete, so a failed or interrupted run never leaves a half-written image.
+"""
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .errors import InputError, OutputError
+from .model import SRModel
+from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, upscale_tiled
+
+WRITABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+NO_ALPHA_SUFFIXES = (".jpg", ".jpeg", ".bmp")
+
+
+@dataclass
+class Image:
+    pixels: np.ndarray  # (H, W, C) float32 in [0, 1]; C = 1 (grey), 3 (RGB) or 4 (RGBA)
+    bit_depth: int  # 8 or 16
+
+    @property
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    @property
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+
+def read_image(path: str | os.PathLike) -> Image:
+    path = Path(path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if decoded is None:
+        raise InputError(f"cannot read {path}: empty or not an image OpenCV can decode")
+    if decoded.dtype not in (np.uint8, np.uint16):
+        raise InputError(f"cannot read {path}: {decoded.dtype} samples; vsr reads 8- and 16-bit images")
+    if decoded.ndim == 2:
+        decoded = decoded[:, :, None]
+    elif decoded.shape[2] == 3:
+        decoded = decoded[:, :, ::-1]
+    elif decoded.shape[2] == 4:
+        decoded = decoded[:, :, [2, 1, 0, 3]]
+    bit_depth = 8 if decoded.dtype == np.uint8 else 16
+    pixels = decoded.astype(np.float32) / (2**bit_depth - 1)
+    return Image(np.ascontiguousarray(pixels), bit_depth)
+
+
+def write_image(path: str | os.PathLike, image: Image) -> None:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        raise OutputError(f"cannot write {path}: unknown image type; use one of {', '.join(WRITABLE_SUFFIXES)}")
+    pixels = image.pixels
+    if pixels.shape[2] == 4 and suffix in NO_ALPHA_SUFFIXES:
+        pixels = pixels[:, :, :3]
+    bit_depth = image.bit_depth if suffix in (".png", ".tif", ".tiff") else 8
+    levels = 2**bit_depth - 1
+    quantised = np.rint(np.clip(pixels, 0, 1) * levels).astype(np.uint8 if bit_depth == 8 else np.uint16)
+    if quantised.shape[2] >= 3:
+        quantised = quantised[:, :, [2, 1, 0, 3][: quantised.shape[2]]]
+    params = {".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95], ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, 95], ".webp": [cv2.IMWRITE_WEBP_QUALITY, 95]}
+    ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(quantised), params.get(suffix, []))
+    if not ok:
+        raise OutputError(f"cannot encode {path} as {suffix}")
+    write_atomically(path, encoded.tobytes())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a hidden temporary name beside `path`, then rename it into place."""
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(temp, "xb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def upscale_image(model: SRModel, image: Image, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP) -> Image:
+    """The whole image through the model, tile by tile where it is large."""
+    if min(image.width, image.height) < model.min_size:
+        raise InputError(
+            f"image is {image.width}x{image.height}; PlainUSR {model.variant} needs at least {model.min_size}x{model.min_size}"
+        )
+    pixels = image.pixels
+    planes = [pixels[:, :, :3]] if pixels.shape[2] >= 3 else [np.repeat(pixels[:, :, :1], 3, axis=2)]
+    if pixels.shape[2] == 4:
+        planes.append(np.repeat(pixels[:, :, 3:], 3, axis=2))
+    outputs = [_upscale_rgb(model, plane, tile, overlap) for plane in planes]
+    if pixels.shape[2] == 1:
+        result = outputs[0].mean(axis=2, keepdims=True)
+    elif pixels.shape[2] == 4:
+        result = np.concatenate([outputs[0], outputs[1].mean(axis=2, keepdims=True)], axis=2)
+    else:
+        result = outputs[0]
+    return Image(np.clip(result, 0, 1), image.bit_depth)
+
+
+def _upscale_rgb(model: SRModel, rgb: np.ndarray, tile: int, overlap: int) -> np.ndarray:
+    x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+    sr = upscale_tiled(model, x, model.scale, tile, overlap)
+    return sr[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
