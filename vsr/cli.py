@@ -4,9 +4,10 @@ torch/av only when they run, so `vsr --help` answers at once."""
 import argparse
 import sys
 
-from .commands import image, models
+from .commands import eval as eval_command
+from .commands import export, image, models, train
 
-COMMANDS = (image, models)
+COMMANDS = (image, models, train, export, eval_command)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

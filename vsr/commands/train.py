@@ -1,0 +1,103 @@
+"""`vsr train`: train PlainUSR (training form) on folders or lists of HR images.
+
+Ctrl-C saves a checkpoint and stops; `vsr train --resume RUN/last.pt` continues exactly.
+`--export FILE` writes the re-parameterized EMA weights when training ends.
+"""
+
+import argparse
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train PlainUSR weights", description=__doc__)
+    p.add_argument("--variant", choices=("ultra", "tiny", "small", "medium", "base", "large"), help="network size")
+    p.add_argument("--scale", type=int, choices=(2, 3, 4))
+    p.add_argument("--train", metavar="PATH", help="folder of HR images or a list file (default: ../shared/datasets/train.txt)")
+    p.add_argument("--val", metavar="PATH", help="validation images (default: ../shared/datasets/val.txt; 'none' to skip)")
+    p.add_argument("--image-dir", metavar="DIR", help="folder the names in list files refer to (default: the list's folder, or photos/ beside it)")
+    p.add_argument("--steps", type=int, help="total optimizer steps (default 50000)")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--patch", type=int, default=64, help="LR patch side in pixels")
+    p.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (linear warm-up, then cosine)")
+    p.add_argument("--warmup", type=int, default=1000)
+    p.add_argument("--optimizer", choices=("adam", "adamw"), default="adam")
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--loss", choices=("l1", "charbonnier"), default="l1")
+    p.add_argument("--ema-decay", type=float, default=0.999)
+    p.add_argument("--val-every", type=int, default=2000)
+    p.add_argument("--save-every", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-from", metavar="CKPT", help="start from a training checkpoint of the same variant (x2 -> x3/x4: new tail)")
+    p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto", help="mixed precision (auto: bf16 on CUDA)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--run-dir", type=Path, help="where checkpoints go (default runs/VARIANT-xS)")
+    p.add_argument("--resume", type=Path, metavar="CKPT", help="continue a run from its last.pt")
+    p.add_argument("--export", type=Path, metavar="FILE", help="write deployed weights here when training ends")
+    p.set_defaults(run=run)
+
+
+def _default_list(name: str) -> str:
+    return str(DEFAULT_DATA / name)
+
+
+def _image_dir(args: argparse.Namespace, list_path: str | None) -> str | None:
+    if args.image_dir or list_path is None:
+        return args.image_dir
+    beside = Path(list_path).parent / "photos"
+    return str(beside) if Path(list_path).is_file() and beside.is_dir() else None
+
+
+def run(args: argparse.Namespace) -> int:
+    import shlex
+    import signal
+    import sys
+    import threading
+
+    import torch
+
+    from ..device import resolve_device
+    from ..errors import UsageError
+    from ..training.export import export_deployed
+    from ..training.progress import TrainingReporter
+    from ..training.trainer import TrainConfig, Trainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    if args.resume:
+        trainer = Trainer.resume(args.resume, device, steps=args.steps)
+    else:
+        if not args.variant or not args.scale:
+            raise UsageError("--variant and --scale are required (or --resume a run)")
+        train = args.train or _default_list("train.txt")
+        val = None if args.val == "none" else (args.val or _default_list("val.txt"))
+        config = TrainConfig(
+            variant=args.variant, scale=args.scale, train=train, val=val, image_dir=_image_dir(args, train),
+            steps=args.steps or 50_000, batch=args.batch, patch=args.patch, lr=args.lr, warmup=args.warmup,
+            optimizer=args.optimizer, weight_decay=args.weight_decay, loss=args.loss, ema_decay=args.ema_decay,
+            val_every=args.val_every, save_every=args.save_every, seed=args.seed, init_from=args.init_from, amp=args.amp,
+        )  # fmt: skip
+        run_dir = args.run_dir or Path("runs") / f"{args.variant}-x{args.scale}"
+        if (run_dir / "last.pt").exists():
+            raise UsageError(f"{run_dir}/last.pt exists: --resume it, or choose another --run-dir")
+        trainer = Trainer(config, run_dir, device)
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        with TrainingReporter(trainer) as reporter:
+            trainer.run(stop, reporter.report)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        print(f"stopped at step {trainer.step}; checkpoint saved: {trainer.checkpoint_path} (continue with --resume)")
+        return 130
+    print(f"finished {trainer.step} steps; checkpoint: {trainer.checkpoint_path}")
+    if args.export:
+        recipe = "vsr train " + shlex.join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "vsr train"
+        meta = export_deployed(trainer.checkpoint_path, args.export, recipe)
+        print(f"exported {args.export} (sha256 {meta['sha256'][:12]}..., val PSNR-Y {meta['val_psnr_y']})")
+    return 0

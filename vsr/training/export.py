@@ -1,0 +1,48 @@
+"""Training checkpoint -> deployed weights file (+ a JSON sidecar with its sha256)."""
+
+import datetime
+import json
+from pathlib import Path
+
+import torch
+
+from ..archs import build_plainusr_train_form, reparameterize
+from ..weights import sha256_of
+from .trainer import TrainConfig, load_checkpoint
+
+EXPORT_FORMAT = "vsr-plainusr/1"
+
+
+def export_deployed(checkpoint: Path, out: Path, recipe: str) -> dict:
+    """Write the EMA weights of `checkpoint`, re-parameterized, to `out`. Returns the
+    metadata, which is also stored inside the file and beside it as OUT.json."""
+    state = load_checkpoint(checkpoint)
+    config = TrainConfig(**state["config"])
+    train_form = build_plainusr_train_form(config.variant, config.scale)
+    train_form.load_state_dict(state["ema"])
+    deployed = reparameterize(train_form)
+    last_val = state["history"][-1] if state["history"] else None
+    meta = {
+        "variant": config.variant,
+        "scale": config.scale,
+        "steps": state["step"],
+        "data": config.train,
+        "val": config.val,
+        "recipe": recipe,
+        "val_psnr_y": last_val["psnr"] if last_val else None,
+        "val_ssim_y": last_val["ssim"] if last_val else None,
+        "train_seconds": round(state["train_seconds"], 1),
+        "trained_on": state["device"],
+        "num_params": sum(p.numel() for p in deployed.parameters()),
+        "torch": str(torch.__version__),
+        "exported": datetime.date.today().isoformat(),
+        "config": state["config"],
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = out.with_name(out.name + ".part")
+    torch.save({"format": EXPORT_FORMAT, "meta": meta, "state_dict": deployed.state_dict()}, temp)
+    temp.replace(out)
+    sidecar = dict(meta, sha256=sha256_of(out), file=out.name)
+    out.with_name(out.name + ".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    return sidecar

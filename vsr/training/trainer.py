@@ -1,0 +1,230 @@
+"""The training loop: patches -> PlainUSR training form -> L1/Charbonnier -> Adam(W),
+with warm-up + cosine learning rate, an EMA of the weights (what gets exported),
+validation PSNR, and checkpoints that resume exactly.
+
+Schedule: the learning rate rises linearly from 0 over `warmup` steps (Adam's first
+steps are sign-sized and would otherwise wreck the nearest-neighbour init), then
+follows a cosine from `lr` down to `lr * final_lr_ratio` at `steps`.
+"""
+
+import copy
+import dataclasses
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ..archs import PlainUSRTrainForm, build_plainusr_train_form, reparameterize
+from ..datasets import list_images, load_pairs
+from ..errors import UsageError, WeightsError
+from ..evaluate import mean, model_upscaler, score
+from ..model import SRModel
+from .patches import PatchSampler
+
+CHECKPOINT_FORMAT = "vsr-train/1"
+
+
+@dataclass
+class TrainConfig:
+    variant: str
+    scale: int
+    train: str  # folder of images or list file
+    val: str | None = None
+    image_dir: str | None = None  # where list files' names live
+    steps: int = 50_000
+    batch: int = 16
+    patch: int = 64  # LR patch side
+    lr: float = 5e-4
+    warmup: int = 1000
+    final_lr_ratio: float = 0.01
+    optimizer: str = "adam"  # adam | adamw
+    weight_decay: float = 0.0
+    loss: str = "l1"  # l1 | charbonnier
+    ema_decay: float = 0.999
+    val_every: int = 2000
+    save_every: int = 500
+    seed: int = 0
+    init_from: str | None = None  # a training checkpoint of the same variant (e.g. its x2)
+    amp: str = "auto"  # auto (bf16 on CUDA) | bf16 | fp16 | off
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        progress = min(1.0, (step - self.warmup) / max(1, self.steps - self.warmup))
+        floor = self.lr * self.final_lr_ratio
+        return floor + (self.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@dataclass
+class ValResult:
+    step: int
+    psnr: float
+    ssim: float
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, run_dir: Path, device: torch.device) -> None:
+        self.config, self.run_dir, self.device = config, Path(run_dir), device
+        torch.manual_seed(config.seed)
+        self.model: PlainUSRTrainForm = build_plainusr_train_form(config.variant, config.scale).to(device)
+        if config.init_from:
+            self._init_from(Path(config.init_from))
+        self.ema = copy.deepcopy(self.model).requires_grad_(False)
+        self.optimizer = self._make_optimizer()
+        self.amp_dtype = _amp_dtype(config.amp, device)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
+        self.sampler = PatchSampler(
+            load_pairs(list_images(config.train, config.image_dir), config.scale),
+            config.scale, config.patch, config.batch, config.seed,
+        )  # fmt: skip
+        self.val_pairs = load_pairs(list_images(config.val, config.image_dir), config.scale) if config.val else []
+        self.step = 0
+        self.history: list[ValResult] = []
+        self.train_seconds = 0.0
+
+    # ----- the loop -----
+
+    def train_step(self) -> float:
+        lr, hr = (t.to(self.device, non_blocking=True) for t in self.sampler.next_batch())
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr_at(self.step)
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+            sr = self.model(lr)
+        loss = _loss(self.config.loss, sr.float(), hr)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self._update_ema()
+        self.step += 1
+        return loss.item()
+
+    def run(self, stop: threading.Event, report=None) -> None:
+        """Train until `config.steps` or until `stop` is set; checkpoints as it goes.
+        `report(step, loss, lr, val)` is called after every step."""
+        started = time.perf_counter() - self.train_seconds
+        while self.step < self.config.steps and not stop.is_set():
+            loss = self.train_step()
+            self.train_seconds = time.perf_counter() - started
+            val = None
+            if self.val_pairs and (self.step % self.config.val_every == 0 or self.step == self.config.steps):
+                val = self.validate()
+            if self.step % self.config.save_every == 0 or self.step == self.config.steps or val:
+                self.save()
+            if report:
+                report(self.step, loss, self.config.lr_at(self.step - 1), val)
+        self.save()
+
+    def validate(self) -> ValResult:
+        scores = score(model_upscaler(self.deployed_model()), self.val_pairs, self.config.scale)
+        result = ValResult(self.step, *mean(scores))
+        self.history.append(result)
+        with open(self.run_dir / "val.jsonl", "a") as f:
+            f.write(json.dumps(dataclasses.asdict(result)) + "\n")
+        return result
+
+    def deployed_model(self) -> SRModel:
+        module = reparameterize(self.ema).eval().requires_grad_(False)
+        return SRModel(module, self.config.variant, self.config.scale, "ema", self.device, torch.float32)
+
+    # ----- state -----
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    def save(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "config": dataclasses.asdict(self.config),
+            "step": self.step,
+            "train_seconds": self.train_seconds,
+            "device": str(self.device),
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "sampler_rng": self.sampler.generator.get_state(),
+            "history": [dataclasses.asdict(v) for v in self.history],
+        }
+        temp = self.checkpoint_path.with_suffix(".pt.part")
+        torch.save(state, temp)
+        temp.replace(self.checkpoint_path)
+
+    @classmethod
+    def resume(cls, path: Path, device: torch.device, steps: int | None = None) -> "Trainer":
+        state = load_checkpoint(path)
+        config = TrainConfig(**state["config"])
+        if steps is not None:
+            config.steps = steps
+        config.init_from = None  # the checkpoint already holds those weights
+        trainer = cls(config, Path(path).parent, device)
+        trainer.model.load_state_dict(state["model"])
+        trainer.ema.load_state_dict(state["ema"])
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer.scaler.load_state_dict(state["scaler"])
+        trainer.sampler.generator.set_state(state["sampler_rng"])
+        trainer.step = state["step"]
+        trainer.train_seconds = state["train_seconds"]
+        trainer.history = [ValResult(**v) for v in state["history"]]
+        return trainer
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        params = self.model.parameters()
+        if self.config.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.config.lr, betas=(0.9, 0.99), weight_decay=self.config.weight_decay)
+        if self.config.optimizer == "adamw":
+            return torch.optim.AdamW(params, lr=self.config.lr, betas=(0.9, 0.99), weight_decay=self.config.weight_decay)
+        raise UsageError(f"unknown optimizer {self.config.optimizer!r}: adam or adamw")
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
+        for ema_p, p in zip(self.ema.parameters(), self.model.parameters()):
+            ema_p.lerp_(p, 1 - decay)
+
+    def _init_from(self, path: Path) -> None:
+        state = load_checkpoint(path)
+        source = state["config"]
+        if source["variant"] != self.config.variant:
+            raise UsageError(f"--init-from {path} is PlainUSR {source['variant']}, not {self.config.variant}")
+        weights = {k: v for k, v in state["ema"].items() if not k.startswith("tail.")}
+        missing, unexpected = self.model.load_state_dict(weights, strict=False)
+        assert not unexpected and all(k.startswith("tail.") for k in missing)
+
+
+def load_checkpoint(path: Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"training checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        raise WeightsError(f"cannot read training checkpoint {path}") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise WeightsError(f"{path} is not a vsr training checkpoint ({CHECKPOINT_FORMAT})")
+    return state
+
+
+def _loss(kind: str, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    if kind == "l1":
+        return F.l1_loss(sr, hr)
+    if kind == "charbonnier":
+        return torch.sqrt((sr - hr) ** 2 + 1e-6).mean()
+    raise UsageError(f"unknown loss {kind!r}: l1 or charbonnier")
+
+
+def _amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    if amp == "off" or (amp == "auto" and device.type != "cuda"):
+        return None
+    if amp in ("auto", "bf16"):
+        return torch.bfloat16
+    if amp == "fp16":
+        return torch.float16
+    raise UsageError(f"unknown --amp {amp!r}: auto, bf16, fp16 or off")
