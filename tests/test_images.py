@@ -94,3 +94,20 @@ def test_failed_write_leaves_nothing_behind(tmp_path):
     with pytest.raises(OutputError, match="cannot write"):
         write_image(tmp_path / "missing-dir" / "x.png", Image(np.zeros((4, 4, 3), np.float32), 8))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_opaque_alpha_stays_exactly_opaque(ultra_x2):
+    rgba = np.concatenate([np.random.default_rng(5).random((20, 20, 3), dtype=np.float32), np.ones((20, 20, 1), np.float32)], 2)
+    assert (upscale_image(ultra_x2, Image(rgba, 8)).pixels[..., 3] == 1.0).all()
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    # a 2x4 (w x h) JPEG whose EXIF says "rotate 90 CW" shows as 4x2
+    pixels = np.zeros((4, 2, 3), np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", pixels)
+    exif = (b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00")
+    app1 = b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+    data = jpeg.tobytes()
+    (tmp_path / "rotated.jpg").write_bytes(data[:2] + app1 + data[2:])
+    image = read_image(tmp_path / "rotated.jpg")
+    assert (image.width, image.height) == (4, 2)

@@ -55,3 +55,11 @@ def test_window_far_below_the_channel_maximum_falls_back_to_the_window_maximum()
     out = soft_pool2d(t, 7, 3)
     assert out[0, 0, 0, 0].item() == pytest.approx(5.0)
     assert out[0, 0, 0, -1].item() == pytest.approx(1000.0)
+
+
+def test_gradients_stay_finite_when_a_window_underflows():
+    t = torch.zeros(1, 1, 7, 14)
+    t[..., 7:] = 120.0
+    t.requires_grad_(True)
+    soft_pool2d(t, 7, 3).sum().backward()
+    assert torch.isfinite(t.grad).all()

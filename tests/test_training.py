@@ -128,3 +128,38 @@ def test_train_export_and_eval_commands(image_folder, tmp_path, capsys):
     results = json.loads(report.read_text())["results"]
     assert [r["method"].split()[0] for r in results] == ["bicubic", "ultra"]
     assert len(results[1]["per_image"]) == 4 and all(np.isfinite(r["psnr_y"]) for r in results)
+
+
+def test_validation_before_the_first_save_and_a_fresh_run_folder(image_folder, tmp_path):
+    trainer = Trainer(make_config(image_folder, steps=2, val_every=1, save_every=500), tmp_path / "new" / "run", torch.device("cpu"))
+    trainer.run(threading.Event())
+    assert (tmp_path / "new" / "run" / "last.pt").is_file() and len(trainer.history) == 2
+
+
+def test_a_training_checkpoint_loads_its_ema_weights(image_folder, tmp_path):
+    trainer = Trainer(make_config(image_folder), tmp_path, torch.device("cpu"))
+    for _ in range(3):
+        trainer.train_step()
+    trainer.save()
+    x = torch.rand(1, 3, 16, 16)
+    assert torch.equal(load_model(tmp_path / "last.pt")(x), trainer.deployed_model()(x))
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--variant", "ultra", "--scale", "2", "--batch", "0"], "batch must be at least 1"),
+        (["--variant", "ultra", "--scale", "2", "--val-every", "0"], "val-every must be at least 1"),
+        (["--variant", "ultra", "--scale", "2", "--patch", "4"], "patch must be at least 16"),
+        (["--variant", "ultra", "--scale", "4", "--patch", "64"], "smaller than a 64px LR patch"),
+        (["--variant", "ultra"], "--variant and --scale are required"),
+        (["--resume", "RUN", "--lr", "0.1"], "--lr cannot change a resumed run"),
+    ],
+)
+def test_train_refuses_bad_settings_in_one_line(image_folder, tmp_path, capsys, argv, message):
+    from vsr.cli import main
+
+    argv = [str(tmp_path / "last.pt") if a == "RUN" else a for a in argv]
+    code = main(["train", "--train", str(image_folder), "--val", "none", "--device", "cpu", "--run-dir", str(tmp_path / "r"), *argv] if "--resume" not in argv else ["train", *argv])
+    err = capsys.readouterr().err
+    assert code != 0 and message in err and len(err.strip().splitlines()) == 1

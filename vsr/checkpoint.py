@@ -13,8 +13,9 @@ from torch import Tensor, nn
 from .archs import VARIANTS, PlainUSR, PlainUSRTrainForm, reparameterize
 from .errors import WeightsError
 
-WRAPPER_KEYS = ("params_ema", "params", "state_dict", "model")
-"""Containers other tools put a state dict in, most preferred first (EMA over raw)."""
+WRAPPER_KEYS = ("params_ema", "ema", "params", "state_dict", "model")
+"""Containers other tools (and `vsr train`'s last.pt) put a state dict in, most preferred
+first: EMA weights over raw ones."""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,6 @@ def model_upscaler(model) -> Upscaler:
     def upscale(lr: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(lr).permute(2, 0, 1)[None].float() / 255
         sr = upscale_tiled(model, x, model.scale)
-        return (sr[0].float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+        return (sr[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
 
     return upscale

@@ -46,6 +46,10 @@ def read_image(path: str | os.PathLike) -> Image:
     decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if decoded is None:
         raise InputError(f"cannot read {path}: empty or not an image OpenCV can decode")
+    if decoded.ndim == 2 or decoded.shape[2] != 4:
+        # IMREAD_UNCHANGED ignores the EXIF orientation (phone photos would come out
+        # sideways); without alpha, decode again so that OpenCV applies it.
+        decoded = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if decoded.dtype not in (np.uint8, np.uint16):
         raise InputError(f"cannot read {path}: {decoded.dtype} samples; vsr reads 8- and 16-bit images")
     if decoded.ndim == 2:
@@ -101,20 +105,25 @@ def upscale_image(model: SRModel, image: Image, tile: int = DEFAULT_TILE, overla
             f"image is {image.width}x{image.height}; PlainUSR {model.variant} needs at least {model.min_size}x{model.min_size}"
         )
     pixels = image.pixels
-    planes = [pixels[:, :, :3]] if pixels.shape[2] >= 3 else [np.repeat(pixels[:, :, :1], 3, axis=2)]
-    if pixels.shape[2] == 4:
-        planes.append(np.repeat(pixels[:, :, 3:], 3, axis=2))
-    outputs = [_upscale_rgb(model, plane, tile, overlap) for plane in planes]
     if pixels.shape[2] == 1:
-        result = outputs[0].mean(axis=2, keepdims=True)
-    elif pixels.shape[2] == 4:
-        result = np.concatenate([outputs[0], outputs[1].mean(axis=2, keepdims=True)], axis=2)
+        result = _upscale_grey(model, pixels, tile, overlap)
     else:
-        result = outputs[0]
-    return Image(np.clip(result, 0, 1), image.bit_depth)
+        result = _upscale_rgb(model, pixels[:, :, :3], tile, overlap)
+    if pixels.shape[2] == 4:
+        alpha = pixels[:, :, 3:]
+        if alpha.min() == alpha.max():  # e.g. fully opaque: keep it exactly
+            upscaled_alpha = np.full((*result.shape[:2], 1), alpha.flat[0], np.float32)
+        else:
+            upscaled_alpha = _upscale_grey(model, alpha, tile, overlap)
+        result = np.concatenate([result, upscaled_alpha], axis=2)
+    return Image(result, image.bit_depth)
+
+
+def _upscale_grey(model: SRModel, grey: np.ndarray, tile: int, overlap: int) -> np.ndarray:
+    return _upscale_rgb(model, np.repeat(grey, 3, axis=2), tile, overlap).mean(axis=2, keepdims=True)
 
 
 def _upscale_rgb(model: SRModel, rgb: np.ndarray, tile: int, overlap: int) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
-    sr = upscale_tiled(model, x, model.scale, tile, overlap)
-    return sr[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+    sr = upscale_tiled(model, x, model.scale, tile, overlap)  # float32 on the CPU
+    return sr[0].clamp(0, 1).permute(1, 2, 0).numpy()

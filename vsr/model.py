@@ -93,7 +93,7 @@ def _locate(model: str | os.PathLike | None, scale: int | None, registry: Regist
     if text in VARIANTS:
         available = ", ".join(registry.names()) or "none yet"
         raise WeightsError(f"no shipped weights for {name} (shipped: {available}); pass --weights FILE")
-    if Path(text).exists() or os.sep in text or text.endswith((".pth", ".pt", ".safetensors")):
+    if Path(text).exists() or os.sep in text or text.endswith((".pth", ".pt")):
         return Path(text), text
     available = ", ".join(registry.names()) or "none shipped yet"
     raise WeightsError(f"unknown model {text!r}: expected a variant ({', '.join(VARIANTS)}), a shipped name ({available}) or a weights file")

@@ -51,19 +51,19 @@ def upscale_tiled(
     overlap: int = DEFAULT_OVERLAP,
 ) -> Tensor:
     """run(x, None) for an (N, C, H, W) x, computed as run(x_tile, region) tile by tile
-    when H or W exceeds `tile`."""
+    when H or W exceeds `tile`. The result is float32 on the CPU: only one tile at a
+    time is on the model's device."""
     n, _, height, width = x.shape
     rows, cols = tile_spans(height, tile, overlap), tile_spans(width, tile, overlap)
     if len(rows) == 1 and len(cols) == 1:
-        return run(x, None)
+        return run(x, None).float().cpu()
     out: Tensor | None = None
     for y0, y1, ky0, ky1 in rows:
         for x0, x1, kx0, kx1 in cols:
             sr = run(x[:, :, y0:y1, x0:x1], TileRegion(y0, x0, height, width))
             if out is None:
-                out = torch.empty((n, sr.shape[1], height * scale, width * scale), dtype=sr.dtype, device=sr.device)
-            out[:, :, ky0 * scale : ky1 * scale, kx0 * scale : kx1 * scale] = sr[
-                :, :, (ky0 - y0) * scale : (ky1 - y0) * scale, (kx0 - x0) * scale : (kx1 - x0) * scale
-            ]
+                out = torch.empty((n, sr.shape[1], height * scale, width * scale), dtype=torch.float32)
+            kept = sr[:, :, (ky0 - y0) * scale : (ky1 - y0) * scale, (kx0 - x0) * scale : (kx1 - x0) * scale]
+            out[:, :, ky0 * scale : ky1 * scale, kx0 * scale : kx1 * scale] = kept.float().cpu()
     assert out is not None
     return out

@@ -7,8 +7,10 @@ exceeds ~11 and turns whole frames into NaN. Here the window weights are compute
 float32 and shifted by the per-channel maximum (the ratio is unchanged by any shift
 that is constant over a window), so no exponent exceeds 1. Where a whole window lies so
 far below its channel's maximum that every weight underflows to zero, SoftPool's limit
-is the window maximum, and that is what is returned. The result is cast back to the
-input dtype; it lies within the window's range of t, so it is finite whenever t is.
+approaches the window maximum as the window's spread grows, and the window maximum is
+returned there (an approximation, reached only when one channel spans more than ~87).
+The result is cast back to the input dtype; it lies within the window's range of t, so
+it is finite whenever t is, and so are its gradients.
 """
 
 import torch
@@ -18,15 +20,13 @@ from torch import Tensor, nn
 
 def soft_pool2d(t: Tensor, kernel_size: int, stride: int) -> Tensor:
     t32 = t.float()
-    shift = t32.amax(dim=(2, 3), keepdim=True)
+    shift = t32.detach().amax(dim=(2, 3), keepdim=True)  # the result does not depend on it
     weights = torch.exp(t32 - shift)
     numerator = F.avg_pool2d(weights * t32, kernel_size, stride)
     denominator = F.avg_pool2d(weights, kernel_size, stride)
-    pooled = torch.where(
-        denominator > 0,
-        numerator / denominator,
-        F.max_pool2d(t32, kernel_size, stride),
-    )
+    underflow = denominator == 0
+    safe_denominator = torch.where(underflow, torch.ones_like(denominator), denominator)
+    pooled = torch.where(underflow, F.max_pool2d(t32, kernel_size, stride), numerator / safe_denominator)
     return pooled.to(t.dtype)
 
 

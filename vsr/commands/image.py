@@ -57,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
     if existing and not args.overwrite:
         raise OutputError(f"{existing[0]} exists; pass --overwrite to replace it")
     for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create output folder {target.parent}: {exc.strerror}") from None
     if not args.quiet:
         print(f"model PlainUSR {model.variant} x{model.scale} from {model.source} on {model.device} ({str(model.dtype).removeprefix('torch.')})")
     for source, target in zip(args.inputs, targets):

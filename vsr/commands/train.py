@@ -7,6 +7,10 @@ Ctrl-C saves a checkpoint and stops; `vsr train --resume RUN/last.pt` continues 
 import argparse
 from pathlib import Path
 
+CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
+                "val_every", "save_every", "seed", "init_from", "amp")  # fmt: skip
+"""Flags that become TrainConfig fields (None: the TrainConfig default)."""
+
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
@@ -17,20 +21,20 @@ def add_parser(subparsers) -> None:
     p.add_argument("--train", metavar="PATH", help="folder of HR images or a list file (default: ../shared/datasets/train.txt)")
     p.add_argument("--val", metavar="PATH", help="validation images (default: ../shared/datasets/val.txt; 'none' to skip)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in list files refer to (default: the list's folder, or photos/ beside it)")
-    p.add_argument("--steps", type=int, help="total optimizer steps (default 50000)")
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--patch", type=int, default=64, help="LR patch side in pixels")
-    p.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (linear warm-up, then cosine)")
-    p.add_argument("--warmup", type=int, default=1000)
-    p.add_argument("--optimizer", choices=("adam", "adamw"), default="adam")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--loss", choices=("l1", "charbonnier"), default="l1")
-    p.add_argument("--ema-decay", type=float, default=0.999)
-    p.add_argument("--val-every", type=int, default=2000)
-    p.add_argument("--save-every", type=int, default=500)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, help="total optimizer steps (default 50000; with --resume: a new total)")
+    p.add_argument("--batch", type=int, help="patches per step (default 16)")
+    p.add_argument("--patch", type=int, help="LR patch side in pixels (default 64)")
+    p.add_argument("--lr", type=float, help="peak learning rate, after a linear warm-up, then cosine (default 5e-4)")
+    p.add_argument("--warmup", type=int, help="warm-up steps (default 1000)")
+    p.add_argument("--optimizer", choices=("adam", "adamw"), help="default adam")
+    p.add_argument("--weight-decay", type=float, help="default 0")
+    p.add_argument("--loss", choices=("l1", "charbonnier"), help="default l1")
+    p.add_argument("--ema-decay", type=float, help="default 0.999")
+    p.add_argument("--val-every", type=int, help="validate every N steps (default 2000)")
+    p.add_argument("--save-every", type=int, help="checkpoint every N steps (default 500)")
+    p.add_argument("--seed", type=int, help="default 0")
     p.add_argument("--init-from", metavar="CKPT", help="start from a training checkpoint of the same variant (x2 -> x3/x4: new tail)")
-    p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default="auto", help="mixed precision (auto: bf16 on CUDA)")
+    p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
     p.add_argument("--run-dir", type=Path, help="where checkpoints go (default runs/VARIANT-xS)")
@@ -53,7 +57,6 @@ def _image_dir(args: argparse.Namespace, list_path: str | None) -> str | None:
 def run(args: argparse.Namespace) -> int:
     import shlex
     import signal
-    import sys
     import threading
 
     import torch
@@ -67,23 +70,24 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
+    config_flags = {f: getattr(args, f) for f in CONFIG_FLAGS if getattr(args, f) is not None}
     if args.resume:
+        given = sorted((set(config_flags) - {"steps"}) | {f for f in ("variant", "scale", "train", "val", "image_dir", "run_dir") if getattr(args, f)})
+        if given:
+            flags = ", ".join("--" + f.replace("_", "-") for f in given)
+            raise UsageError(f"{flags} cannot change a resumed run (its settings are in the checkpoint); only --steps, --export, --device and --threads apply")
         trainer = Trainer.resume(args.resume, device, steps=args.steps)
     else:
         if not args.variant or not args.scale:
             raise UsageError("--variant and --scale are required (or --resume a run)")
         train = args.train or _default_list("train.txt")
         val = None if args.val == "none" else (args.val or _default_list("val.txt"))
-        config = TrainConfig(
-            variant=args.variant, scale=args.scale, train=train, val=val, image_dir=_image_dir(args, train),
-            steps=args.steps or 50_000, batch=args.batch, patch=args.patch, lr=args.lr, warmup=args.warmup,
-            optimizer=args.optimizer, weight_decay=args.weight_decay, loss=args.loss, ema_decay=args.ema_decay,
-            val_every=args.val_every, save_every=args.save_every, seed=args.seed, init_from=args.init_from, amp=args.amp,
-        )  # fmt: skip
+        config = TrainConfig(variant=args.variant, scale=args.scale, train=train, val=val, image_dir=_image_dir(args, train), **config_flags)
         run_dir = args.run_dir or Path("runs") / f"{args.variant}-x{args.scale}"
         if (run_dir / "last.pt").exists():
             raise UsageError(f"{run_dir}/last.pt exists: --resume it, or choose another --run-dir")
         trainer = Trainer(config, run_dir, device)
+    trainer.commands.append("vsr " + shlex.join(args.argv))
 
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -97,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
         return 130
     print(f"finished {trainer.step} steps; checkpoint: {trainer.checkpoint_path}")
     if args.export:
-        recipe = "vsr train " + shlex.join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "vsr train"
-        meta = export_deployed(trainer.checkpoint_path, args.export, recipe)
+        meta = export_deployed(trainer.checkpoint_path, args.export, recipe="")
         print(f"exported {args.export} (sha256 {meta['sha256'][:12]}..., val PSNR-Y {meta['val_psnr_y']})")
     return 0

@@ -8,7 +8,9 @@ import torch
 
 from ..archs import build_plainusr_train_form, reparameterize
 from ..weights import sha256_of
-from .trainer import TrainConfig, load_checkpoint
+from ..errors import OutputError
+from ..images import write_atomically
+from .trainer import TrainConfig, load_checkpoint, save_atomically
 
 EXPORT_FORMAT = "vsr-plainusr/1"
 
@@ -28,7 +30,7 @@ def export_deployed(checkpoint: Path, out: Path, recipe: str) -> dict:
         "steps": state["step"],
         "data": config.train,
         "val": config.val,
-        "recipe": recipe,
+        "recipe": recipe or " ; ".join(state.get("commands", [])),
         "val_psnr_y": last_val["psnr"] if last_val else None,
         "val_ssim_y": last_val["ssim"] if last_val else None,
         "train_seconds": round(state["train_seconds"], 1),
@@ -39,10 +41,9 @@ def export_deployed(checkpoint: Path, out: Path, recipe: str) -> dict:
         "config": state["config"],
     }
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(out.name + ".part")
-    torch.save({"format": EXPORT_FORMAT, "meta": meta, "state_dict": deployed.state_dict()}, temp)
-    temp.replace(out)
+    if not out.parent.is_dir():
+        raise OutputError(f"cannot write {out}: folder {out.parent} does not exist")
+    save_atomically({"format": EXPORT_FORMAT, "meta": meta, "state_dict": deployed.state_dict()}, out)
     sidecar = dict(meta, sha256=sha256_of(out), file=out.name)
-    out.with_name(out.name + ".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    write_atomically(out.with_name(out.name + ".json"), (json.dumps(sidecar, indent=2) + "\n").encode())
     return sidecar

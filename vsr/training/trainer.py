@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from ..archs import PlainUSRTrainForm, build_plainusr_train_form, reparameterize
 from ..datasets import list_images, load_pairs
-from ..errors import UsageError, WeightsError
+from ..errors import OutputError, UsageError, WeightsError
 from ..evaluate import mean, model_upscaler, score
 from ..model import SRModel
 from .patches import PatchSampler
@@ -70,6 +70,11 @@ class ValResult:
 class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, device: torch.device) -> None:
         self.config, self.run_dir, self.device = config, Path(run_dir), device
+        _check(config)
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create run folder {self.run_dir}: {exc.strerror}") from None
         torch.manual_seed(config.seed)
         self.model: PlainUSRTrainForm = build_plainusr_train_form(config.variant, config.scale).to(device)
         if config.init_from:
@@ -86,6 +91,7 @@ class Trainer:
         self.step = 0
         self.history: list[ValResult] = []
         self.train_seconds = 0.0
+        self.commands: list[str] = []  # the command lines that trained this run, in order
 
     # ----- the loop -----
 
@@ -152,10 +158,9 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "sampler_rng": self.sampler.generator.get_state(),
             "history": [dataclasses.asdict(v) for v in self.history],
+            "commands": self.commands,
         }
-        temp = self.checkpoint_path.with_suffix(".pt.part")
-        torch.save(state, temp)
-        temp.replace(self.checkpoint_path)
+        save_atomically(state, self.checkpoint_path)
 
     @classmethod
     def resume(cls, path: Path, device: torch.device, steps: int | None = None) -> "Trainer":
@@ -173,6 +178,7 @@ class Trainer:
         trainer.step = state["step"]
         trainer.train_seconds = state["train_seconds"]
         trainer.history = [ValResult(**v) for v in state["history"]]
+        trainer.commands = list(state.get("commands", []))
         return trainer
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
@@ -197,6 +203,30 @@ class Trainer:
         weights = {k: v for k, v in state["ema"].items() if not k.startswith("tail.")}
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
         assert not unexpected and all(k.startswith("tail.") for k in missing)
+
+
+def save_atomically(obj, path: Path) -> None:
+    """torch.save to a temporary name, renamed into place only when complete."""
+    temp = path.with_name(path.name + ".part")
+    try:
+        torch.save(obj, temp)
+        temp.replace(path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _check(config: TrainConfig) -> None:
+    for name in ("steps", "batch", "warmup", "val_every", "save_every"):
+        if getattr(config, name) < 1:
+            raise UsageError(f"{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
+    if config.patch < 16:
+        raise UsageError(f"patch must be at least 16 LR pixels, got {config.patch}")
+    if not config.lr > 0:
+        raise UsageError(f"lr must be positive, got {config.lr}")
 
 
 def load_checkpoint(path: Path) -> dict:
