@@ -10,6 +10,7 @@ from vsr.metrics import psnr_y, ssim_y, y_channel
 from vsr.resize import downscale_uint8, resize_bicubic
 from vsr.training.export import export_deployed
 from vsr.training.trainer import TrainConfig, Trainer
+from vsr.weights import shipped
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +127,10 @@ def test_train_export_and_eval_commands(image_folder, tmp_path, capsys):
     code = main(["eval", "--scale", "2", "--images", str(image_folder), "--weights", str(weights), "--device", "cpu", "--json", str(report)])
     assert code == 0
     results = json.loads(report.read_text())["results"]
-    assert [r["method"].split()[0] for r in results] == ["bicubic", "ultra"]
-    assert len(results[1]["per_image"]) == 4 and all(np.isfinite(r["psnr_y"]) for r in results)
+    assert results[0]["method"] == "bicubic" and str(weights) in results[-1]["method"]
+    shipped_x2 = [e.name for e in shipped().entries if e.scale == 2]
+    assert len(results) == 2 + len(shipped_x2)  # bicubic, every shipped x2 model, the file
+    assert len(results[-1]["per_image"]) == 4 and all(np.isfinite(r["psnr_y"]) for r in results)
 
 
 def test_validation_before_the_first_save_and_a_fresh_run_folder(image_folder, tmp_path):
