@@ -10,6 +10,12 @@ OFFICIAL = SHARED / "reference" / "plainusr-official"
 DATASETS = SHARED / "datasets"
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test draws the same random tensors on every run."""
+    torch.manual_seed(0)
+
+
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
     skip_shared = pytest.mark.skip(reason=f"{SHARED} is absent (a user's checkout has no ../shared)")
