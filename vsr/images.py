@@ -7,7 +7,6 @@ complete, so a failed or interrupted run never leaves a half-written image.
 """
 
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import cv2
 import numpy as np
 import torch
 
+from .atomic import write_atomically
 from .errors import InputError, OutputError
 from .model import SRModel
 from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, upscale_tiled
@@ -81,21 +81,6 @@ def write_image(path: str | os.PathLike, image: Image) -> None:
     if not ok:
         raise OutputError(f"cannot encode {path} as {suffix}")
     write_atomically(path, encoded.tobytes())
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a hidden temporary name beside `path`, then rename it into place."""
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(temp, "xb") as f:
-            f.write(data)
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def upscale_image(model: SRModel, image: Image, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP) -> Image:

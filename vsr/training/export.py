@@ -9,7 +9,7 @@ import torch
 from ..archs import build_plainusr_train_form, reparameterize
 from ..weights import sha256_of
 from ..errors import OutputError
-from ..images import write_atomically
+from ..atomic import write_atomically
 from .trainer import TrainConfig, load_checkpoint, save_atomically
 
 EXPORT_FORMAT = "vsr-plainusr/1"

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..archs import PlainUSRTrainForm, build_plainusr_train_form, reparameterize
+from ..atomic import atomic_path
 from ..datasets import list_images, load_pairs
 from ..errors import OutputError, UsageError, WeightsError
 from ..evaluate import mean, model_upscaler, score
@@ -206,17 +207,9 @@ class Trainer:
 
 
 def save_atomically(obj, path: Path) -> None:
-    """torch.save to a temporary name, renamed into place only when complete."""
-    temp = path.with_name(path.name + ".part")
-    try:
+    """torch.save, never leaving a half-written file under `path`."""
+    with atomic_path(path) as temp:
         torch.save(obj, temp)
-        temp.replace(path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def _check(config: TrainConfig) -> None:
