@@ -166,3 +166,27 @@ def test_train_refuses_bad_settings_in_one_line(image_folder, tmp_path, capsys, 
     code = main(["train", "--train", str(image_folder), "--val", "none", "--device", "cpu", "--run-dir", str(tmp_path / "r"), *argv] if "--resume" not in argv else ["train", *argv])
     err = capsys.readouterr().err
     assert code != 0 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(image_folder, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    run_dir = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vsr", "train", "--variant", "ultra", "--scale", "2", "--train", str(image_folder),
+         "--val", "none", "--steps", "1000000", "--batch", "2", "--patch", "16", "--device", "cpu", "--run-dir", str(run_dir)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert "training PlainUSR ultra x2" in process.stderr.readline()  # the SIGINT handler is in place
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "checkpoint saved" in out and "--resume" in out
+    assert Trainer.resume(run_dir / "last.pt", torch.device("cpu")).step >= 0
