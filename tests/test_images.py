@@ -111,3 +111,15 @@ def test_exif_orientation_is_applied(tmp_path):
     (tmp_path / "rotated.jpg").write_bytes(data[:2] + app1 + data[2:])
     image = read_image(tmp_path / "rotated.jpg")
     assert (image.width, image.height) == (4, 2)
+
+
+def test_out_of_memory_becomes_one_clear_error(ultra_x2, monkeypatch):
+    from vsr import images
+    from vsr.errors import DeviceError
+
+    def exhausted(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(images, "upscale_tiled", exhausted)
+    with pytest.raises(DeviceError, match="out of memory on cpu with 512px tiles; try --tile 256"):
+        upscale_image(ultra_x2, Image(np.zeros((20, 20, 3), np.float32), 8))

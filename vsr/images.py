@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .atomic import write_atomically
-from .errors import InputError, OutputError
+from .errors import DeviceError, InputError, OutputError
 from .model import SRModel
 from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, upscale_tiled
 
@@ -110,5 +110,8 @@ def _upscale_grey(model: SRModel, grey: np.ndarray, tile: int, overlap: int) -> 
 
 def _upscale_rgb(model: SRModel, rgb: np.ndarray, tile: int, overlap: int) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
-    sr = upscale_tiled(model, x, model.scale, tile, overlap)  # float32 on the CPU
+    try:
+        sr = upscale_tiled(model, x, model.scale, tile, overlap)  # float32 on the CPU
+    except torch.OutOfMemoryError:
+        raise DeviceError(f"out of memory on {model.device} with {tile}px tiles; try --tile {max(tile // 2, 96)}") from None
     return sr[0].clamp(0, 1).permute(1, 2, 0).numpy()
