@@ -190,3 +190,11 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(image_folder, tmp_path):
     assert process.returncode == 130, err
     assert "checkpoint saved" in out and "--resume" in out
     assert Trainer.resume(run_dir / "last.pt", torch.device("cpu")).step >= 0
+
+
+def test_a_list_file_finds_its_images_in_photos_beside_it(image_folder, tmp_path):
+    from vsr.datasets import list_images
+
+    (tmp_path / "photos").symlink_to(image_folder, target_is_directory=True)
+    (tmp_path / "split.txt").write_text("img2.png\nimg3.png\n")
+    assert [p.name for p in list_images(tmp_path / "split.txt")] == ["img2.png", "img3.png"]

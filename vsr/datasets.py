@@ -1,8 +1,8 @@
 """Image sets for training and evaluation: a folder of images or a list file of names.
 
-A list file (one name per line, `#` comments) names images relative to `image_dir`,
-or to the list's own folder when no image_dir is given. The project's default split is
-../shared/datasets/{train,val}.txt over ../shared/datasets/photos/.
+A list file (one name per line, `#` comments) names images relative to `image_dir`;
+without one, relative to the list's own folder or to a `photos/` folder beside it. The
+project's default split is ../shared/datasets/{train,val}.txt over its photos/.
 """
 
 import os
@@ -15,6 +15,8 @@ import numpy as np
 from .errors import InputError
 from .resize import crop_to_multiple, downscale_uint8
 
+PROJECT_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+"""The project's photo set, beside a checkout (absent from a user's install)."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
@@ -23,9 +25,11 @@ def list_images(spec: str | os.PathLike, image_dir: str | os.PathLike | None = N
     if spec.is_dir():
         paths = sorted(p for p in spec.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     elif spec.is_file():
-        base = Path(image_dir) if image_dir else spec.parent
         names = [line.split("#")[0].strip() for line in spec.read_text().splitlines()]
-        paths = [base / name for name in names if name]
+        names = [name for name in names if name]
+        bases = [Path(image_dir)] if image_dir else [spec.parent, spec.parent / "photos"]
+        candidates = [[base / name for name in names] for base in bases]
+        paths = next((c for c in candidates if all(p.is_file() for p in c)), candidates[0])
         missing = [p for p in paths if not p.is_file()]
         if missing:
             raise InputError(f"{spec} names {len(missing)} missing images, e.g. {missing[0]} (set the image folder with --image-dir)")

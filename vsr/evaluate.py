@@ -9,6 +9,7 @@ import torch
 from .datasets import ImagePair
 from .metrics import psnr_y, ssim_y
 from .resize import resize_bicubic
+from .tiling import upscale_tiled
 
 Upscaler = Callable[[np.ndarray], np.ndarray]  # (h, w, 3) uint8 -> (h*s, w*s, 3) uint8
 
@@ -43,7 +44,6 @@ def bicubic_upscaler(scale: int) -> Upscaler:
 
 def model_upscaler(model) -> Upscaler:
     """An SRModel as an Upscaler: tiled, output rounded to 8 bits."""
-    from .tiling import upscale_tiled
 
     def upscale(lr: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(lr).permute(2, 0, 1)[None].float() / 255

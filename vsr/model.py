@@ -59,7 +59,8 @@ def load_model(
 
     `model` is a shipped name (`small-x2`), a variant name with `scale` (`small`, scale=2),
     None for the default shipped model at `scale`, or a path to any weights file (vsr's own
-    or an official PlainUSR release file; variant and scale are read off the tensors).
+    or an official PlainUSR release file; variant and scale are read off the tensors). A
+    `Path` is always taken as a file; a string is a name unless it looks like a path.
     """
     registry = registry or shipped()
     if scale is not None and scale not in SCALES:
@@ -85,7 +86,9 @@ def _locate(model: str | os.PathLike | None, scale: int | None, registry: Regist
             f"no shipped weights for x{wanted} in this version of vsr; pass a weights file "
             "(--weights FILE; an official PlainUSR checkpoint works)"
         )
-    text = os.fspath(model)
+    if isinstance(model, os.PathLike):
+        return Path(model), os.fspath(model)
+    text = model
     name = f"{text}-x{scale or 2}" if text in VARIANTS else text
     entry = registry.get(name)
     if entry:

@@ -13,15 +13,9 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def load_model_from_args(args: argparse.Namespace):
-    from ..errors import WeightsError
+    from pathlib import Path
+
     from ..model import load_model
 
-    if args.weights is not None:
-        from pathlib import Path
-
-        if not Path(args.weights).is_file():
-            raise WeightsError(f"weights file not found: {args.weights}")
-        spec = args.weights
-    else:
-        spec = args.model
+    spec = Path(args.weights) if args.weights is not None else args.model
     return load_model(spec, scale=args.scale, device=args.device, half=args.half)

@@ -7,8 +7,6 @@ as training); the SR output is rounded to 8 bits; `scale` border pixels are shav
 import argparse
 from pathlib import Path
 
-from .train import DEFAULT_DATA, _image_dir
-
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("eval", help="measure PSNR/SSIM on an image set", description=__doc__)
@@ -28,13 +26,13 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..datasets import list_images, load_pairs
+    from ..datasets import PROJECT_DATASETS, list_images, load_pairs
     from ..evaluate import bicubic_upscaler, mean, model_upscaler, score
     from ..model import load_model
     from ..weights import shipped
 
-    images = args.images or str(DEFAULT_DATA / "val.txt")
-    pairs = load_pairs(list_images(images, _image_dir(args, images)), args.scale)
+    images = args.images or str(PROJECT_DATASETS / "val.txt")
+    pairs = load_pairs(list_images(images, args.image_dir), args.scale)
     names = args.model or [e.name for e in shipped().entries if e.scale == args.scale]
     models = [load_model(n, scale=args.scale, device=args.device) for n in names]
     models += [load_model(w, scale=args.scale, device=args.device) for w in args.weights]

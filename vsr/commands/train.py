@@ -11,8 +11,6 @@ CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_
                 "val_every", "save_every", "seed", "init_from", "amp")  # fmt: skip
 """Flags that become TrainConfig fields (None: the TrainConfig default)."""
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train PlainUSR weights", description=__doc__)
@@ -43,17 +41,6 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def _default_list(name: str) -> str:
-    return str(DEFAULT_DATA / name)
-
-
-def _image_dir(args: argparse.Namespace, list_path: str | None) -> str | None:
-    if args.image_dir or list_path is None:
-        return args.image_dir
-    beside = Path(list_path).parent / "photos"
-    return str(beside) if Path(list_path).is_file() and beside.is_dir() else None
-
-
 def run(args: argparse.Namespace) -> int:
     import shlex
     import signal
@@ -61,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
+    from ..datasets import PROJECT_DATASETS
     from ..device import resolve_device
     from ..errors import UsageError
     from ..training.export import export_deployed
@@ -80,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.variant or not args.scale:
             raise UsageError("--variant and --scale are required (or --resume a run)")
-        train = args.train or _default_list("train.txt")
-        val = None if args.val == "none" else (args.val or _default_list("val.txt"))
-        config = TrainConfig(variant=args.variant, scale=args.scale, train=train, val=val, image_dir=_image_dir(args, train), **config_flags)
+        train = args.train or str(PROJECT_DATASETS / "train.txt")
+        val = None if args.val == "none" else (args.val or str(PROJECT_DATASETS / "val.txt"))
+        config = TrainConfig(variant=args.variant, scale=args.scale, train=train, val=val, image_dir=args.image_dir, **config_flags)
         run_dir = args.run_dir or Path("runs") / f"{args.variant}-x{args.scale}"
         if (run_dir / "last.pt").exists():
             raise UsageError(f"{run_dir}/last.pt exists: --resume it, or choose another --run-dir")
