@@ -1,0 +1,93 @@
+"""The thread/channel machinery: back-pressure, END, and failure in any stage stopping the
+others promptly with the error reaching the caller and no thread left behind."""
+
+import threading
+import time
+
+import pytest
+
+from vsr.video.pipeline import END, Pipeline
+
+
+def _vsr_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("vsr-")]
+
+
+def _three_stage(fail_in=None, items=200, capacity=4):
+    pipeline = Pipeline(capacity=capacity)
+    a, b = pipeline.channel(), pipeline.channel()
+    seen, high_water = [], [0]
+
+    def produce(clock):
+        for i in range(items):
+            if fail_in == "produce" and i == 50:
+                raise OSError("disk vanished")
+            a.put(i, clock)
+            high_water[0] = max(high_water[0], a._queue.qsize())
+        a.put(END, clock)
+
+    def transform(clock):
+        while (item := a.get(clock)) is not END:
+            if fail_in == "transform" and item == 50:
+                raise ValueError("model exploded")
+            b.put(item * 2, clock)
+        b.put(END, clock)
+
+    def consume(clock):
+        while (item := b.get(clock)) is not END:
+            if fail_in == "consume" and item == 100:
+                raise RuntimeError("encoder refused")
+            seen.append(item)
+            time.sleep(0.0005)  # slower than the producer: the channels fill up
+
+    for name, work in (("produce", produce), ("transform", transform), ("consume", consume)):
+        pipeline.add(name, work)
+    return pipeline, seen, high_water
+
+
+def test_every_item_arrives_in_order_with_bounded_channels():
+    pipeline, seen, high_water = _three_stage(capacity=4)
+    pipeline.run()
+    assert seen == [2 * i for i in range(200)]
+    assert high_water[0] <= 4
+    assert all(clock.finished >= clock.started > 0 for clock in pipeline.clocks)
+    assert not _vsr_threads()
+
+
+@pytest.mark.parametrize("stage,error", [("produce", OSError), ("transform", ValueError), ("consume", RuntimeError)])
+def test_a_failing_stage_stops_the_others_and_its_error_reaches_the_caller(stage, error):
+    pipeline, seen, _ = _three_stage(fail_in=stage)
+    started = time.monotonic()
+    with pytest.raises(error) as raised:
+        pipeline.run()
+    assert time.monotonic() - started < 5
+    assert any(stage in note for note in raised.value.__notes__)
+    assert len(seen) < 200
+    assert not _vsr_threads()
+
+
+def test_interrupt_in_the_caller_stops_every_stage():
+    pipeline = Pipeline(capacity=2)
+    channel = pipeline.channel()
+
+    def forever(clock):
+        while True:
+            channel.put(1, clock)
+
+    def slow(clock):
+        while True:
+            channel.get(clock)
+            time.sleep(0.01)
+
+    pipeline.add("forever", forever)
+    pipeline.add("slow", slow)
+    ticks = []
+
+    def interrupt_on_third_tick():
+        ticks.append(1)
+        if len(ticks) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run(on_tick=interrupt_on_third_tick)
+    assert not _vsr_threads()

@@ -1,0 +1,128 @@
+"""Choosing what to write: container, encoder (with the NVENC fallback), its options and a
+pixel format it accepts."""
+
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from ..errors import UsageError
+from .planes import NATIVE_FORMATS
+
+CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
+"""Output suffixes vsr writes, and FFmpeg's muxer for each."""
+
+SOFTWARE_FALLBACK = {"h264_nvenc": "libx264", "hevc_nvenc": "libx265", "av1_nvenc": "libsvtav1"}
+ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", *SOFTWARE_FALLBACK)
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    codec: str = "libx264"
+    crf: int | None = None
+    preset: str | None = None  # the encoder's own speed preset (x264 "veryfast", svt-av1 "8", nvenc "p5")
+    pix_fmt: str | None = None  # None: follow the input
+
+    def __post_init__(self):
+        if self.codec not in ENCODERS:
+            raise UsageError(f"unknown codec {self.codec!r}; choose one of {', '.join(ENCODERS)}")
+        if self.crf is not None and self.crf < 0:
+            raise UsageError(f"--crf must be 0 or more, got {self.crf}")
+
+    def options(self) -> dict[str, str]:
+        """FFmpeg private options for this encoder."""
+        codec, crf, preset = self.codec, self.crf, self.preset
+        opts: dict[str, str] = {}
+        if codec in ("libx264", "libx265", "libsvtav1"):
+            opts.update({"crf": str(crf)} if crf is not None else {})
+            opts.update({"preset": preset} if preset else {})
+            if codec == "libx265":
+                opts["x265-params"] = "log-level=error"
+        elif codec == "libvpx-vp9":
+            opts.update({"crf": str(crf if crf is not None else 32), "b": "0", "row-mt": "1"})
+            opts.update({"cpu-used": preset} if preset else {})
+        elif codec.endswith("_nvenc"):
+            opts.update({"rc": "vbr", "cq": str(crf)} if crf is not None else {})
+            opts.update({"preset": preset} if preset else {})
+        return opts
+
+
+def container_for(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in CONTAINERS:
+        raise UsageError(f"cannot write {suffix or 'files without a suffix'}: name the output .mp4, .mov, .mkv or .webm")
+    return CONTAINERS[suffix]
+
+
+def codec_fits(container: str, codec: str) -> bool:
+    """Whether the container can hold this codec (an encoder name or a codec name)."""
+    name = av.codec.Codec(codec, "w").canonical_name if codec in av.codecs_available else codec
+    with av.open(io.BytesIO(), "w", format=container) as probe:
+        return name in probe.supported_codecs
+
+
+def default_output(source: Path, scale: int, codec: str) -> Path:
+    """NAME_xS beside the input, in the input's container when the codec fits it, else .mkv."""
+    suffix = source.suffix.lower()
+    if suffix not in CONTAINERS or not codec_fits(CONTAINERS[suffix], codec):
+        suffix = ".mkv"
+    return source.with_name(f"{source.stem}_x{scale}{suffix}")
+
+
+def encoder_opens(codec: str, width: int, height: int, pix_fmt: str) -> bool:
+    """Whether FFmpeg can open this encoder here (NVENC needs a GPU that has it)."""
+    if codec not in av.codecs_available:
+        return False
+    try:
+        ctx = av.CodecContext.create(codec, "w")
+        ctx.width, ctx.height, ctx.pix_fmt, ctx.time_base = width, height, pix_fmt, Fraction(1, 25)
+        ctx.open()
+        return True
+    except (av.FFmpegError, ValueError, OSError):
+        return False
+
+
+def choose_encoder(settings: EncoderSettings, width: int, height: int) -> tuple[str, str | None]:
+    """The encoder to use and a notice when it is not the one asked for."""
+    codec = settings.codec
+    if codec in SOFTWARE_FALLBACK and not encoder_opens(codec, width, height, "yuv420p"):
+        fallback = SOFTWARE_FALLBACK[codec]
+        return fallback, f"{codec} does not open on this machine (no NVENC); encoding with {fallback}"
+    if codec not in av.codecs_available:
+        raise UsageError(f"this FFmpeg build has no {codec} encoder")
+    return codec, None
+
+
+def choose_pix_fmt(codec: str, requested: str | None, source_format: str, width: int, height: int) -> tuple[str, str | None]:
+    """A planar YUV format the encoder accepts at width x height, and a notice if the input's
+    depth or chroma resolution could not be kept. `source_format` is a NATIVE_FORMATS name."""
+    accepted = {f.name for f in av.codec.Codec(codec, "w").video_formats or ()} & NATIVE_FORMATS
+    accepted = {f for f in accepted if f.startswith("yuv") and not f.startswith("yuvj")}
+    odd = width % 2 or height % 2
+    if requested:
+        if requested not in accepted:
+            raise UsageError(f"{codec} cannot encode --pix-fmt {requested}; it takes {', '.join(sorted(accepted))}")
+        if odd and "444" not in requested:
+            raise UsageError(f"{requested} needs even sizes but the output is {width}x{height}; use a 444 format")
+        return requested, None
+    sub, depth = _split(source_format)
+    odd_notice = f"the {width}x{height} output is odd-sized, which 4:2:0/4:2:2 cannot hold; writing 4:4:4" if odd and sub != "444" else None
+    if odd:
+        sub = "444"
+    for candidate_depth in dict.fromkeys((depth, "10le" if depth == "12le" else depth, "")):
+        for candidate_sub in dict.fromkeys((sub, "444" if odd else "420")):
+            name = f"yuv{candidate_sub}p{candidate_depth}"
+            if name in accepted:
+                notice = odd_notice if (candidate_sub, candidate_depth) == (sub, depth) else f"{codec} cannot keep {source_format}; writing {name}"
+                return name, notice
+    raise UsageError(f"{codec} cannot encode a {width}x{height} output from {source_format}; try --codec libx265 or an even-sized input")
+
+
+def _split(native: str) -> tuple[str, str]:
+    """'yuv420p10le' -> ('420', '10le'); RGB sources (gbrp*) are written as 4:2:0."""
+    if native.startswith("gbrp"):
+        return "420", native.removeprefix("gbrp")
+    body = native.removeprefix("yuvj").removeprefix("yuv")
+    return body[:3], body[4:]

@@ -1,0 +1,157 @@
+"""The inference stage's work: packed YUV frames in, packed upscaled YUV frames out.
+
+One batch goes: host buffer -> device (its own CUDA stream, from pinned memory) -> Y'CbCr
+to RGB with the stream's matrix and range -> PlainUSR (fp16 on CUDA when asked) -> RGB to
+Y'CbCr -> host (its own stream, into pinned memory). The copies of one batch overlap the
+compute of the next, because nothing here waits for the GPU: the encoder waits on the
+batch's `ready` event just before it reads the pixels. On the CPU the same code runs
+synchronously in float32.
+
+Out of memory lowers the number of frames per model call, then tiles each frame, then
+shrinks the tiles, and retries the same frames: a frame is never dropped.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import DeviceError
+from ..model import SRModel
+from ..tiling import upscale_tiled
+from .colour import ColourSpec, rgb_to_yuv, yuv_to_rgb
+from .planes import PlaneLayout
+
+FIRST_TILE = 512
+MIN_TILE = 128
+TILE_OVERLAP = 32
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+@dataclass
+class UpscaledBatch:
+    """Packed output frames, (N, samples) on the host; valid once `wait()` returns."""
+
+    packed: torch.Tensor
+    ready: torch.cuda.Event | None = None
+
+    def wait(self) -> np.ndarray:
+        if self.ready is not None:
+            self.ready.synchronize()
+        array = self.packed.numpy()
+        return array.view(np.uint16) if array.dtype == np.int16 else array
+
+
+class FrameUpscaler:
+    def __init__(
+        self,
+        model: SRModel,
+        source: PlaneLayout,
+        target: PlaneLayout,
+        source_colour: ColourSpec,
+        target_colour: ColourSpec,
+        *,
+        batch: int = 4,
+        tile: int | None = None,
+        notify: Callable[[str], None] = lambda message: None,
+    ):
+        if (target.width, target.height) != (source.width * model.scale, source.height * model.scale):
+            raise ValueError(f"target {target.width}x{target.height} is not source x{model.scale}")
+        self.model, self.source, self.target = model, source, target
+        self.source_colour, self.target_colour = source_colour, target_colour
+        self.batch, self.tile, self.notify = max(1, batch), tile, notify
+        self.device = model.device
+        self.cuda = self.device.type == "cuda"
+        if self.cuda:
+            self.upload_stream = torch.cuda.Stream(self.device)
+            self.compute_stream = torch.cuda.Stream(self.device)
+            self.download_stream = torch.cuda.Stream(self.device)
+
+    def upscale(self, frames: Sequence[np.ndarray]) -> UpscaledBatch:
+        """Packed source frames (as PlaneLayout.read gives them) -> their upscaled packing."""
+        with torch.inference_mode():
+            host = self._stage_on_host(frames)
+            if not self.cuda:
+                return UpscaledBatch(self._process(host))
+            with torch.cuda.stream(self.upload_stream):
+                on_device = host.to(self.device, non_blocking=True)
+            self.compute_stream.wait_stream(self.upload_stream)
+            on_device.record_stream(self.compute_stream)
+            with torch.cuda.stream(self.compute_stream):
+                result = self._process(on_device)
+            self.download_stream.wait_stream(self.compute_stream)
+            result.record_stream(self.download_stream)
+            with torch.cuda.stream(self.download_stream):
+                out = torch.empty(result.shape, dtype=result.dtype, pin_memory=True)
+                out.copy_(result, non_blocking=True)
+                ready = torch.cuda.Event()
+                ready.record(self.download_stream)
+            return UpscaledBatch(out, ready)
+
+    def _stage_on_host(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
+        dtype = torch.uint8 if self.source.dtype == np.uint8 else torch.int16
+        host = torch.empty((len(frames), self.source.size), dtype=dtype, pin_memory=self.cuda)
+        view = host.numpy()
+        for row, frame in zip(view, frames):
+            row[:] = frame.view(view.dtype)
+        return host
+
+    def _process(self, packed: torch.Tensor) -> torch.Tensor:
+        rgb = yuv_to_rgb(*self._unpack(packed, self.source), self.source_colour)
+        upscaled = self._run_model(rgb)
+        (th, tw), (ch, cw) = self.target.plane_shapes[:2]
+        planes = rgb_to_yuv(upscaled, self.target_colour, ch, cw)
+        dtype = torch.uint8 if self.target.dtype == np.uint8 else torch.int16
+        return torch.cat([p.flatten(1) for p in planes], 1).to(dtype)
+
+    @staticmethod
+    def _unpack(packed: torch.Tensor, layout: PlaneLayout) -> list[torch.Tensor]:
+        planes, offset = [], 0
+        for h, w in layout.plane_shapes:
+            planes.append(packed[:, offset : offset + h * w].view(-1, h, w))
+            offset += h * w
+        return planes
+
+    def _run_model(self, rgb: torch.Tensor) -> torch.Tensor:
+        height, width = rgb.shape[-2:]
+        pad_h, pad_w = max(0, self.model.min_size - height), max(0, self.model.min_size - width)
+        if pad_h or pad_w:  # smaller than the model's receptive grid: pad, then crop back
+            rgb = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
+        while True:
+            try:
+                out = self._run_model_once(rgb)
+                break
+            except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                self._shrink_after_out_of_memory()
+        scale = self.model.scale
+        return out[..., : height * scale, : width * scale]
+
+    def _run_model_once(self, rgb: torch.Tensor) -> torch.Tensor:
+        if self.tile is None:
+            parts = [self.model(rgb[i : i + self.batch]) for i in range(0, rgb.shape[0], self.batch)]
+        else:
+            run = lambda x, region: self.model(x, region)  # noqa: E731
+            parts = [upscale_tiled(run, frame[None], self.model.scale, self.tile, TILE_OVERLAP).to(rgb.device) for frame in rgb]
+        return torch.cat(parts) if len(parts) > 1 else parts[0]
+
+    def _shrink_after_out_of_memory(self) -> None:
+        if self.cuda:
+            torch.cuda.empty_cache()
+        if self.tile is None and self.batch > 1:
+            self.batch //= 2
+            self.notify(f"out of memory on {self.device}: now {self.batch} frame(s) per model call")
+        elif self.tile is None or self.tile > MIN_TILE:
+            self.tile = FIRST_TILE if self.tile is None else self.tile // 2
+            self.notify(f"out of memory on {self.device}: now tiling frames in {self.tile}-pixel tiles")
+        else:
+            raise DeviceError(f"out of memory on {self.device} even with {MIN_TILE}-pixel tiles; use a smaller model or --device cpu")

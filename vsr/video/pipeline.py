@@ -1,0 +1,137 @@
+"""Stages in threads joined by bounded channels, with one stop event.
+
+Every blocking step waits in short slices and checks the stop event, so a failing stage
+(or Ctrl-C in the main thread) stops all the others within a fraction of a second. The
+first exception of any stage is re-raised in the caller's thread with the stage's name in
+a note; no stage thread outlives `Pipeline.run`.
+"""
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+POLL_SECONDS = 0.05
+JOIN_SECONDS = 30.0
+
+
+class Stopped(Exception):
+    """Raised inside a stage when the pipeline is stopping because of another stage."""
+
+
+class _End:
+    def __repr__(self) -> str:
+        return "END"
+
+
+END = _End()
+"""Put by a stage into its outbox after its last item."""
+
+
+@dataclass
+class StageClock:
+    """Wall time of a stage and how much of it went to waiting on its channels."""
+
+    name: str
+    started: float = 0.0
+    finished: float = 0.0
+    waiting: float = 0.0
+    items: int = 0
+
+    @property
+    def busy_seconds(self) -> float:
+        return max(0.0, (self.finished or time.perf_counter()) - self.started - self.waiting)
+
+
+class Channel:
+    """A bounded FIFO between two stages."""
+
+    def __init__(self, capacity: int, stop: threading.Event):
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, capacity))
+        self._stop = stop
+
+    def put(self, item, clock: StageClock | None = None) -> None:
+        started = time.perf_counter()
+        try:
+            while True:
+                if self._stop.is_set():
+                    raise Stopped
+                try:
+                    self._queue.put(item, timeout=POLL_SECONDS)
+                    return
+                except queue.Full:
+                    continue
+        finally:
+            if clock:
+                clock.waiting += time.perf_counter() - started
+
+    def get(self, clock: StageClock | None = None):
+        started = time.perf_counter()
+        try:
+            while True:
+                if self._stop.is_set():
+                    raise Stopped
+                try:
+                    return self._queue.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    continue
+        finally:
+            if clock:
+                clock.waiting += time.perf_counter() - started
+
+
+@dataclass
+class Pipeline:
+    capacity: int = 8
+    stop: threading.Event = field(default_factory=threading.Event)
+    clocks: list[StageClock] = field(default_factory=list)
+    _stages: list[tuple[StageClock, Callable]] = field(default_factory=list)
+    _errors: list[BaseException] = field(default_factory=list)
+
+    def channel(self, capacity: int | None = None) -> Channel:
+        return Channel(capacity or self.capacity, self.stop)
+
+    def add(self, name: str, work: Callable[[StageClock], None]) -> None:
+        """`work(clock)` runs in its own thread; it should use channels for every wait."""
+        clock = StageClock(name)
+        self.clocks.append(clock)
+        self._stages.append((clock, work))
+
+    def run(self, on_tick: Callable[[], None] = lambda: None) -> None:
+        """Run every stage to the end; `on_tick` is called in this thread every poll
+        (for progress). Raises the first stage error, or KeyboardInterrupt."""
+        threads = [threading.Thread(target=self._guard, args=(clock, work), name=f"vsr-{clock.name}", daemon=True) for clock, work in self._stages]
+        for thread in threads:
+            thread.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                for thread in threads:
+                    thread.join(POLL_SECONDS / len(threads))
+                on_tick()
+        except BaseException:
+            self.stop.set()
+            raise
+        finally:
+            deadline = time.monotonic() + JOIN_SECONDS
+            for thread in threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            alive = [t.name for t in threads if t.is_alive()]
+            if alive and not self._errors:
+                self._errors.append(RuntimeError(f"pipeline stages did not stop: {', '.join(alive)}"))
+        on_tick()
+        if self._errors:
+            raise self._errors[0]
+
+    def _guard(self, clock: StageClock, work: Callable[[StageClock], None]) -> None:
+        clock.started = time.perf_counter()
+        try:
+            work(clock)
+        except Stopped:
+            pass
+        except BaseException as exc:
+            exc.add_note(f"(in the vsr {clock.name} stage)")
+            self._errors.append(exc)
+            self.stop.set()
+        finally:
+            clock.finished = time.perf_counter()

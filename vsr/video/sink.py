@@ -1,0 +1,152 @@
+"""The output file: one encoded video stream with the input's timestamps and colour tags,
+plus every audio and subtitle stream of the input copied packet for packet, attachments,
+chapters and metadata. Streams the container cannot hold are listed in `dropped`."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..errors import OutputError, UsageError
+from .codecs import EncoderSettings, choose_encoder, choose_pix_fmt, codec_fits, container_for
+from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
+from .planes import PlaneLayout
+from .source import VideoSource
+
+MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
+
+
+class VideoSink:
+    """Open with the final path's container format, write frames and packets, then
+    `finish()` (flush, trailer) or `abort()`. Not thread-safe: one writer thread."""
+
+    def __init__(
+        self,
+        target: Path,
+        final_name: Path,
+        source: VideoSource,
+        scale: int,
+        settings: EncoderSettings,
+        notify: Callable[[str], None] = lambda message: None,
+    ):
+        info = source.info
+        self.container_format = container_for(final_name)
+        width, height = info.layout.width * scale, info.layout.height * scale
+        codec, notice = choose_encoder(settings, width, height)
+        if notice:
+            notify(notice)
+        if not codec_fits(self.container_format, codec):
+            raise UsageError(f"{final_name.suffix} cannot hold {codec} video; name the output .mkv or pick another --codec")
+        pix_fmt, notice = choose_pix_fmt(codec, settings.pix_fmt, info.layout.format, width, height)
+        if notice:
+            notify(notice)
+        self.codec, self.layout = codec, PlaneLayout(pix_fmt, width, height)
+        rgb_source = info.colour.matrix is None  # written as limited-range Y'CbCr
+        self.colour = ColourSpec(info.colour.matrix or _matrix_for(height), info.colour.full_range and not rgb_source, self.layout.bits)
+        self.dropped: list[str] = []
+        try:
+            self.output = av.open(str(target), "w", format=self.container_format)
+        except av.FFmpegError as exc:
+            raise OutputError(f"cannot write {final_name}: {exc}") from None
+        try:
+            self._add_video(source, settings, width, height)
+            self._copy_streams(source)
+            self._copy_metadata(source)
+        except BaseException:
+            self.output.close()
+            raise
+        self.frames_written = 0
+
+    def _add_video(self, source: VideoSource, settings: EncoderSettings, width: int, height: int) -> None:
+        info = source.info
+        stream = self.output.add_stream(codec_name=self.codec, rate=info.frame_rate or 25)
+        ctx = stream.codec_context
+        ctx.width, ctx.height, ctx.pix_fmt = width, height, self.layout.format
+        ctx.time_base = info.time_base
+        ctx.thread_count = 0
+        primaries, trc = DEFAULT_PRIMARIES_TRC[self.colour.matrix]
+        tags = info.colour_tags
+        self.frame_tags = {
+            "colorspace": MATRIX_CODES[self.colour.matrix],
+            "color_range": RANGE_FULL if self.colour.full_range else RANGE_LIMITED,
+            "color_primaries": tags["color_primaries"] if tags["color_primaries"] not in (0, 2) else primaries,
+            "color_trc": tags["color_trc"] if tags["color_trc"] not in (0, 2) else trc,
+        }
+        for name, value in self.frame_tags.items():
+            setattr(ctx, name, value)
+        if info.sample_aspect_ratio:
+            ctx.sample_aspect_ratio = info.sample_aspect_ratio
+        ctx.options = settings.options()
+        if info.rotation:
+            stream.set_display_rotation(info.rotation)
+        self.video = stream
+        self.time_base = info.time_base
+        src_meta = source.video.metadata
+        stream.metadata.update({k: v for k, v in src_meta.items() if k in ("language", "title", "handler_name")})
+
+    def _copy_streams(self, source: VideoSource) -> None:
+        self.stream_map: dict = {}
+        kept = []
+        for stream in source.copied_streams:
+            name = stream.codec_context.codec.canonical_name if stream.codec_context else "unknown"
+            described = f"{stream.type} stream #{stream.index} ({name})"
+            if not codec_fits(self.container_format, name):
+                if stream.type == "audio":
+                    raise UsageError(f"{self.container_format} cannot hold the input's {described}; name the output .mkv so no audio is lost")
+                self.dropped.append(described)
+                continue
+            out = self.output.add_stream_from_template(stream)
+            out.metadata.update(stream.metadata)
+            out.disposition = stream.disposition
+            self.stream_map[stream] = out
+            kept.append(stream)
+        source.select_copied(kept)
+        for stream in source.container.streams:
+            if stream.type == "attachment":
+                if self.container_format != "matroska":
+                    self.dropped.append(f"attachment {getattr(stream, 'name', stream.index)}")
+                    continue
+                self.output.add_attachment(stream.name, stream.mimetype, stream.data)
+            elif stream.type == "data":
+                self.dropped.append(f"data stream #{stream.index}")
+
+    def _copy_metadata(self, source: VideoSource) -> None:
+        meta = {k: v for k, v in source.container.metadata.items() if k.lower() not in MUXER_OWNED_METADATA}
+        self.output.metadata.update(meta)
+        chapters = source.container.chapters()
+        if chapters:
+            self.output.set_chapters(chapters)
+
+    def write_frame(self, pts: int, duration: int | None, packed: np.ndarray) -> None:
+        frame = self.layout.write(packed)
+        frame.pts, frame.time_base = pts, self.time_base
+        if duration:
+            frame.duration = duration
+        for name, value in self.frame_tags.items():
+            setattr(frame, name, value)
+        self._mux(self.video.encode(frame))
+        self.frames_written += 1
+
+    def write_packet(self, packet: av.Packet) -> None:
+        packet.stream = self.stream_map[packet.stream]
+        self.output.mux(packet)
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            self.output.mux(packet)
+
+    def finish(self) -> None:
+        self._mux(self.video.encode(None))
+        self.output.close()
+
+    def abort(self) -> None:
+        try:
+            self.output.close()
+        except av.FFmpegError:
+            pass
+
+
+def _matrix_for(height: int) -> str:
+    return "bt709" if height >= 720 else "bt601"
+

@@ -1,0 +1,222 @@
+"""Opening a video for the pipeline: checks that give one clear line for bad input, the
+facts the encoder needs (read off the first decoded frame), and the decode loop that
+yields every frame that decodes plus every packet of the streams that are copied.
+
+Damage does not end a run: a packet that fails to decode or demux is counted, reported
+at the end, and skipped. Timestamps are kept as they are; a frame without one, or one
+that does not move forward, gets the previous frame's time plus one frame duration.
+"""
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..errors import InputError
+from .colour import ColourSpec, colour_spec_for
+from .planes import PlaneLayout, native_format_for
+
+MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
+
+
+@dataclass
+class DecodedFrame:
+    index: int
+    pts: int  # in VideoInfo.time_base
+    duration: int | None
+    packed: np.ndarray  # PlaneLayout.read of the frame
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the output needs to know about the input's video stream."""
+
+    layout: PlaneLayout
+    colour: ColourSpec
+    colour_tags: dict[str, int]  # color_primaries, color_trc, colorspace, color_range as tagged
+    time_base: Fraction
+    frame_rate: Fraction | None
+    rotation: float
+    sample_aspect_ratio: Fraction | None
+    frames_expected: int | None
+    source_format: str  # the decoded pixel format before any conversion
+
+
+@dataclass
+class DamageReport:
+    corrupt_packets: int = 0
+    demux_errors: int = 0
+    repaired_timestamps: int = 0
+    ended_early: str | None = None
+
+    def summary(self) -> str | None:
+        parts = []
+        if self.corrupt_packets:
+            parts.append(f"{self.corrupt_packets} video packet(s) did not decode")
+        if self.demux_errors:
+            parts.append(f"{self.demux_errors} unreadable spot(s) skipped")
+        if self.ended_early:
+            parts.append(f"input ended early ({self.ended_early})")
+        if self.repaired_timestamps:
+            parts.append(f"{self.repaired_timestamps} frame timestamp(s) missing or out of order were re-timed")
+        return "; ".join(parts) or None
+
+
+class VideoSource:
+    """An open input. Iterate `items()` once, from one thread; then `close()`."""
+
+    def __init__(self, path: os.PathLike | str):
+        self.path = Path(path)
+        self._check_file()
+        try:
+            self.container = av.open(str(self.path), "r", metadata_errors="replace")
+        except av.FFmpegError as exc:
+            raise InputError(f"{self.path} is not a video FFmpeg can read ({_reason(exc)})") from None
+        try:
+            if not self.container.streams.video:
+                raise InputError(f"{self.path} has no video stream")
+            self.video = self.container.streams.video[0]
+            self.video.thread_type = "AUTO"
+            self.copied_streams = [s for s in self.container.streams if s is not self.video and s.type in ("audio", "subtitle")]
+            self.damage = DamageReport()
+            self._pending: deque = deque()
+            self._packets = self._demux()
+            self._next_index = 0
+            self._last_pts: int | None = None
+            first = self._first_frame()
+            self.info = self._describe(first)
+            self._pending.appendleft(first)
+        except BaseException:
+            self.container.close()
+            raise
+
+    def _check_file(self) -> None:
+        if not self.path.exists():
+            raise InputError(f"input not found: {self.path}")
+        if not self.path.is_file():
+            raise InputError(f"input is not a file: {self.path}")
+        if self.path.stat().st_size == 0:
+            raise InputError(f"input is empty (0 bytes): {self.path}")
+
+    def select_copied(self, streams: list) -> None:
+        """Keep only these streams' packets (the ones the output can hold)."""
+        self.copied_streams = list(streams)
+
+    def items(self) -> Iterator["DecodedFrame | av.Packet"]:
+        """Every decodable video frame, as a DecodedFrame, and every packet of the copied
+        streams, in file order."""
+        while True:
+            while self._pending:
+                item = self._pending.popleft()
+                if isinstance(item, av.VideoFrame):
+                    yield self._pack(item)
+                elif item.stream in self.copied_streams:
+                    yield item
+            try:
+                packet = next(self._packets)
+            except StopIteration:
+                break
+            self._route(packet)
+        for frame in self._decode(None):
+            yield self._pack(frame)
+
+    def close(self) -> None:
+        self.container.close()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _first_frame(self) -> av.VideoFrame:
+        for packet in self._packets:
+            self._route(packet)
+            for i, item in enumerate(self._pending):
+                if isinstance(item, av.VideoFrame):
+                    del self._pending[i]
+                    return item
+        for frame in self._decode(None):
+            return frame
+        lost = f" ({self.damage.summary()})" if self.damage.summary() else ""
+        raise InputError(f"no video frame in {self.path} could be decoded{lost}")
+
+    def _route(self, packet: av.Packet) -> None:
+        if packet.stream is self.video:
+            self._pending.extend(self._decode(packet))
+        elif packet.size and packet.stream in self.copied_streams:
+            self._pending.append(packet)
+
+    def _demux(self) -> Iterator[av.Packet]:
+        errors_in_a_row = 0
+        while True:
+            try:
+                for packet in self.container.demux():
+                    errors_in_a_row = 0
+                    yield packet
+                return
+            except av.FFmpegError as exc:
+                self.damage.demux_errors += 1
+                errors_in_a_row += 1
+                if errors_in_a_row >= MAX_DEMUX_ERRORS:
+                    self.damage.ended_early = _reason(exc)
+                    return
+
+    def _decode(self, packet: av.Packet | None) -> list[av.VideoFrame]:
+        try:
+            return list(self.video.decode(packet))
+        except av.EOFError:  # flushing a decoder that the demuxer's own flush packet already drained
+            return []
+        except av.FFmpegError:
+            self.damage.corrupt_packets += 1
+            return []
+
+    def _describe(self, frame: av.VideoFrame) -> VideoInfo:
+        native = native_format_for(frame.format.name)
+        layout = PlaneLayout(native, frame.width, frame.height)
+        colour = colour_spec_for(
+            frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=layout.is_jpeg_range
+        )
+        rate = self.video.average_rate or self.video.guessed_rate
+        tags = {name: int(getattr(frame, name)) for name in ("color_primaries", "color_trc", "colorspace", "color_range")}
+        return VideoInfo(
+            layout=layout,
+            colour=colour,
+            colour_tags=tags,
+            time_base=self.video.time_base,
+            frame_rate=Fraction(rate) if rate else None,
+            rotation=float(frame.rotation or 0),
+            sample_aspect_ratio=Fraction(self.video.sample_aspect_ratio) if self.video.sample_aspect_ratio else None,
+            frames_expected=self.video.frames or None,
+            source_format=frame.format.name,
+        )
+
+    def _pack(self, frame: av.VideoFrame) -> DecodedFrame:
+        layout = self.info.layout
+        if (frame.width, frame.height) != (layout.width, layout.height):
+            raise InputError(
+                f"the frame size changes from {layout.width}x{layout.height} to {frame.width}x{frame.height} "
+                f"at frame {self._next_index} of {self.path}; vsr writes one size per file: cut the input there"
+            )
+        if frame.format.name != layout.format:
+            frame = frame.reformat(format=layout.format)
+        duration = frame.duration or self._default_duration()
+        pts = frame.pts
+        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
+            pts = 0 if self._last_pts is None else self._last_pts + max(1, duration or 1)
+            self.damage.repaired_timestamps += 1
+        self._last_pts = pts
+        decoded = DecodedFrame(self._next_index, pts, duration or None, layout.read(frame))
+        self._next_index += 1
+        return decoded
+
+    def _default_duration(self) -> int | None:
+        rate = self.info.frame_rate
+        if not rate:
+            return None
+        return max(1, round(1 / (rate * self.info.time_base)))
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)

@@ -1,0 +1,200 @@
+"""`upscale_video`: decode -> upscale -> encode + mux, each stage in its own thread.
+
+    decode (PyAV, threaded) --frames, packets--> model (FrameUpscaler, batched)
+        --upscaled batches, packets--> encode + mux (VideoSink)
+
+Copied packets (audio, subtitles) travel through the same bounded channels as the frames,
+so they reach the muxer in step with the video around them and memory stays bounded.
+The output is written under a temporary name and renamed only when everything succeeded.
+"""
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+
+from ..atomic import atomic_path
+from ..errors import OutputError, UsageError
+from ..model import SRModel, load_model
+from .codecs import EncoderSettings, default_output
+from .engine import FrameUpscaler, UpscaledBatch
+from .pipeline import END, Pipeline, StageClock
+from .source import DecodedFrame, VideoSource
+from .sink import VideoSink
+
+STAGES = ("decode", "model", "encode")
+
+
+@dataclass
+class UpscaleResult:
+    output: Path
+    frames: int
+    seconds: float
+    model: str
+    device: str
+    codec: str
+    pix_fmt: str
+    size_in: tuple[int, int]
+    size_out: tuple[int, int]
+    stage_busy: dict[str, float]  # seconds each stage worked (not waiting on the others)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class _Batch:
+    frames: list[DecodedFrame]
+    result: UpscaledBatch
+
+
+def upscale_video(
+    src: os.PathLike | str,
+    dst: os.PathLike | str | None = None,
+    *,
+    model: SRModel | str | os.PathLike | None = None,
+    scale: int | None = None,
+    device: str = "auto",
+    half: bool | None = None,
+    batch: int = 4,
+    codec: str = "libx264",
+    crf: int | None = None,
+    encoder_preset: str | None = None,
+    pix_fmt: str | None = None,
+    overwrite: bool = False,
+    queue_size: int = 8,
+    notify: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+    on_start: Callable[["VideoSource", VideoSink, SRModel], None] | None = None,
+) -> UpscaleResult:
+    """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
+    audio, subtitles, chapters and metadata. `model` is an SRModel, a shipped name or a
+    weights file; `half` defaults to True on CUDA. `notify` receives warnings as they happen;
+    `on_progress(frames_done, frames_expected)` is called from the caller's thread."""
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        if notify:
+            notify(message)
+
+    if batch < 1:
+        raise UsageError(f"--batch must be 1 or more, got {batch}")
+    settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
+    source = VideoSource(src)
+    try:
+        sr = _resolve_model(model, scale, device, half)
+        target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
+        if target.resolve() == source.path.resolve():
+            raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
+        if target.exists() and not overwrite:
+            raise OutputError(f"{target} exists; pass --overwrite to replace it")
+        if not target.parent.is_dir():
+            raise OutputError(f"output folder does not exist: {target.parent}")
+        started = time.perf_counter()
+        with atomic_path(target) as temp:
+            sink = VideoSink(temp, target, source, sr.scale, settings, warn)
+            try:
+                for dropped in sink.dropped:
+                    warn(f"{target.suffix} cannot hold the input's {dropped}; it was left out")
+                if on_start:
+                    on_start(source, sink, sr)
+                clocks = _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress)
+                sink.finish()
+            except BaseException:
+                sink.abort()
+                raise
+        seconds = time.perf_counter() - started
+    finally:
+        source.close()
+    damage = source.damage.summary()
+    if damage:
+        warn(f"damaged input: {damage}; every frame that decoded was upscaled")
+    info = source.info
+    return UpscaleResult(
+        output=target,
+        frames=sink.frames_written,
+        seconds=seconds,
+        model=f"PlainUSR {sr.variant} x{sr.scale} ({sr.source})",
+        device=f"{sr.device} {str(sr.dtype).removeprefix('torch.')}",
+        codec=sink.codec,
+        pix_fmt=sink.layout.format,
+        size_in=(info.layout.width, info.layout.height),
+        size_out=(sink.layout.width, sink.layout.height),
+        stage_busy={clock.name: clock.busy_seconds for clock in clocks},
+        warnings=warnings,
+    )
+
+
+def _resolve_model(model, scale, device, half) -> SRModel:
+    if isinstance(model, SRModel):
+        if scale is not None and model.scale != scale:
+            raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
+        return model
+    from ..device import resolve_device
+
+    torch_device = resolve_device(device)
+    half = torch_device.type == "cuda" if half is None else half
+    spec = Path(model) if isinstance(model, os.PathLike) else model
+    return load_model(spec, scale=scale, device=torch_device, half=half)
+
+
+def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:
+    info = source.info
+    upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=batch, notify=warn)
+    pipeline = Pipeline(capacity=queue_size)
+    decoded, upscaled = pipeline.channel(), pipeline.channel(max(2, queue_size // batch))
+
+    def decode(clock: StageClock) -> None:
+        for item in source.items():
+            clock.items += isinstance(item, DecodedFrame)
+            decoded.put(item, clock)
+        decoded.put(END, clock)
+
+    def model(clock: StageClock) -> None:
+        pending: list[DecodedFrame] = []
+
+        def flush() -> None:
+            if pending:
+                upscaled.put(_Batch(list(pending), upscaler.upscale([f.packed for f in pending])), clock)
+                clock.items += len(pending)
+                pending.clear()
+
+        while True:
+            item = decoded.get(clock)
+            if isinstance(item, DecodedFrame):
+                pending.append(item)
+                if len(pending) == batch:
+                    flush()
+            elif item is END:
+                flush()
+                upscaled.put(END, clock)
+                return
+            else:  # a copied packet: on its way at once, the muxer interleaves
+                upscaled.put(item, clock)
+
+    def encode(clock: StageClock) -> None:
+        while True:
+            item = upscaled.get(clock)
+            if item is END:
+                return
+            if isinstance(item, av.Packet):
+                sink.write_packet(item)
+                continue
+            waited = time.perf_counter()
+            packed = item.result.wait()  # GPU time shows up in the model stage, not here
+            clock.waiting += time.perf_counter() - waited
+            for frame, pixels in zip(item.frames, packed):
+                sink.write_frame(frame.pts, frame.duration, pixels)
+            clock.items += len(item.frames)
+
+    for name, work in zip(STAGES, (decode, model, encode)):
+        pipeline.add(name, work)
+    expected = info.frames_expected
+    pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
+    return pipeline.clocks
