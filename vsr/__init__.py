@@ -3,12 +3,14 @@
 Public API (imported lazily, so `import vsr` and `vsr --help` stay fast):
 
     vsr.load_model(name_or_path, scale=None, device="cpu", half=False) -> vsr.SRModel
+    vsr.upscale_video(src, dst=None, model=None, scale=None, device="auto", ...) -> UpscaleResult
+    vsr.upscale_frames(frames, model=None, scale=None, ...) -> iterator of upscaled frames
     vsr.VsrError: base of every error meant for the user
 """
 
 from .errors import VsrError
 
-__all__ = ["SRModel", "VsrError", "load_model"]
+__all__ = ["SRModel", "VsrError", "load_model", "upscale_frames", "upscale_video"]
 
 
 def __getattr__(name: str):
@@ -16,4 +18,12 @@ def __getattr__(name: str):
         from . import model
 
         return getattr(model, name)
+    if name == "upscale_video":
+        from .video.upscale import upscale_video
+
+        return upscale_video
+    if name == "upscale_frames":
+        from .video.frames_api import upscale_frames
+
+        return upscale_frames
     raise AttributeError(f"module 'vsr' has no attribute {name!r}")

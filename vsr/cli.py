@@ -5,9 +5,9 @@ import argparse
 import sys
 
 from .commands import eval as eval_command
-from .commands import demo, export, image, models, train
+from .commands import demo, export, image, models, presets, train, upscale
 
-COMMANDS = (demo, image, models, train, export, eval_command)
+COMMANDS = (demo, upscale, image, presets, models, train, export, eval_command)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

@@ -108,7 +108,7 @@ class VideoSink:
                     self.dropped.append(f"attachment {getattr(stream, 'name', stream.index)}")
                     continue
                 self.output.add_attachment(stream.name, stream.mimetype, stream.data)
-            elif stream.type == "data":
+            elif stream.type == "data" and stream.codec_context is not None:  # (mp4 chapter tracks have none; chapters are copied below)
                 self.dropped.append(f"data stream #{stream.index}")
 
     def _copy_metadata(self, source: VideoSource) -> None:

@@ -3,8 +3,8 @@ facts the encoder needs (read off the first decoded frame), and the decode loop 
 yields every frame that decodes plus every packet of the streams that are copied.
 
 Damage does not end a run: a packet that fails to decode or demux is counted, reported
-at the end, and skipped. Timestamps are kept as they are; a frame without one, or one
-that does not move forward, gets the previous frame's time plus one frame duration.
+at the end, and skipped. Timestamps come from vsr.video.timing (the input's own, with
+FFmpeg's best-effort choice between pts and dts for files that lack real ones).
 """
 
 import os
@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import InputError
 from .colour import ColourSpec, colour_spec_for
 from .planes import PlaneLayout, native_format_for
+from .timing import FrameTimer
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
 
@@ -53,11 +54,17 @@ class DamageReport:
     demux_errors: int = 0
     repaired_timestamps: int = 0
     ended_early: str | None = None
+    frames_missing: int = 0  # fewer frames decoded than the container's index promised
+    seconds_missing: float = 0.0  # the video ends this much before the duration the file declares
 
     def summary(self) -> str | None:
         parts = []
         if self.corrupt_packets:
             parts.append(f"{self.corrupt_packets} video packet(s) did not decode")
+        if self.frames_missing:
+            parts.append(f"{self.frames_missing} frame(s) listed in the file's index never arrived")
+        if self.seconds_missing:
+            parts.append(f"the video stops {self.seconds_missing:.2f} s before the end the file declares (truncated?)")
         if self.demux_errors:
             parts.append(f"{self.demux_errors} unreadable spot(s) skipped")
         if self.ended_early:
@@ -88,9 +95,11 @@ class VideoSource:
             self._packets = self._demux()
             self._next_index = 0
             self._last_pts: int | None = None
+            self._last_duration: int | None = None
             first = self._first_frame()
             self.info = self._describe(first)
             self._pending.appendleft(first)
+            self._timer = FrameTimer(self._default_duration())
         except BaseException:
             self.container.close()
             raise
@@ -114,7 +123,8 @@ class VideoSource:
             while self._pending:
                 item = self._pending.popleft()
                 if isinstance(item, av.VideoFrame):
-                    yield self._pack(item)
+                    for frame, pts in self._timer.push(item):
+                        yield self._pack(frame, pts)
                 elif item.stream in self.copied_streams:
                     yield item
             try:
@@ -123,7 +133,16 @@ class VideoSource:
                 break
             self._route(packet)
         for frame in self._decode(None):
-            yield self._pack(frame)
+            for timed, pts in self._timer.push(frame):
+                yield self._pack(timed, pts)
+        for frame, pts in self._timer.flush():
+            yield self._pack(frame, pts)
+        self.damage.repaired_timestamps = self._timer.repaired
+        expected = self.info.frames_expected
+        if expected and self._next_index < expected:
+            self.damage.frames_missing = expected - self._next_index
+        elif not expected:
+            self._check_declared_duration()
 
     def close(self) -> None:
         self.container.close()
@@ -192,7 +211,7 @@ class VideoSource:
             source_format=frame.format.name,
         )
 
-    def _pack(self, frame: av.VideoFrame) -> DecodedFrame:
+    def _pack(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
         layout = self.info.layout
         if (frame.width, frame.height) != (layout.width, layout.height):
             raise InputError(
@@ -202,14 +221,28 @@ class VideoSource:
         if frame.format.name != layout.format:
             frame = frame.reformat(format=layout.format)
         duration = frame.duration or self._default_duration()
-        pts = frame.pts
-        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
-            pts = 0 if self._last_pts is None else self._last_pts + max(1, duration or 1)
-            self.damage.repaired_timestamps += 1
-        self._last_pts = pts
+        self._last_pts, self._last_duration = pts, duration
         decoded = DecodedFrame(self._next_index, pts, duration or None, layout.read(frame))
         self._next_index += 1
         return decoded
+
+    def _check_declared_duration(self) -> None:
+        """Without a frame index (mkv, ts), compare the end of the last frame with the
+        duration the container declares: a truncated file stops short of it."""
+        tb, video = self.info.time_base, self.video
+        if self._last_pts is None:
+            return
+        start = video.start_time or 0
+        if video.duration:
+            declared = float((video.duration) * tb)
+        elif self.container.duration:
+            declared = self.container.duration / 1_000_000 - float(start * tb)
+        else:
+            return
+        frame = float(self._last_duration * tb) if self._last_duration else 1 / float(self.info.frame_rate or 25)
+        reached = float((self._last_pts - start) * tb) + frame
+        if declared - reached > 1.5 * frame:
+            self.damage.seconds_missing = declared - reached
 
     def _default_duration(self) -> int | None:
         rate = self.info.frame_rate

@@ -1,0 +1,71 @@
+"""What `vsr upscale` shows: a rich progress bar (frames, fps, ETA) on a terminal, warnings
+as they happen, and a summary that says which stage limited the speed."""
+
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+class ProgressView:
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.console = Console(stderr=True)
+        self.progress: Progress | None = None
+        self.task = None
+
+    def __enter__(self) -> "ProgressView":
+        if not self.quiet and self.console.is_terminal:
+            self.progress = Progress(
+                TextColumn("[bold]upscaling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[fps]} fps"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("upscale", total=None, fps="  -- ")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def start(self, source, sink, model) -> None:
+        if self.quiet:
+            return
+        info = source.info
+        self.console.print(
+            f"{source.path}: {info.layout.width}x{info.layout.height} {info.source_format} -> "
+            f"{sink.layout.width}x{sink.layout.height} {sink.layout.format} {sink.codec}, "
+            f"PlainUSR {model.variant} x{model.scale} on {model.device} ({str(model.dtype).removeprefix('torch.')})",
+            highlight=False,
+        )
+
+    def update(self, done: int, expected: int | None) -> None:
+        if self.progress is None:
+            return
+        task = self.progress.tasks[0]
+        fps = f"{done / task.elapsed:6.1f}" if task.elapsed else "  -- "
+        self.progress.update(self.task, completed=done, total=expected if expected and expected >= done else None, fps=fps)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(f"vsr upscale: warning: {message}", highlight=False, markup=False)
+
+    def summary(self, result) -> None:
+        if self.quiet:
+            return
+        busy = {name: seconds / result.seconds for name, seconds in result.stage_busy.items()} if result.seconds else {}
+        limit = max(busy, key=busy.get) if busy else "?"
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in busy.items())
+        print(
+            f"wrote {result.output}: {result.frames} frames {result.size_in[0]}x{result.size_in[1]} -> "
+            f"{result.size_out[0]}x{result.size_out[1]} in {result.seconds:.1f} s ({result.fps:.1f} fps); "
+            f"stages busy: {shares} (limited by {limit})",
+            file=sys.stdout,
+        )

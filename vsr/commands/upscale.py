@@ -1,0 +1,92 @@
+"""`vsr upscale`: upscale a video file, keeping every frame, timestamp and audio track.
+
+Settings come from a preset (presets/*.toml; default `fast` on the CPU, `balanced` on a
+GPU) and any flag given overrides the preset's value."""
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("upscale", help="upscale a video file", description=__doc__)
+    p.add_argument("input", type=Path, metavar="IN", help="video file (any container/codec FFmpeg reads)")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (.mp4 .mov .mkv .webm; default IN_xS beside the input)")
+    add_video_args(p)
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=run)
+
+
+def add_video_args(p: argparse.ArgumentParser) -> None:
+    """Model and encoder flags; every one defaults to None so the preset's value stands."""
+    p.add_argument("--preset", metavar="NAME", help="settings bundle: fast, balanced, quality or a .toml file (see vsr presets)")
+    p.add_argument("--scale", type=int, choices=(2, 3, 4), help="upscaling factor")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", metavar="NAME", help="shipped weights: a variant (ultra, small, base, ...) or NAME-xS")
+    which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA)")
+    p.add_argument("--batch", type=int, metavar="N", help="frames per model call")
+    p.add_argument("--codec", metavar="NAME", help="libx264, libx265, libsvtav1, libvpx-vp9, ffv1, h264_nvenc, hevc_nvenc, av1_nvenc")
+    p.add_argument("--crf", type=int, metavar="N", help="constant quality (lower is better and bigger)")
+    p.add_argument("--encoder-preset", metavar="P", help="the encoder's speed preset (x264: ultrafast ... veryslow)")
+    p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format, e.g. yuv420p, yuv420p10le (default: follow the input)")
+
+
+def resolve_settings(args: argparse.Namespace):
+    """The preset named (or the device's default) with the flags given laid over it, and
+    the model to load: (preset, model spec, notice or None)."""
+    from ..device import resolve_device
+    from ..presets import load_preset
+    from ..weights import shipped
+
+    device = resolve_device(args.device)
+    preset = load_preset(args.preset or ("balanced" if device.type == "cuda" else "fast"))
+    preset = preset.merged(scale=args.scale, codec=args.codec, crf=args.crf, encoder_preset=args.encoder_preset, batch=args.batch, pix_fmt=args.pix_fmt)
+    notice = None
+    if args.weights is not None:
+        spec = Path(args.weights)
+    elif args.model is not None:
+        spec = args.model
+    else:
+        spec = preset.model
+        if spec and not shipped().get(f"{spec}-x{preset.scale}"):
+            notice = f"preset {preset.name} prefers {spec}-x{preset.scale}, which this version does not ship; using the default model"
+            spec = None
+    return preset, spec, device, notice
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..model import load_model
+    from ..video.upscale import upscale_video
+    from .progress_view import ProgressView
+
+    preset, spec, device, notice = resolve_settings(args)
+    scale = args.scale if args.weights is not None else preset.scale
+    half = device.type == "cuda" if args.half is None else args.half
+    model = load_model(spec, scale=scale, device=device, half=half)
+    view = ProgressView(quiet=args.quiet)
+    if notice:
+        view.warn(notice)
+    with view:
+        result = upscale_video(
+            args.input,
+            args.output,
+            model=model,
+            batch=preset.batch,
+            codec=preset.codec,
+            crf=preset.crf,
+            encoder_preset=preset.encoder_preset,
+            pix_fmt=preset.pix_fmt,
+            overwrite=args.overwrite,
+            notify=view.warn,
+            on_progress=view.update,
+            on_start=view.start,
+        )
+    view.summary(result)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(1)

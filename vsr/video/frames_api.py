@@ -1,0 +1,97 @@
+"""`upscale_frames`: the model stage for people who bring their own frames.
+
+    for big in vsr.upscale_frames(frames, model="ultra", scale=2):  # RGB uint8 HxWx3 arrays
+        ...                                                         # or av.VideoFrame objects
+
+numpy frames are taken as sRGB-like R'G'B' and come back the same way (HsxWsx3 uint8).
+PyAV frames are converted with their own matrix and range on the model's device and come
+back as PyAV frames of the same pixel format family, pts and time base kept. Frames are
+batched `batch` at a time, so output lags input by up to one batch.
+"""
+
+import os
+from collections.abc import Iterable, Iterator
+
+import av
+import numpy as np
+
+from ..errors import InputError
+from ..model import SRModel
+from .colour import ColourSpec, colour_spec_for
+from .engine import FrameUpscaler
+from .planes import PlaneLayout, native_format_for
+
+
+def upscale_frames(
+    frames: Iterable[np.ndarray | av.VideoFrame],
+    model: SRModel | str | os.PathLike | None = None,
+    *,
+    scale: int | None = None,
+    device: str = "auto",
+    half: bool | None = None,
+    batch: int = 4,
+) -> Iterator[np.ndarray | av.VideoFrame]:
+    from .upscale import _resolve_model
+
+    sr = _resolve_model(model, scale, device, half)
+    upscaler: FrameUpscaler | None = None
+    key = None
+    pending: list = []
+
+    def flush():
+        out = upscaler.upscale([packed for _, packed in pending]).wait()
+        for (original, _), packed in zip(pending, out):
+            yield _unpack(original, packed, upscaler.target)
+        pending.clear()
+
+    for frame in frames:
+        layout, spec = _layout_of(frame)
+        if (layout, spec) != key:
+            if pending:
+                yield from flush()
+            key = (layout, spec)
+            upscaler = FrameUpscaler(sr, layout, _target_layout(layout, sr.scale), spec, spec, batch=batch)
+        pending.append((frame, _pack(frame, layout)))
+        if len(pending) == batch:
+            yield from flush()
+    if pending:
+        yield from flush()
+
+
+def _layout_of(frame) -> tuple[PlaneLayout, ColourSpec]:
+    if isinstance(frame, av.VideoFrame):
+        layout = PlaneLayout(native_format_for(frame.format.name), frame.width, frame.height)
+        spec = colour_spec_for(frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=layout.is_jpeg_range)
+        return layout, spec
+    array = np.asarray(frame)
+    if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+        raise InputError(f"frames must be HxWx3 uint8 RGB arrays or av.VideoFrame; got {array.dtype} {array.shape}")
+    return PlaneLayout("gbrp", array.shape[1], array.shape[0]), ColourSpec(None, True, 8)
+
+
+def _target_layout(layout: PlaneLayout, scale: int) -> PlaneLayout:
+    """Same format, except that chroma subsampling needs even sizes (odd -> 4:4:4)."""
+    target = layout.scaled(scale)
+    if target.subsampled and (target.width % 2 or target.height % 2):
+        target = layout.scaled(scale, native_format_for(layout.format).replace("420", "444").replace("422", "444"))
+    return target
+
+
+def _pack(frame, layout: PlaneLayout) -> np.ndarray:
+    if isinstance(frame, av.VideoFrame):
+        if frame.format.name != layout.format:
+            frame = frame.reformat(format=layout.format)
+        return layout.read(frame)
+    rgb = np.asarray(frame)
+    return np.concatenate([rgb[..., 1].ravel(), rgb[..., 2].ravel(), rgb[..., 0].ravel()])  # G, B, R planes
+
+
+def _unpack(original, packed: np.ndarray, layout: PlaneLayout):
+    if isinstance(original, av.VideoFrame):
+        out = layout.write(packed)
+        out.pts, out.time_base = original.pts, original.time_base
+        for name in ("colorspace", "color_range", "color_primaries", "color_trc"):
+            setattr(out, name, getattr(original, name))
+        return out
+    g, b, r = packed.reshape(3, layout.height, layout.width)
+    return np.stack([r, g, b], axis=-1)
