@@ -114,7 +114,7 @@ def test_out_of_memory_lowers_the_batch_then_tiles_and_keeps_every_frame():
     upscaler = FrameUpscaler(model, source, source.scaled(2), spec, spec, batch=4, notify=notices.append)
     np.testing.assert_array_equal(upscaler.upscale(frames).wait(), reference)
     assert upscaler.batch == 1 and [n for n, _ in model.calls][-4:] == [1, 1, 1, 1]
-    assert len(notices) == 2 and "1 frame(s) per model call" in notices[-1]
+    assert len(notices) == 2 and "1 frame(s) at a time" in notices[-1]
 
     wide = PlaneLayout("yuv420p", 700, 16)
     wide_frames = _frames(wide, 2)

@@ -7,8 +7,9 @@ compute of the next, because nothing here waits for the GPU: the encoder waits o
 batch's `ready` event just before it reads the pixels. On the CPU the same code runs
 synchronously in float32.
 
-Out of memory lowers the number of frames per model call, then tiles each frame, then
-shrinks the tiles, and retries the same frames: a frame is never dropped.
+Out of memory lowers the number of frames processed at once (conversion and model), then
+tiles each frame, then shrinks the tiles, and retries the same frames: a frame is never
+dropped.
 """
 
 from collections.abc import Callable, Sequence
@@ -105,12 +106,30 @@ class FrameUpscaler:
         return host
 
     def _process(self, packed: torch.Tensor) -> torch.Tensor:
+        """Packed source frames -> packed target frames, `self.batch` frames at a time from
+        unpacking to packing, so an out-of-memory error can shrink every step's footprint."""
+        dtype = torch.uint8 if self.target.dtype == np.uint8 else torch.int16
+        out = torch.empty((packed.shape[0], self.target.size), dtype=dtype, device=packed.device)
+        done = 0
+        while done < packed.shape[0]:
+            chunk = packed[done : done + self.batch]
+            try:
+                out[done : done + chunk.shape[0]] = self._process_chunk(chunk)
+            except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                self._shrink_after_out_of_memory()
+                continue
+            done += chunk.shape[0]
+        return out
+
+    def _process_chunk(self, packed: torch.Tensor) -> torch.Tensor:
         rgb = yuv_to_rgb(*self._unpack(packed, self.source), self.source_colour)
         upscaled = self._run_model(rgb)
-        (th, tw), (ch, cw) = self.target.plane_shapes[:2]
+        del rgb
+        (ch, cw) = self.target.plane_shapes[1]
         planes = rgb_to_yuv(upscaled, self.target_colour, ch, cw)
-        dtype = torch.uint8 if self.target.dtype == np.uint8 else torch.int16
-        return torch.cat([p.flatten(1) for p in planes], 1).to(dtype)
+        return torch.cat([p.flatten(1) for p in planes], 1)
 
     @staticmethod
     def _unpack(packed: torch.Tensor, layout: PlaneLayout) -> list[torch.Tensor]:
@@ -123,33 +142,22 @@ class FrameUpscaler:
     def _run_model(self, rgb: torch.Tensor) -> torch.Tensor:
         height, width = rgb.shape[-2:]
         pad_h, pad_w = max(0, self.model.min_size - height), max(0, self.model.min_size - width)
-        if pad_h or pad_w:  # smaller than the model's receptive grid: pad, then crop back
+        if pad_h or pad_w:  # smaller than the model's minimum: pad, then crop back
             rgb = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
-        while True:
-            try:
-                out = self._run_model_once(rgb)
-                break
-            except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
-                if not is_out_of_memory(exc):
-                    raise
-                self._shrink_after_out_of_memory()
-        scale = self.model.scale
-        return out[..., : height * scale, : width * scale]
-
-    def _run_model_once(self, rgb: torch.Tensor) -> torch.Tensor:
         if self.tile is None:
-            parts = [self.model(rgb[i : i + self.batch]) for i in range(0, rgb.shape[0], self.batch)]
+            out = self.model(rgb)
         else:
             run = lambda x, region: self.model(x, region)  # noqa: E731
-            parts = [upscale_tiled(run, frame[None], self.model.scale, self.tile, TILE_OVERLAP).to(rgb.device) for frame in rgb]
-        return torch.cat(parts) if len(parts) > 1 else parts[0]
+            out = torch.cat([upscale_tiled(run, frame[None], self.model.scale, self.tile, TILE_OVERLAP).to(rgb.device) for frame in rgb])
+        scale = self.model.scale
+        return out[..., : height * scale, : width * scale]
 
     def _shrink_after_out_of_memory(self) -> None:
         if self.cuda:
             torch.cuda.empty_cache()
         if self.tile is None and self.batch > 1:
             self.batch //= 2
-            self.notify(f"out of memory on {self.device}: now {self.batch} frame(s) per model call")
+            self.notify(f"out of memory on {self.device}: now {self.batch} frame(s) at a time")
         elif self.tile is None or self.tile > MIN_TILE:
             self.tile = FIRST_TILE if self.tile is None else self.tile // 2
             self.notify(f"out of memory on {self.device}: now tiling frames in {self.tile}-pixel tiles")
