@@ -20,7 +20,7 @@ import torch
 
 from .model import SRModel
 from .video.codecs import EncoderSettings
-from .video.engine import FrameUpscaler
+from .video.engine import FrameUpscaler, frames_per_call
 from .video.sink import VideoSink
 from .video.source import DecodedFrame, VideoSource
 from .video.upscale import upscale_video
@@ -65,7 +65,7 @@ def measure_stages(clip: os.PathLike, model: SRModel, *, batch: int = 4, setting
     speeds.fps["decode"] = count / decode_seconds
 
     # model alone (warm-up batch first: cuDNN picks its algorithms, allocator fills)
-    upscaler = FrameUpscaler(model, info.layout, target, info.colour, colour, batch=batch)
+    upscaler = FrameUpscaler(model, info.layout, target, info.colour, colour, batch=frames_per_call(model.device, batch))
     upscaler.upscale([f.packed for f in frames[:batch]]).wait()
     _sync(model)
     started = time.perf_counter()

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError
 from ..model import SRModel
 from .colour import ColourSpec, colour_spec_for
-from .engine import FrameUpscaler
+from .engine import FrameUpscaler, frames_per_call
 from .planes import PlaneLayout, native_format_for
 
 
@@ -50,7 +50,7 @@ def upscale_frames(
             if pending:
                 yield from flush()
             key = (layout, spec)
-            upscaler = FrameUpscaler(sr, layout, _target_layout(layout, sr.scale), spec, spec, batch=batch)
+            upscaler = FrameUpscaler(sr, layout, _target_layout(layout, sr.scale), spec, spec, batch=frames_per_call(sr.device, batch))
         pending.append((frame, _pack(frame, layout)))
         if len(pending) == batch:
             yield from flush()

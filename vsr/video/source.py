@@ -69,9 +69,15 @@ class DamageReport:
             parts.append(f"{self.demux_errors} unreadable spot(s) skipped")
         if self.ended_early:
             parts.append(f"input ended early ({self.ended_early})")
-        if self.repaired_timestamps:
-            parts.append(f"{self.repaired_timestamps} frame timestamp(s) missing or out of order were re-timed")
         return "; ".join(parts) or None
+
+    def timing_note(self) -> str | None:
+        if not self.repaired_timestamps:
+            return None
+        return (
+            f"{self.repaired_timestamps} frame(s) had no usable timestamp (common in AVI files); "
+            "each was placed one frame duration after the frame before it"
+        )
 
 
 class VideoSource:

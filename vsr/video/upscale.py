@@ -20,7 +20,7 @@ from ..atomic import atomic_path
 from ..errors import OutputError, UsageError
 from ..model import SRModel, load_model
 from .codecs import EncoderSettings, default_output
-from .engine import FrameUpscaler, UpscaledBatch
+from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
 from .source import DecodedFrame, VideoSource
 from .sink import VideoSink
@@ -115,6 +115,8 @@ def upscale_video(
     damage = source.damage.summary()
     if damage:
         warn(f"damaged input: {damage}; every frame that decoded was upscaled")
+    if source.damage.timing_note():
+        warn(source.damage.timing_note())
     info = source.info
     return UpscaleResult(
         output=target,
@@ -146,7 +148,7 @@ def _resolve_model(model, scale, device, half) -> SRModel:
 
 def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:
     info = source.info
-    upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=batch, notify=warn)
+    upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=frames_per_call(sr.device, batch), notify=warn)
     pipeline = Pipeline(capacity=queue_size)
     decoded, upscaled = pipeline.channel(), pipeline.channel(max(2, queue_size // batch))
 
