@@ -17,10 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-import av
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import vsr  # noqa: E402, F401  (first: it sets allocator/OpenMP defaults torch reads at import)
+
+import av  # noqa: E402
+import torch  # noqa: E402
 
 from vsr.archs import build_plainusr  # noqa: E402
 from vsr.model import SRModel, load_model  # noqa: E402

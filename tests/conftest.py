@@ -2,7 +2,9 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
+
+import vsr  # noqa: F401  (before torch: sets the allocator/OpenMP defaults the CLI gets)
+import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VSR_SHARED", ROOT.parent / "shared"))

@@ -235,3 +235,21 @@ def test_frame_iterator_takes_numpy_and_pyav_frames(tmp_path, ultra_x2):
         frames = list(c.decode(video=0))
     upscaled = list(vsr.upscale_frames(frames, model=ultra_x2))
     assert [(f.width, f.height, f.pts) for f in upscaled] == [(128, 96, f.pts) for f in frames]
+
+
+def test_attachments_are_copied_into_mkv_and_reported_when_mp4_cannot_hold_them(tmp_path, ultra_x2):
+    plain = make_clip(tmp_path / "plain.mkv", frames=3)
+    src = tmp_path / "fonts.mkv"
+    with av.open(str(plain)) as inp, av.open(str(src), "w") as out:
+        video = out.add_stream_from_template(inp.streams.video[0])
+        out.add_attachment("subs-font.ttf", "font/ttf", b"\x00\x01 not really a font")
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.size:
+                packet.stream = video
+                out.mux(packet)
+    result = vsr.upscale_video(src, tmp_path / "out.mkv", model=ultra_x2)
+    with av.open(str(result.output)) as out:
+        attachments = [s for s in out.streams if s.type == "attachment"]
+        assert [(s.name, s.mimetype, bytes(s.data)) for s in attachments] == [("subs-font.ttf", "font/ttf", b"\x00\x01 not really a font")]
+    result = vsr.upscale_video(src, tmp_path / "out.mp4", model=ultra_x2)
+    assert any("attachment subs-font.ttf" in w for w in result.warnings)
