@@ -70,10 +70,9 @@ def make_demo_clip(src: str, dst: str) -> None:
             cc.pix_fmt = "yuv420p"
             cc.time_base = in_v.time_base
             out_v.time_base = in_v.time_base
-            cc.colorspace = Colorspace.ITU709
-            cc.color_primaries = ColorPrimaries.BT709
-            cc.color_trc = ColorTrc.BT709
-            cc.color_range = ColorRange.MPEG
+            bt709_tags = {"colorspace": Colorspace.ITU709, "color_primaries": ColorPrimaries.BT709, "color_trc": ColorTrc.BT709, "color_range": ColorRange.MPEG}
+            for name, value in bt709_tags.items():
+                setattr(cc, name, value)
             cc.options = {"crf": CRF, "preset": PRESET}
             if in_v.metadata.get("language"):
                 out_v.metadata["language"] = in_v.metadata["language"]
@@ -107,10 +106,8 @@ def make_demo_clip(src: str, dst: str) -> None:
                     )
                     small.pts = frame.pts
                     small.time_base = in_v.time_base
-                    small.colorspace = Colorspace.ITU709
-                    small.color_primaries = ColorPrimaries.BT709
-                    small.color_trc = ColorTrc.BT709
-                    small.color_range = ColorRange.MPEG
+                    for name, value in bt709_tags.items():
+                        setattr(small, name, value)
                     out.mux(out_v.encode(small))
                     n_video += 1
             out.mux(out_v.encode(None))

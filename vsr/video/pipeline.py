@@ -52,29 +52,22 @@ class Channel:
         self._stop = stop
 
     def put(self, item, clock: StageClock | None = None) -> None:
-        started = time.perf_counter()
-        try:
-            while True:
-                if self._stop.is_set():
-                    raise Stopped
-                try:
-                    self._queue.put(item, timeout=POLL_SECONDS)
-                    return
-                except queue.Full:
-                    continue
-        finally:
-            if clock:
-                clock.waiting += time.perf_counter() - started
+        self._wait(lambda: self._queue.put(item, timeout=POLL_SECONDS), clock)
 
     def get(self, clock: StageClock | None = None):
+        return self._wait(lambda: self._queue.get(timeout=POLL_SECONDS), clock)
+
+    def _wait(self, attempt: Callable, clock: StageClock | None):
+        """Retry `attempt` (one short blocking try) until it succeeds or the pipeline stops;
+        the time spent here counts as the stage's waiting time."""
         started = time.perf_counter()
         try:
             while True:
                 if self._stop.is_set():
                     raise Stopped
                 try:
-                    return self._queue.get(timeout=POLL_SECONDS)
-                except queue.Empty:
+                    return attempt()
+                except (queue.Full, queue.Empty):
                     continue
         finally:
             if clock:
