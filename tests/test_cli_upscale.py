@@ -32,6 +32,19 @@ def test_upscale_with_a_preset_and_overriding_flags(tmp_path, capsys, clip):
     assert probe(out).frames == 10 and probe(out).audio[0].packets == probe(clip).audio[0].packets
 
 
+def test_another_codec_under_the_default_preset_drops_x264s_speed_preset(tmp_path, capsys, clip):
+    out = tmp_path / "vp9.mkv"
+    code, _, stderr = run_cli(capsys, "upscale", clip, "-o", out, "--codec", "libvpx-vp9", "--device", "cpu")
+    assert code == 0, stderr
+    assert probe(out).frames == 10
+
+
+def test_an_encoder_option_it_refuses_is_one_line_before_any_work(tmp_path, capsys, clip):
+    code, _, stderr = run_cli(capsys, "upscale", clip, "-o", tmp_path / "out.mp4", "--encoder-preset", "bogus", "--device", "cpu")
+    assert code == 2 and "--encoder-preset" in stderr and stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_quiet_prints_nothing_and_the_default_output_sits_beside_the_input(tmp_path, capsys):
     src = make_clip(tmp_path / "movie.mov", frames=3)
     code, stdout, stderr = run_cli(capsys, "upscale", src, "--quiet", "--device", "cpu")

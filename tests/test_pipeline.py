@@ -91,3 +91,20 @@ def test_interrupt_in_the_caller_stops_every_stage():
     with pytest.raises(KeyboardInterrupt):
         pipeline.run(on_tick=interrupt_on_third_tick)
     assert not _vsr_threads()
+
+
+def test_interrupt_while_the_threads_start_still_stops_and_joins_them(monkeypatch):
+    original_start = threading.Thread.start
+    started = []
+
+    def start_then_interrupt(thread):
+        original_start(thread)
+        started.append(thread)
+        if len(started) == 2:
+            raise KeyboardInterrupt
+
+    pipeline, _, _ = _three_stage(items=100_000)
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run()
+    assert not _vsr_threads()

@@ -205,8 +205,20 @@ def test_a_failure_in_any_stage_stops_the_run_and_leaves_no_output(tmp_path, ult
     target = {"decode": (source.VideoSource, "_pack"), "model": (engine.FrameUpscaler, "upscale"), "encode": (sink.VideoSink, "write_frame")}[stage]
     monkeypatch.setattr(target[0], target[1], fail_on_third(getattr(*target)))
     src = make_clip(tmp_path / "in.mp4", frames=30, audio_tracks=1)
+    outcome = []
+
+    def run():
+        try:
+            vsr.upscale_video(src, tmp_path / "out.mp4", model=ultra_x2, batch=2)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(timeout=60)  # a hang fails the test instead of hanging CI
+    assert not runner.is_alive(), "the run did not stop within 60 s"
     with pytest.raises(RuntimeError, match=f"injected {stage}") as raised:
-        vsr.upscale_video(src, tmp_path / "out.mp4", model=ultra_x2, batch=2)
+        raise outcome[0]
     assert any(stage in note for note in raised.value.__notes__)
     assert not (tmp_path / "out.mp4").exists() and not _leftovers(tmp_path)
     assert not _vsr_threads()
@@ -253,3 +265,31 @@ def test_attachments_are_copied_into_mkv_and_reported_when_mp4_cannot_hold_them(
         assert [(s.name, s.mimetype, bytes(s.data)) for s in attachments] == [("subs-font.ttf", "font/ttf", b"\x00\x01 not really a font")]
     result = vsr.upscale_video(src, tmp_path / "out.mp4", model=ultra_x2)
     assert any("attachment subs-font.ttf" in w for w in result.warnings)
+
+
+def test_copied_packets_with_backward_timestamps_do_not_end_the_run(tmp_path, ultra_x2):
+    src = make_clip(tmp_path / "a.mkv", frames=25, audio_tracks=1)
+    damaged = tmp_path / "dup.mkv"
+    with av.open(str(src)) as inp, av.open(str(damaged), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        audio_seen, previous = 0, None
+        for packet in inp.demux():
+            if not packet.size:
+                continue
+            if packet.stream.type == "audio":
+                audio_seen += 1
+                if audio_seen == 10:
+                    packet.pts = packet.dts = previous  # the same time twice
+                previous = packet.dts
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+    result = vsr.upscale_video(damaged, tmp_path / "dup_x2.mp4", model=ultra_x2)  # mp4 refuses equal dts
+    assert result.frames == 25 and any("moved one tick on" in w for w in result.warnings)
+    assert len(probe(result.output).audio[0].packets) == len(probe(damaged).audio[0].packets)
+
+
+def test_containers_accept_codecs_by_their_canonical_names():
+    from vsr.video.codecs import codec_fits
+
+    assert codec_fits("matroska", "dts") and codec_fits("matroska", "hdmv_pgs_subtitle") and codec_fits("matroska", "truehd")
+    assert not codec_fits("mp4", "subrip") and not codec_fits("webm", "libx264")

@@ -1,6 +1,7 @@
 """Writing files so that a failure or Ctrl-C never leaves a half-written file under the
 final name: write to a hidden temporary name beside it, rename when complete."""
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield temp
         os.replace(temp, path)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -37,12 +37,16 @@ def add_video_args(p: argparse.ArgumentParser) -> None:
 def resolve_settings(args: argparse.Namespace):
     """The preset named (or the device's default) with the flags given laid over it, and
     the model to load: (preset, model spec, notice or None)."""
+    from dataclasses import replace
+
     from ..device import resolve_device
     from ..presets import load_preset
     from ..weights import shipped
 
     device = resolve_device(args.device)
     preset = load_preset(args.preset or ("balanced" if device.type == "cuda" else "fast"))
+    if args.codec and args.codec != preset.codec and args.encoder_preset is None:
+        preset = replace(preset, encoder_preset=None)  # x264's "veryfast" means nothing to another encoder
     preset = preset.merged(scale=args.scale, codec=args.codec, crf=args.crf, encoder_preset=args.encoder_preset, batch=args.batch, pix_fmt=args.pix_fmt)
     notice = None
     if args.weights is not None:
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from .progress_view import ProgressView
 
     preset, spec, device, notice = resolve_settings(args)
-    scale = args.scale if args.weights is not None else preset.scale
+    scale = args.scale if (args.weights is not None or args.model is not None) else preset.scale
     half = device.type == "cuda" if args.half is None else args.half
     model = load_model(spec, scale=scale, device=device, half=half)
     view = ProgressView(quiet=args.quiet)

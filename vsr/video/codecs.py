@@ -1,6 +1,7 @@
 """Choosing what to write: container, encoder (with the NVENC fallback), its options and a
 pixel format it accepts."""
 
+import functools
 import io
 from dataclasses import dataclass
 from fractions import Fraction
@@ -58,9 +59,25 @@ def container_for(path: Path) -> str:
 
 def codec_fits(container: str, codec: str) -> bool:
     """Whether the container can hold this codec (an encoder name or a codec name)."""
-    name = av.codec.Codec(codec, "w").canonical_name if codec in av.codecs_available else codec
+    return _canonical(codec) in _container_codecs(container)
+
+
+@functools.cache
+def _container_codecs(container: str) -> frozenset[str]:
+    """FFmpeg lists a muxer's codecs by implementation name (dca, pgssub, mp3float);
+    turn each into its codec's canonical name (dts, hdmv_pgs_subtitle, mp3) as well."""
     with av.open(io.BytesIO(), "w", format=container) as probe:
-        return name in probe.supported_codecs
+        names = set(probe.supported_codecs)
+    return frozenset(names | {_canonical(name) for name in names})
+
+
+def _canonical(name: str) -> str:
+    for mode in ("w", "r"):
+        try:
+            return av.codec.Codec(name, mode).canonical_name
+        except (ValueError, av.FFmpegError):
+            continue
+    return name
 
 
 def default_output(source: Path, scale: int, codec: str) -> Path:

@@ -100,7 +100,7 @@ class FrameUpscaler:
             with torch.cuda.stream(self.download_stream):
                 out = torch.empty(result.shape, dtype=result.dtype, pin_memory=True)
                 out.copy_(result, non_blocking=True)
-                ready = torch.cuda.Event()
+                ready = torch.cuda.Event(blocking=True)  # the encoder sleeps, not spins, while it waits
                 ready.record(self.download_stream)
             return UpscaledBatch(out, ready)
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 POLL_SECONDS = 0.05
-JOIN_SECONDS = 30.0
 
 
 class Stopped(Exception):
@@ -93,28 +92,40 @@ class Pipeline:
 
     def run(self, on_tick: Callable[[], None] = lambda: None) -> None:
         """Run every stage to the end; `on_tick` is called in this thread every poll
-        (for progress). Raises the first stage error, or KeyboardInterrupt."""
+        (for progress). Raises the first stage error, or KeyboardInterrupt. Never returns
+        while a stage thread is alive: the caller may then close what the stages used."""
         threads = [threading.Thread(target=self._guard, args=(clock, work), name=f"vsr-{clock.name}", daemon=True) for clock, work in self._stages]
-        for thread in threads:
-            thread.start()
+        interrupted: BaseException | None = None
         try:
+            for thread in threads:
+                thread.start()
             while any(t.is_alive() for t in threads):
                 for thread in threads:
                     thread.join(POLL_SECONDS / len(threads))
                 on_tick()
-        except BaseException:
+        except BaseException as exc:  # Ctrl-C, or on_tick failing
+            interrupted = exc
+        if interrupted is not None or self._errors:
             self.stop.set()
-            raise
-        finally:
-            deadline = time.monotonic() + JOIN_SECONDS
-            for thread in threads:
-                thread.join(max(0.0, deadline - time.monotonic()))
-            alive = [t.name for t in threads if t.is_alive()]
-            if alive and not self._errors:
-                self._errors.append(RuntimeError(f"pipeline stages did not stop: {', '.join(alive)}"))
+        self._join_all(threads)
+        if interrupted is not None:
+            raise interrupted
         on_tick()
         if self._errors:
             raise self._errors[0]
+
+    @staticmethod
+    def _join_all(threads: list[threading.Thread]) -> None:
+        """Wait for every started stage to return (each checks the stop event at least every
+        POLL_SECONDS between work items); a further Ctrl-C does not cut this short, because
+        the caller closes files the stages may still be using."""
+        while any(t.is_alive() for t in threads):
+            try:
+                for thread in threads:
+                    if thread.is_alive():
+                        thread.join(POLL_SECONDS)
+            except KeyboardInterrupt:
+                continue
 
     def _guard(self, clock: StageClock, work: Callable[[StageClock], None]) -> None:
         clock.started = time.perf_counter()

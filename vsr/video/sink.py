@@ -53,10 +53,14 @@ class VideoSink:
             self._add_video(source, settings, width, height)
             self._copy_streams(source)
             self._copy_metadata(source)
+            self._start(settings, final_name)
         except BaseException:
             self.output.close()
             raise
         self.frames_written = 0
+        self.packets_retimed = 0  # copied packets whose dts went backwards (damaged input)
+        self.packets_dropped = 0  # copied packets the muxer still refused
+        self._last_dts: dict = {}
 
     def _add_video(self, source: VideoSource, settings: EncoderSettings, width: int, height: int) -> None:
         info = source.info
@@ -111,6 +115,17 @@ class VideoSink:
             elif stream.type == "data" and stream.codec_context is not None:  # (mp4 chapter tracks have none; chapters are copied below)
                 self.dropped.append(f"data stream #{stream.index}")
 
+    def _start(self, settings: EncoderSettings, final_name: Path) -> None:
+        """Open the encoder and write the header now, so a bad encoder option or a codec
+        the container refuses is one clear error before any frame is decoded."""
+        try:
+            self.output.start_encoding()
+        except (av.FFmpegError, ValueError) as exc:
+            options = ", ".join(f"{k}={v}" for k, v in settings.options().items()) or "no options"
+            raise UsageError(
+                f"cannot start {self.codec} ({options}) into {final_name.suffix}: {exc}; check --codec, --encoder-preset and the output suffix"
+            ) from None
+
     def _copy_metadata(self, source: VideoSource) -> None:
         meta = {k: v for k, v in source.container.metadata.items() if k.lower() not in MUXER_OWNED_METADATA}
         self.output.metadata.update(meta)
@@ -129,8 +144,31 @@ class VideoSink:
         self.frames_written += 1
 
     def write_packet(self, packet: av.Packet) -> None:
-        packet.stream = self.stream_map[packet.stream]
-        self.output.mux(packet)
+        """Copy a packet unchanged; a dts that does not move forward (damaged input) is
+        nudged one tick on, as ffmpeg does, and a packet the muxer still refuses is
+        counted and skipped rather than ending the run."""
+        source_stream = packet.stream
+        last = self._last_dts.get(source_stream)
+        if packet.dts is not None and last is not None and packet.dts <= last:
+            packet.dts = last + 1
+            if packet.pts is not None and packet.pts < packet.dts:
+                packet.pts = packet.dts
+            self.packets_retimed += 1
+        if packet.dts is not None:
+            self._last_dts[source_stream] = packet.dts
+        packet.stream = self.stream_map[source_stream]
+        try:
+            self.output.mux(packet)
+        except av.FFmpegError:
+            self.packets_dropped += 1
+
+    def copy_report(self) -> str | None:
+        parts = []
+        if self.packets_retimed:
+            parts.append(f"{self.packets_retimed} copied audio/subtitle packet(s) had timestamps going backwards and were moved one tick on")
+        if self.packets_dropped:
+            parts.append(f"{self.packets_dropped} copied packet(s) were refused by the muxer and left out")
+        return "; ".join(parts) or None
 
     def _mux(self, packets) -> None:
         for packet in packets:

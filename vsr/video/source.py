@@ -102,6 +102,8 @@ class VideoSource:
             self._next_index = 0
             self._last_pts: int | None = None
             self._last_duration: int | None = None
+            self._reached: float | None = None  # end time (s) of the latest packet seen, any stream
+            self._discarded = 0
             first = self._first_frame()
             self.info = self._describe(first)
             self._pending.appendleft(first)
@@ -145,8 +147,8 @@ class VideoSource:
             yield self._pack(frame, pts)
         self.damage.repaired_timestamps = self._timer.repaired
         expected = self.info.frames_expected
-        if expected and self._next_index < expected:
-            self.damage.frames_missing = expected - self._next_index
+        if expected and self._next_index < expected - self._discarded:
+            self.damage.frames_missing = expected - self._discarded - self._next_index
         elif not expected:
             self._check_declared_duration()
 
@@ -168,7 +170,11 @@ class VideoSource:
         raise InputError(f"no video frame in {self.path} could be decoded{lost}")
 
     def _route(self, packet: av.Packet) -> None:
+        if packet.pts is not None and packet.time_base:
+            end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+            self._reached = end if self._reached is None else max(self._reached, end)
         if packet.stream is self.video:
+            self._discarded += bool(packet.is_discard)  # hidden by an mp4 edit list: not lost
             self._pending.extend(self._decode(packet))
         elif packet.size and packet.stream in self.copied_streams:
             self._pending.append(packet)
@@ -233,22 +239,16 @@ class VideoSource:
         return decoded
 
     def _check_declared_duration(self) -> None:
-        """Without a frame index (mkv, ts), compare the end of the last frame with the
-        duration the container declares: a truncated file stops short of it."""
-        tb, video = self.info.time_base, self.video
-        if self._last_pts is None:
+        """Without a frame index (mkv, ts), compare where the last packet of any stream
+        ended with the end the container declares: a truncated file stops short of it
+        in every stream. (Audio that outlasts the video is not truncation.)"""
+        if self._reached is None or not self.container.duration:
             return
-        start = video.start_time or 0
-        if video.duration:
-            declared = float((video.duration) * tb)
-        elif self.container.duration:
-            declared = self.container.duration / 1_000_000 - float(start * tb)
-        else:
-            return
-        frame = float(self._last_duration * tb) if self._last_duration else 1 / float(self.info.frame_rate or 25)
-        reached = float((self._last_pts - start) * tb) + frame
-        if declared - reached > 1.5 * frame:
-            self.damage.seconds_missing = declared - reached
+        start = (self.container.start_time or 0) / 1_000_000
+        declared_end = start + self.container.duration / 1_000_000
+        frame = 1 / float(self.info.frame_rate or 25)
+        if declared_end - self._reached > max(0.5, 3 * frame):  # a long last VFR frame is not loss
+            self.damage.seconds_missing = declared_end - self._reached
 
     def _default_duration(self) -> int | None:
         rate = self.info.frame_rate

@@ -6,7 +6,8 @@ neighbouring packet (1, 2, 3, 5, 4, 6, 8, 7, ...). Like FFmpeg's best-effort tim
 count how often pts and dts go backwards and trust the one that fails less; unlike it, we
 decide each frame only after seeing a few more (`LOOKAHEAD`), so the first fault is not
 already written out. A time that still does not move forward becomes the previous time
-plus one frame duration (counted as repaired): frames are never dropped or reordered.
+plus one tick (a missing time: plus one frame duration), counted as repaired; frames
+are never dropped or reordered, and one bad time does not shift the frames after it.
 """
 
 from collections import deque
@@ -45,9 +46,11 @@ class FrameTimer:
     def _time(self, frame: av.VideoFrame) -> tuple[av.VideoFrame, int]:
         use_pts = frame.pts is not None and (frame.dts is None or self.faulty_pts <= self.faulty_dts)
         pts = frame.pts if use_pts else frame.dts
-        if pts is None or (self._last is not None and pts <= self._last):
-            step = frame.duration or self.default_duration or 1
-            pts = 0 if self._last is None else self._last + step
+        if pts is None:  # no time at all: one frame after the previous
+            pts = 0 if self._last is None else self._last + (frame.duration or self.default_duration or 1)
+            self.repaired += 1
+        elif self._last is not None and pts <= self._last:  # a repeat: the smallest step on,
+            pts = self._last + 1  # so later frames keep their own times and stay in sync
             self.repaired += 1
         self._last = pts
         return frame, pts

@@ -115,6 +115,8 @@ def upscale_video(
     damage = source.damage.summary()
     if damage:
         warn(f"damaged input: {damage}; every frame that decoded was upscaled")
+    if sink.copy_report():
+        warn(f"damaged input: {sink.copy_report()}")
     if source.damage.timing_note():
         warn(source.damage.timing_note())
     info = source.info
@@ -148,7 +150,8 @@ def _resolve_model(model, scale, device, half) -> SRModel:
 
 def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:
     info = source.info
-    upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=frames_per_call(sr.device, batch), notify=warn)
+    batch = frames_per_call(sr.device, batch)  # on the CPU one frame per call: stopping stays prompt too
+    upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=batch, notify=warn)
     pipeline = Pipeline(capacity=queue_size)
     decoded, upscaled = pipeline.channel(), pipeline.channel(max(2, queue_size // batch))
 
@@ -189,14 +192,19 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
                 sink.write_packet(item)
                 continue
             waited = time.perf_counter()
-            packed = item.result.wait()  # GPU time shows up in the model stage, not here
-            clock.waiting += time.perf_counter() - waited
+            packed = item.result.wait()
+            gpu_seconds = time.perf_counter() - waited
+            # Waiting for the GPU to finish a batch is model work that the model thread,
+            # which only queues it, cannot see: count it there, not here.
+            clock.waiting += gpu_seconds
+            model_clock.waiting = max(0.0, model_clock.waiting - gpu_seconds)
             for frame, pixels in zip(item.frames, packed):
                 sink.write_frame(frame.pts, frame.duration, pixels)
             clock.items += len(item.frames)
 
     for name, work in zip(STAGES, (decode, model, encode)):
         pipeline.add(name, work)
+    model_clock = pipeline.clocks[1]
     expected = info.frames_expected
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
     return pipeline.clocks
