@@ -1,6 +1,8 @@
 """Frames per second of each pipeline stage alone and of the whole pipeline, on the same
 clip with the same settings, so the pipeline's efficiency (full fps / slowest stage alone)
-can be read off one run. `vsr bench` and benchmarks/stages.py report these.
+can be read off one run. benchmarks/stages.py reports these (docs/BENCHMARKS.md).
+Every upscaled frame is held in memory for the encode-only step: use clips of a few
+hundred frames (a 2160p frame is 12 MB).
 
 - decode:  VideoSource.items() to the end (demux, threaded decode, packing the planes).
 - model:   FrameUpscaler on frames already decoded into memory: host->device copy,

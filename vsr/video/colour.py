@@ -43,9 +43,6 @@ class ColourSpec:
     def max_code(self) -> int:
         return (1 << self.bits) - 1
 
-    def with_bits(self, bits: int) -> "ColourSpec":
-        return ColourSpec(self.matrix, self.full_range, bits)
-
 
 def colour_spec_for(colorspace: int, color_range: int, height: int, bits: int, *, rgb: bool = False, jpeg_format: bool = False) -> ColourSpec:
     """The spec of a decoded frame from its FFmpeg tags (`frame.colorspace`, `frame.color_range`)."""

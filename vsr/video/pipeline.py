@@ -36,7 +36,6 @@ class StageClock:
     started: float = 0.0
     finished: float = 0.0
     waiting: float = 0.0
-    items: int = 0
 
     @property
     def busy_seconds(self) -> float:

@@ -4,7 +4,6 @@ frame for the encoder. Formats outside NATIVE_FORMATS are converted once, on the
 into the nearest native one (`native_format_for`)."""
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import av
 import numpy as np
@@ -104,7 +103,3 @@ def native_format_for(name: str) -> str:
     sub = {(2, 2): "420", (2, 1): "422"}.get((sub_w, sub_h), "444")
     return f"yuv{sub}p{depth}"
 
-
-def sample_aspect(frame_or_stream) -> Fraction | None:
-    sar = getattr(frame_or_stream, "sample_aspect_ratio", None)
-    return Fraction(sar) if sar else None

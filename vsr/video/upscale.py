@@ -157,7 +157,6 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
 
     def decode(clock: StageClock) -> None:
         for item in source.items():
-            clock.items += isinstance(item, DecodedFrame)
             decoded.put(item, clock)
         decoded.put(END, clock)
 
@@ -167,7 +166,6 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
         def flush() -> None:
             if pending:
                 upscaled.put(_Batch(list(pending), upscaler.upscale([f.packed for f in pending])), clock)
-                clock.items += len(pending)
                 pending.clear()
 
         while True:
@@ -200,7 +198,6 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
             model_clock.waiting = max(0.0, model_clock.waiting - gpu_seconds)
             for frame, pixels in zip(item.frames, packed):
                 sink.write_frame(frame.pts, frame.duration, pixels)
-            clock.items += len(item.frames)
 
     for name, work in zip(STAGES, (decode, model, encode)):
         pipeline.add(name, work)
