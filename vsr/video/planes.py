@@ -3,6 +3,7 @@ travels to the model's device in a single copy) and writing such a buffer back i
 frame for the encoder. Formats outside NATIVE_FORMATS are converted once, on the CPU,
 into the nearest native one (`native_format_for`)."""
 
+import functools
 from dataclasses import dataclass
 
 import av
@@ -25,7 +26,7 @@ class PlaneLayout:
     width: int
     height: int
 
-    @property
+    @functools.cached_property  # per-frame hot path: computed once per layout
     def _av_format(self) -> av.VideoFormat:
         return av.VideoFormat(self.format)
 
@@ -45,16 +46,16 @@ class PlaneLayout:
     def dtype(self) -> np.dtype:
         return np.dtype(np.uint8 if self.bits <= 8 else np.uint16)
 
-    @property
+    @functools.cached_property
     def chroma_shape(self) -> tuple[int, int]:
         fmt = self._av_format
         return fmt.chroma_height(self.height), fmt.chroma_width(self.width)
 
-    @property
+    @functools.cached_property
     def plane_shapes(self) -> tuple[tuple[int, int], ...]:
         return ((self.height, self.width), self.chroma_shape, self.chroma_shape)
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
         """Samples in one packed frame."""
         return sum(h * w for h, w in self.plane_shapes)
