@@ -51,10 +51,11 @@ def reference_frame(index: int, size: tuple[int, int] = (64, 48)) -> np.ndarray:
     return rgb
 
 
-def _encodable_pix_fmt(pix_fmt: str, size: tuple[int, int]) -> str:
+def _encodable_pix_fmt(pix_fmt: str, size: tuple[int, int], codec: str = "libx264") -> str:
     """Chroma-subsampled formats need even dimensions (libx264 refuses odd ones), so an
-    odd-sized 4:2:0 / 4:2:2 clip is written as the matching 4:4:4 format instead."""
-    if size[0] % 2 or size[1] % 2:
+    odd-sized 4:2:0 / 4:2:2 clip is written as the matching 4:4:4 format instead, except
+    with ffv1, which stores odd 4:2:0 as it is."""
+    if codec != "ffv1" and (size[0] % 2 or size[1] % 2):
         return pix_fmt.replace("420", "444").replace("422", "444")
     return pix_fmt
 
@@ -106,7 +107,7 @@ def make_clip(
     out = av.open(str(path), "w")
     video = out.add_stream(codec, rate=rate)
     video.width, video.height = size
-    video.pix_fmt = _encodable_pix_fmt(pix_fmt, size)
+    video.pix_fmt = _encodable_pix_fmt(pix_fmt, size, codec)
     video.time_base = video.codec_context.time_base = time_base
     if codec == "libx265":
         video.codec_context.options = {"x265-params": "log-level=error"}

@@ -84,10 +84,14 @@ def test_untagged_sd_input_is_tagged_with_the_matrix_it_was_converted_with(tmp_p
 
 
 def test_odd_sizes_come_out_whole_in_a_format_the_encoder_takes(tmp_path):
-    src = make_clip(tmp_path / "odd.mkv", size=(63, 37), frames=5)
+    src = make_clip(tmp_path / "odd.mkv", size=(63, 37), frames=5, codec="ffv1")  # odd 4:2:0 in
+    assert probe(src).pix_fmt == "yuv420p"
     result = vsr.upscale_video(src, tmp_path / "odd_x3.mkv", scale=3, device="cpu")
     after = probe(result.output)
     assert (after.width, after.height, after.frames) == (189, 111, 5) and after.pix_fmt == "yuv444p"
+    assert any("odd-sized" in w for w in result.warnings)
+    even = vsr.upscale_video(src, tmp_path / "odd_x2.mkv", scale=2, device="cpu")  # 126x74: 4:2:0 fits
+    assert probe(even.output).pix_fmt == "yuv420p" and (probe(even.output).width, probe(even.output).height) == (126, 74)
 
 
 def test_ten_bit_input_gives_ten_bit_output(tmp_path, ultra_x2):
