@@ -75,6 +75,24 @@ def load_model(
     return SRModel(module, checkpoint.variant, checkpoint.scale, source, torch_device, dtype)
 
 
+def as_model(
+    model: "SRModel | str | os.PathLike | None",
+    *,
+    scale: int | None = None,
+    device: str | torch.device = "auto",
+    half: bool | None = None,
+) -> SRModel:
+    """An SRModel as given (checked against `scale`), or `load_model` of a name/path/None;
+    `half=None` means float16 on CUDA and float32 on the CPU."""
+    if isinstance(model, SRModel):
+        if scale is not None and model.scale != scale:
+            raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
+        return model
+    torch_device = device if isinstance(device, torch.device) else resolve_device(device)
+    half = torch_device.type == "cuda" if half is None else half
+    return load_model(model, scale=scale, device=torch_device, half=half)
+
+
 def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry) -> tuple[Path, str]:
     if model is None:
         wanted = scale or 2

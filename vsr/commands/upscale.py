@@ -62,14 +62,11 @@ def resolve_settings(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..model import load_model
     from ..video.upscale import upscale_video
     from .progress_view import ProgressView
 
     preset, spec, device, notice = resolve_settings(args)
     scale = args.scale if (args.weights is not None or args.model is not None) else preset.scale
-    half = device.type == "cuda" if args.half is None else args.half
-    model = load_model(spec, scale=scale, device=device, half=half)
     view = ProgressView(quiet=args.quiet)
     if notice:
         view.warn(notice)
@@ -77,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         result = upscale_video(
             args.input,
             args.output,
-            model=model,
+            model=spec,
+            scale=scale,
+            device=device,
+            half=args.half,  # None: float16 on CUDA
             batch=preset.batch,
             codec=preset.codec,
             crf=preset.crf,

@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from ..errors import InputError
-from ..model import SRModel
+from ..model import SRModel, as_model
 from .colour import ColourSpec, colour_spec_for
 from .engine import FrameUpscaler, frames_per_call
 from .planes import PlaneLayout, native_format_for
@@ -31,9 +31,7 @@ def upscale_frames(
     half: bool | None = None,
     batch: int = 4,
 ) -> Iterator[np.ndarray | av.VideoFrame]:
-    from .upscale import _resolve_model
-
-    sr = _resolve_model(model, scale, device, half)
+    sr = as_model(model, scale=scale, device=device, half=half)
     upscaler: FrameUpscaler | None = None
     key = None
     pending: list = []

@@ -18,7 +18,7 @@ import av
 
 from ..atomic import atomic_path
 from ..errors import OutputError, UsageError
-from ..model import SRModel, load_model
+from ..model import SRModel, as_model
 from .codecs import EncoderSettings, default_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
@@ -88,7 +88,7 @@ def upscale_video(
     settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
     source = VideoSource(src)
     try:
-        sr = _resolve_model(model, scale, device, half)
+        sr = as_model(model, scale=scale, device=device, half=half)
         target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
         if target.resolve() == source.path.resolve():
             raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
@@ -133,19 +133,6 @@ def upscale_video(
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
     )
-
-
-def _resolve_model(model, scale, device, half) -> SRModel:
-    if isinstance(model, SRModel):
-        if scale is not None and model.scale != scale:
-            raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
-        return model
-    from ..device import resolve_device
-
-    torch_device = resolve_device(device)
-    half = torch_device.type == "cuda" if half is None else half
-    spec = Path(model) if isinstance(model, os.PathLike) else model
-    return load_model(spec, scale=scale, device=torch_device, half=half)
 
 
 def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:
