@@ -2,6 +2,7 @@
 plus every audio and subtitle stream of the input copied packet for packet, attachments,
 chapters and metadata. Streams the container cannot hold are listed in `dropped`."""
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,8 @@ class VideoSink:
         codec, notice = choose_encoder(settings, width, height)
         if notice:
             notify(notice)
+        if codec != settings.codec:  # NVENC's p1..p7 and rc options mean nothing to the fallback
+            settings = dataclasses.replace(settings, codec=codec, preset=None)
         if not codec_fits(self.container_format, codec):
             raise UsageError(f"{final_name.suffix} cannot hold {codec} video; name the output .mkv or pick another --codec")
         pix_fmt, notice = choose_pix_fmt(codec, settings.pix_fmt, info.layout.format, width, height)
