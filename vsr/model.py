@@ -1,6 +1,7 @@
 """`load_model`: a ready-to-run PlainUSR from a shipped name or any weights file."""
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class SRModel:
     source: str  # shipped name or file path
     device: torch.device
     dtype: torch.dtype
+    compiled: Callable[[Tensor], Tensor] | None = None  # whole-frame calls (vsr.compiled)
 
     supports_half = True  # SoftPool is computed in float32 (vsr.archs.softpool)
 
@@ -44,7 +46,16 @@ class SRModel:
         if x.shape[-1] < self.min_size or x.shape[-2] < self.min_size:
             raise ValueError(f"input {x.shape[-1]}x{x.shape[-2]} is smaller than the model's minimum {self.min_size}x{self.min_size}")
         with torch.inference_mode():
-            return self.module(x.to(self.device, self.dtype), region)
+            x = x.to(self.device, self.dtype)
+            if self.compiled is not None and region is None:
+                return self.compiled(x)
+            return self.module(x, region)
+
+    @property
+    def description(self) -> str:
+        """e.g. 'PlainUSR base x2 (base-x2) on cuda:0 float16, compiled'."""
+        dtype = str(self.dtype).removeprefix("torch.")
+        return f"PlainUSR {self.variant} x{self.scale} ({self.source}) on {self.device} {dtype}{', compiled' if self.compiled else ''}"
 
 
 def load_model(
@@ -81,16 +92,23 @@ def as_model(
     scale: int | None = None,
     device: str | torch.device = "auto",
     half: bool | None = None,
+    compile: bool = False,
 ) -> SRModel:
     """An SRModel as given (checked against `scale`), or `load_model` of a name/path/None;
-    `half=None` means float16 on CUDA and float32 on the CPU."""
+    `half=None` means float16 on CUDA and float32 on the CPU; `compile` runs whole frames
+    through torch.compile (vsr.compiled)."""
     if isinstance(model, SRModel):
         if scale is not None and model.scale != scale:
             raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
-        return model
-    torch_device = device if isinstance(device, torch.device) else resolve_device(device)
-    half = torch_device.type == "cuda" if half is None else half
-    return load_model(model, scale=scale, device=torch_device, half=half)
+    else:
+        torch_device = device if isinstance(device, torch.device) else resolve_device(device)
+        half = torch_device.type == "cuda" if half is None else half
+        model = load_model(model, scale=scale, device=torch_device, half=half)
+    if compile:
+        from .compiled import compile_model
+
+        model = compile_model(model)
+    return model
 
 
 def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry) -> tuple[Path, str]:

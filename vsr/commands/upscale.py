@@ -27,6 +27,7 @@ def add_video_args(p: argparse.ArgumentParser) -> None:
     which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA)")
+    p.add_argument("--compile", action="store_true", help="run the network through torch.compile: a compile of seconds first (~20 s for base), faster frames after")
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call on a GPU (the CPU takes one at a time)")
     p.add_argument("--codec", metavar="NAME", help="libx264, libx265, libsvtav1, libvpx-vp9, ffv1, h264_nvenc, hevc_nvenc, av1_nvenc")
     p.add_argument("--crf", type=int, metavar="N", help="constant quality (lower is better and bigger)")
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             scale=scale,
             device=device,
             half=args.half,  # None: float16 on CUDA
+            compile=args.compile,
             batch=preset.batch,
             codec=preset.codec,
             crf=preset.crf,

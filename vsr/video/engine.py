@@ -12,6 +12,7 @@ tiles each frame, then shrinks the tiles, and retries the same frames: a frame i
 dropped.
 """
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -79,6 +80,8 @@ class FrameUpscaler:
         self.device = model.device
         self.cuda = self.device.type == "cuda"
         if self.cuda:
+            # Every frame of a video has one size: let cuDNN time its algorithms once and keep the fastest.
+            torch.backends.cudnn.benchmark = True
             self.upload_stream = torch.cuda.Stream(self.device)
             self.compute_stream = torch.cuda.Stream(self.device)
             self.download_stream = torch.cuda.Stream(self.device)
@@ -162,6 +165,8 @@ class FrameUpscaler:
     def _shrink_after_out_of_memory(self) -> None:
         if self.cuda:
             torch.cuda.empty_cache()
+        if getattr(self.model, "compiled", None) is not None:  # compiled for one batch size and whole frames
+            self.model = dataclasses.replace(self.model, compiled=None)
         if self.tile is None and self.batch > 1:
             self.batch //= 2
             self.notify(f"out of memory on {self.device}: now {self.batch} frame(s) at a time")

@@ -61,6 +61,7 @@ def upscale_video(
     scale: int | None = None,
     device: str = "auto",
     half: bool | None = None,
+    compile: bool = False,
     batch: int = 4,
     codec: str = "libx264",
     crf: int | None = None,
@@ -74,7 +75,8 @@ def upscale_video(
 ) -> UpscaleResult:
     """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
     audio, subtitles, chapters and metadata. `model` is an SRModel, a shipped name or a
-    weights file; `half` defaults to True on CUDA. `notify` receives warnings as they happen;
+    weights file; `half` defaults to True on CUDA; `compile` runs the network through
+    torch.compile (vsr.compiled: seconds to compile first, faster after). `notify` receives warnings as they happen;
     `on_progress(frames_done, frames_expected)` is called from the caller's thread."""
     warnings: list[str] = []
 
@@ -88,7 +90,7 @@ def upscale_video(
     settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
     source = VideoSource(src)
     try:
-        sr = as_model(model, scale=scale, device=device, half=half)
+        sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
         target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
         if target.resolve() == source.path.resolve():
             raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
@@ -125,7 +127,7 @@ def upscale_video(
         frames=sink.frames_written,
         seconds=seconds,
         model=f"PlainUSR {sr.variant} x{sr.scale} ({sr.source})",
-        device=f"{sr.device} {str(sr.dtype).removeprefix('torch.')}",
+        device=f"{sr.device} {str(sr.dtype).removeprefix('torch.')}{' compiled' if sr.compiled else ''}",
         codec=sink.codec,
         pix_fmt=sink.layout.format,
         size_in=(info.layout.width, info.layout.height),
