@@ -1,0 +1,133 @@
+"""`vsr bench`: what it measures, what it writes, how it compares with a baseline, and one
+clear line for bad input. Speeds are not asserted here (see test_throughput.py)."""
+
+import json
+
+import av
+import pytest
+
+import vsr
+from vsr.bench.clips import make_synthetic_clip, parse_size
+from vsr.bench.naive import naive_loop
+from vsr.bench.network import time_network
+from vsr.bench.report import PipelineRun, compare
+from vsr.cli import main
+from vsr.errors import UsageError
+from vsr.video.codecs import EncoderSettings
+
+
+def _frames_and_size(path):
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+    return len(frames), (frames[0].width, frames[0].height)
+
+
+@pytest.fixture(scope="module")
+def bench_json(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    assert main(["bench", "--synthetic", "64x48", "--frames", "8", "--encoders", "libx264:ultrafast", "--json", str(out)]) == 0
+    return out
+
+
+def test_bench_writes_every_measurement_with_the_machine_and_settings(bench_json, capsys):
+    report = json.loads(bench_json.read_text())
+    assert report["format"] == "vsr-bench/1" and report["command"].startswith("vsr bench --synthetic 64x48")
+    assert {"cpu", "cpu_cores", "torch", "av", "ffmpeg", "python", "device", "commit"} <= set(report["machine"])
+    (run,) = report["runs"]
+    assert run["clip"] == "testsrc2 64x48" and run["frames"] == 8
+    assert run["size_in"] == [64, 48] and run["size_out"] == [128, 96] and run["model"] == "ultra x2"
+    assert set(run["fps"]) == {"decode", "model", "encode", "pipeline", "naive"} and min(run["fps"].values()) > 0
+    assert run["slowest"] in ("decode", "model", "encode")
+    assert run["efficiency"] == pytest.approx(run["fps"]["pipeline"] / run["fps"][run["slowest"]])
+    assert run["speedup"] == pytest.approx(run["fps"]["pipeline"] / run["fps"]["naive"])
+    assert [e["encoder"] for e in report["encoders"]] == ["libx264 crf 23 veryfast", "libx264 crf 23 ultrafast"]
+    (network,) = report["network"]
+    assert network["variant"] == "ultra" and network["batch"] == 1 and network["fps"] > 0 and not network["compiled"]
+
+
+def test_synthetic_clip_is_real_h264_of_the_asked_size_and_length(tmp_path):
+    clip = make_synthetic_clip(96, 64, 7, tmp_path)
+    assert _frames_and_size(clip) == (7, (96, 64))
+    with av.open(str(clip)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+
+
+def test_naive_loop_writes_every_frame_upscaled(tmp_path):
+    clip = make_synthetic_clip(64, 48, 6, tmp_path)
+    model = vsr.load_model("ultra", scale=2)
+    fps = naive_loop(clip, model, EncoderSettings("libx264", 23, "ultrafast"), tmp_path)
+    assert fps > 0
+    assert _frames_and_size(tmp_path / "naive.mkv") == (6, (128, 96))
+
+
+def test_network_timing_reports_frames_per_second_and_the_first_call():
+    speed = time_network(vsr.load_model("ultra", scale=2), 32, 24, 2, min_seconds=0.05)
+    assert speed.fps > 0 and speed.batch == 2 and speed.first_call_seconds > 0
+    assert speed.ms_per_frame == pytest.approx(1000 / speed.fps)
+
+
+def _run(**fps) -> PipelineRun:
+    values = {"decode": 1000.0, "model": 50.0, "encode": 200.0, "pipeline": 45.0, "naive": 30.0} | fps
+    return PipelineRun("clip.mp4", 50, (320, 180), (640, 360), "ultra x2", "ultra-x2", "cpu", "float32", 1, False, "libx264 crf 23 veryfast", values)
+
+
+def test_compare_flags_only_a_ratio_that_fell_more_than_ten_percent():
+    baseline = [_run()]  # efficiency 0.90, speed-up 1.50
+    same = compare([_run()], baseline)
+    assert [c.ratio for c in same] == ["efficiency", "speedup"] and not any(c.dropped for c in same)
+    slight = compare([_run(pipeline=41.0)], baseline)  # both ratios -8.9%
+    assert not any(c.dropped for c in slight)
+    dropped = compare([_run(pipeline=40.0)], baseline)  # -11.1%
+    assert all(c.dropped for c in dropped)
+    naive_faster = compare([_run(naive=34.0)], baseline)  # speed-up -11.8%, efficiency unchanged
+    assert [c.dropped for c in naive_faster] == [False, True]
+    assert not any(c.dropped for c in compare([_run(pipeline=49.0)], baseline))  # better is never flagged
+    with pytest.raises(UsageError, match="no run in the baseline"):
+        compare([_run()], [PipelineRun(**{**_run().__dict__, "dtype": "float16"})])
+
+
+def _doctored(bench_json, tmp_path, factor):
+    report = json.loads(bench_json.read_text())
+    run = report["runs"][0]
+    run["fps"]["pipeline"] *= factor  # the ratios are recomputed from fps when read back
+    path = tmp_path / f"baseline-{factor}.json"
+    path.write_text(json.dumps(report))
+    return path
+
+
+def test_compare_on_the_command_line_exits_1_on_a_drop_and_0_otherwise(bench_json, tmp_path, capsys):
+    args = ["bench", "--synthetic", "64x48", "--frames", "8", "--compare"]
+    assert main(args + [str(_doctored(bench_json, tmp_path, 0.01))]) == 0  # a baseline far below: no drop
+    assert "| efficiency |" in capsys.readouterr().out
+    assert main(args + [str(_doctored(bench_json, tmp_path, 100.0))]) == 1  # far above: both ratios dropped
+    verdicts = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vsr bench:")]
+    assert len(verdicts) == 1 and "2 ratio(s) fell more than 10%" in verdicts[0]  # the rest is progress
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--synthetic", "64x"], "bad size '64x'"),
+        (["--synthetic", "63x48"], "must be even"),
+        (["missing.mp4"], "input not found"),
+        (["--compare", "missing.json"], "baseline not found"),
+        (["--repeat", "0"], "1 or more"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", *args]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_a_file_that_is_not_a_bench_report_is_refused_before_any_measuring(tmp_path, capsys):
+    other = tmp_path / "other.json"
+    other.write_text('{"rows": []}')
+    assert main(["bench", "--synthetic", "64x48", "--compare", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "not a vsr bench JSON file" in err and "making" not in err
+
+
+def test_parse_size():
+    assert parse_size("1920x1080") == (1920, 1080) and parse_size("64X48") == (64, 48)

@@ -1,0 +1,46 @@
+"""Benchmark inputs. A file is used as it is; `--synthetic WxH` makes a real H.264 clip
+from FFmpeg's `testsrc2` pattern (moving colour bars, a counter and gradients), so a
+benchmark needs no media on the machine and decodes the way a camera file would."""
+
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from ..errors import UsageError
+
+SYNTHETIC_RATE = 25
+SYNTHETIC_SETTINGS = {"crf": "18", "preset": "veryfast"}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 8 or int(height) < 8:
+        raise UsageError(f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080 (8x8 or larger)")
+    if int(width) % 2 or int(height) % 2:
+        raise UsageError(f"bad size {text!r}: width and height must be even (4:2:0 video)")
+    return int(width), int(height)
+
+
+def make_synthetic_clip(width: int, height: int, frames: int, folder: Path | None = None) -> Path:
+    """An H.264 (yuv420p, BT.709, crf 18 veryfast) mp4 of `frames` testsrc2 frames."""
+    if frames < 1:
+        raise UsageError(f"--frames must be 1 or more, got {frames}")
+    folder = Path(folder or tempfile.mkdtemp(prefix="vsr-bench-"))
+    path = folder / f"testsrc2-{width}x{height}-{frames}.mp4"
+    graph = f"testsrc2=size={width}x{height}:rate={SYNTHETIC_RATE}"
+    with av.open(graph, format="lavfi") as pattern, av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=SYNTHETIC_RATE)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.options = dict(SYNTHETIC_SETTINGS)
+        for name in ("color_primaries", "color_trc", "colorspace"):
+            setattr(video.codec_context, name, 1)  # BT.709
+        for index, frame in enumerate(pattern.decode(video=0)):
+            if index == frames:
+                break
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = index, Fraction(1, SYNTHETIC_RATE)
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    return path

@@ -1,0 +1,122 @@
+"""One benchmark run: for each model, every stage alone, the pipeline and the naive loop on
+the same decoded frames and settings; encode alone per encoder; the network alone per
+dtype, batch and compile. `vsr bench` prints and stores what this returns."""
+
+import dataclasses
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..compiled import compile_model
+from ..video.codecs import EncoderSettings, choose_encoder
+from . import stages
+from .models import model_for_speed, with_dtype
+from .naive import naive_loop
+from .network import time_network
+from .report import EncoderRun, PipelineRun
+
+
+@dataclass
+class BenchPlan:
+    clip: Path
+    clip_label: str
+    models: list[str]
+    scale: int
+    device: torch.device
+    dtype: torch.dtype  # of the pipeline, the naive loop and the model stage
+    batch: int  # frames per model call in the pipeline (the CPU takes one)
+    compile: bool  # the pipeline and the naive loop use the compiled network
+    encoder: EncoderSettings
+    extra_encoders: list[EncoderSettings] = field(default_factory=list)
+    network_dtypes: list[torch.dtype] = field(default_factory=list)
+    network_batches: list[int] = field(default_factory=list)
+    repeat: int = 1
+    network_only: bool = False
+
+
+@dataclass
+class BenchResult:
+    runs: list[PipelineRun] = field(default_factory=list)
+    encoders: list[EncoderRun] = field(default_factory=list)
+    network: list[dict] = field(default_factory=list)
+
+
+def describe_encoder(settings: EncoderSettings) -> str:
+    parts = [settings.codec]
+    if settings.crf is not None:
+        parts.append(f"crf {settings.crf}")
+    if settings.preset:
+        parts.append(settings.preset)
+    return " ".join(parts)
+
+
+def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line: None, workdir: Path | None = None) -> BenchResult:
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="vsr-bench-"))
+    result = BenchResult()
+    progress(f"decoding {plan.clip_label} alone")
+    decoded = stages.decode_alone(plan.clip, plan.repeat)
+    width, height = decoded.info.layout.width, decoded.info.layout.height
+    codec, notice = choose_encoder(plan.encoder, width * plan.scale, height * plan.scale)
+    if notice:  # measure, and name, the encoder that really runs
+        progress(notice)
+        plan = dataclasses.replace(plan, encoder=dataclasses.replace(plan.encoder, codec=codec, preset=None))
+    for spec in plan.models:
+        eager = model_for_speed(spec, plan.scale, plan.device, plan.dtype)
+        if not plan.network_only:
+            result.runs.append(_pipeline_run(plan, decoded, eager, spec, workdir, result, progress))
+        for dtype in plan.network_dtypes:
+            for batch in plan.network_batches:
+                for compiled in (False, True) if plan.compile else (False,):
+                    network = with_dtype(eager, dtype)
+                    network = compile_model(network) if compiled else network
+                    progress(f"{eager.variant} x{eager.scale} network alone: {str(dtype).removeprefix('torch.')}, batch {batch}{', compiled' if compiled else ''}")
+                    result.network.append(time_network(network, width, height, batch).as_dict())
+                    del network
+                    if plan.device.type == "cuda":
+                        torch.cuda.empty_cache()
+    return result
+
+
+def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> PipelineRun:
+    model = compile_model(eager) if plan.compile else eager
+    target, colour = stages.output_format(plan.clip, model, plan.encoder, workdir)
+    label = f"{model.variant} x{model.scale}"
+    progress(f"{label}: model stage alone")
+    upscaled, model_fps = stages.model_stage_alone(decoded, model, target, colour, plan.batch, plan.repeat)
+    progress(f"{label}: encode alone ({describe_encoder(plan.encoder)})")
+    encode_fps = stages.encode_alone(plan.clip, decoded, upscaled, model.scale, plan.encoder, workdir, plan.repeat)
+    size_out = (target.width, target.height)
+    if not result.encoders:
+        result.encoders.append(EncoderRun(size_out, describe_encoder(plan.encoder), encode_fps))
+        for settings in plan.extra_encoders:
+            if choose_encoder(settings, *size_out)[0] != settings.codec:
+                progress(f"{settings.codec} does not open on this machine: not timed")
+                continue
+            progress(f"encode alone ({describe_encoder(settings)})")
+            fps = stages.encode_alone(plan.clip, decoded, upscaled, model.scale, settings, workdir, plan.repeat)
+            result.encoders.append(EncoderRun(size_out, describe_encoder(settings), fps))
+    del upscaled
+    progress(f"{label}: the whole pipeline")
+    pipeline = stages.pipeline(plan.clip, model, plan.batch, plan.encoder, workdir, plan.repeat)
+    progress(f"{label}: the naive loop")
+    naive_model = compile_model(eager) if plan.compile else eager  # compiled afresh for its batch of 1
+    naive_fps = naive_loop(plan.clip, naive_model, plan.encoder, workdir, plan.repeat)
+    info = decoded.info
+    return PipelineRun(
+        clip=plan.clip_label,
+        frames=len(decoded.frames),
+        size_in=(info.layout.width, info.layout.height),
+        size_out=size_out,
+        model=label,
+        weights=model.source,
+        device=str(model.device),
+        dtype=str(model.dtype).removeprefix("torch."),
+        batch=stages.frames_per_call(model.device, plan.batch),
+        compiled=model.compiled is not None,
+        encoder=describe_encoder(plan.encoder),
+        fps={"decode": decoded.fps, "model": model_fps, "encode": encode_fps, "pipeline": pipeline.fps, "naive": naive_fps},
+        busy=pipeline.busy,
+    )

@@ -1,0 +1,107 @@
+"""`vsr bench`: frames per second of every stage alone, the whole pipeline and the naive
+per-frame loop, measured on the same frames in one run; the ratios between them; the
+network alone per model, dtype and batch. Prints markdown tables; --json stores
+everything with the machine, versions and settings; --compare flags a ratio that fell
+more than 10% below a stored baseline (exit 1)."""
+
+import argparse
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("bench", help="measure frames per second: stages, pipeline, naive loop, network", description=__doc__)
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("clip", nargs="?", type=Path, metavar="CLIP", help="video to measure on (default: the bundled sample clip)")
+    source.add_argument("--synthetic", metavar="WxH", help="measure on a generated H.264 testsrc2 clip of this size")
+    p.add_argument("--frames", type=int, default=100, metavar="N", help="frames in the --synthetic clip (default 100)")
+    p.add_argument("--model", nargs="+", default=["ultra"], metavar="NAME", help="variants, shipped names or weights files (default ultra); a variant vsr does not ship runs with fresh weights: speed only")
+    p.add_argument("--scale", type=int, choices=(2, 3, 4), default=2, help="upscaling factor (default 2)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 pipeline (default: on for CUDA)")
+    p.add_argument("--batch", type=int, default=4, metavar="N", help="frames per model call in the pipeline on a GPU (default 4; the CPU takes one)")
+    p.add_argument("--compile", action="store_true", help="run the pipeline and the naive loop through torch.compile, and time the network both ways")
+    p.add_argument("--codec", default="libx264", help="the pipeline's encoder (default libx264)")
+    p.add_argument("--crf", type=int, default=23, help="its quality (default 23)")
+    p.add_argument("--encoder-preset", default="veryfast", help="its speed preset (default veryfast)")
+    p.add_argument("--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]", help="more encoders to time alone, e.g. libx264:ultrafast libx265:fast h264_nvenc:p4")
+    p.add_argument("--dtypes", nargs="+", choices=("fp16", "fp32"), metavar="DTYPE", help="network-alone dtypes (default: fp16 and fp32 on CUDA, fp32 on the CPU)")
+    p.add_argument("--batches", nargs="+", type=int, metavar="N", help="network-alone batch sizes (default: 1 and --batch on CUDA, 1 on the CPU)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="time every measurement N times and keep the fastest (default 1)")
+    p.add_argument("--network-only", action="store_true", help="time only the network alone (no video stages)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="write every number, the machine and the settings to OUT")
+    p.add_argument("--compare", type=Path, metavar="BASELINE", help="a JSON file from an earlier --json: flag ratios that fell more than 10%%")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..bench import report
+    from ..bench.clips import make_synthetic_clip, parse_size
+    from ..bench.machine import describe_device, describe_machine
+    from ..bench.models import DTYPES
+    from ..bench.run import BenchPlan, run_benchmark
+    from ..device import resolve_device
+    from ..errors import UsageError
+    from ..video.codecs import EncoderSettings
+    from ..video.source import VideoSource
+    from .demo import SAMPLE_CLIP
+
+    if args.repeat < 1 or args.batch < 1 or any(b < 1 for b in args.batches or []):
+        raise UsageError("--repeat, --batch and --batches take numbers of 1 or more")
+    baseline = report.read_baseline(args.compare) if args.compare else None  # a bad file fails before minutes of work
+    device = resolve_device(args.device)
+    cuda = device.type == "cuda"
+    half = cuda if args.half is None else args.half
+    workdir = Path(tempfile.mkdtemp(prefix="vsr-bench-"))
+    if args.synthetic:
+        width, height = parse_size(args.synthetic)
+        print(f"making a {args.frames}-frame {width}x{height} testsrc2 clip ...", file=sys.stderr)
+        clip, label = make_synthetic_clip(width, height, args.frames, workdir), f"testsrc2 {width}x{height}"
+    else:
+        clip = args.clip or SAMPLE_CLIP
+        VideoSource(clip).close()  # one clear line for a missing or unreadable clip
+        label = clip.name
+    extra = []
+    for text in args.encoders:
+        codec, _, preset = text.partition(":")
+        extra.append(EncoderSettings(codec, args.crf, preset or None))
+    plan = BenchPlan(
+        clip=clip,
+        clip_label=label,
+        models=args.model,
+        scale=args.scale,
+        device=device,
+        dtype=DTYPES["fp16" if half else "fp32"],
+        batch=args.batch,
+        compile=args.compile,
+        encoder=EncoderSettings(args.codec, args.crf, args.encoder_preset),
+        extra_encoders=extra,
+        network_dtypes=[DTYPES[d] for d in (args.dtypes or (["fp16", "fp32"] if cuda else ["fp32"]))],
+        network_batches=args.batches or sorted({1, args.batch} if cuda else {1}),
+        repeat=args.repeat,
+        network_only=args.network_only,
+    )
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    result = run_benchmark(plan, lambda line: print(f"  {line} ...", file=sys.stderr, flush=True), workdir)
+    print(f"\nvsr bench, {date}, {describe_device(device)}, x{args.scale}\n")
+    if result.runs:
+        print(report.stages_table(result.runs) + "\n")
+        print(report.encoders_table(result.encoders) + "\n")
+    if result.network:
+        print(report.network_table(result.network) + "\n")
+    if args.json:
+        command = "vsr " + shlex.join(args.argv)
+        report.write_json(args.json, machine=describe_machine(device), command=command, date=date, runs=result.runs, encoders=result.encoders, network=result.network)
+        print(f"wrote {args.json}")
+    if baseline is not None:
+        comparisons = report.compare(result.runs, baseline)
+        print(f"\ncompared with {args.compare}:\n\n{report.comparison_table(comparisons)}\n")
+        dropped = [c for c in comparisons if c.dropped]
+        if dropped:
+            names = ", ".join(f"{c.ratio} {c.change:+.0%}" for c in dropped)
+            print(f"vsr bench: {len(dropped)} ratio(s) fell more than {report.ALLOWED_DROP:.0%} below {args.compare}: {names}", file=sys.stderr)
+            return 1
+    return 0
