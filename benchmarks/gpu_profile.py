@@ -6,6 +6,7 @@ with fewer encoder threads (is the model thread starved of CPU?).
 """
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -106,6 +107,19 @@ def pipeline_diagnostics(clip: Path, model) -> None:
         sink_module.VideoSink._add_video = original
         busy = "/".join(f"{speed.busy.get(k, 0):.0%}" for k in ("decode", "model", "encode"))
         print(f"pipeline, x264 threads={threads or 'auto'}: {speed.fps:.1f} fps, busy d/m/e {busy}")
+    # GIL hand-offs: the model thread releases and retakes the GIL around every kernel launch
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    speed = stages.pipeline(clip, model, 4, settings, work)
+    sys.setswitchinterval(previous)
+    print(f"pipeline, switch interval 0.5 ms: {speed.fps:.1f} fps, busy {speed.busy}")
+    # CUDA graphs: one launch per batch instead of one per kernel
+    try:
+        graphs = compile_model(dataclasses.replace(model, compiled=None), mode="reduce-overhead")
+        speed = stages.pipeline(clip, graphs, 4, settings, work)
+        print(f"pipeline, compiled with CUDA graphs: {speed.fps:.1f} fps, busy {speed.busy}")
+    except Exception as exc:  # a finding, not the end of the run
+        print(f"pipeline, compiled with CUDA graphs: failed: {type(exc).__name__}: {str(exc)[:200]}")
 
 
 if __name__ == "__main__":
