@@ -24,7 +24,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def make_synthetic_clip(width: int, height: int, frames: int, folder: Path | None = None) -> Path:
-    """An H.264 (yuv420p, BT.709, crf 18 veryfast) mp4 of `frames` testsrc2 frames."""
+    """An H.264 (yuv420p, BT.709, crf 18 veryfast) mp4 of `frames` testsrc2 frames, in
+    `folder` (default: a new temporary folder, which the caller removes)."""
     if frames < 1:
         raise UsageError(f"--frames must be 1 or more, got {frames}")
     folder = Path(folder or tempfile.mkdtemp(prefix="vsr-bench-"))

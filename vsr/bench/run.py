@@ -54,7 +54,11 @@ def describe_encoder(settings: EncoderSettings) -> str:
 
 
 def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line: None, workdir: Path | None = None) -> BenchResult:
-    workdir = Path(workdir or tempfile.mkdtemp(prefix="vsr-bench-"))
+    """Everything the plan asks for; files go to `workdir` (default: a temporary folder
+    that is removed afterwards)."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="vsr-bench-") as temp:
+            return run_benchmark(plan, progress, Path(temp))
     result = BenchResult()
     progress(f"decoding {plan.clip_label} alone")
     decoded = stages.decode_alone(plan.clip, plan.repeat)

@@ -39,23 +39,49 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bench import report
-    from ..bench.clips import make_synthetic_clip, parse_size
     from ..bench.machine import describe_device, describe_machine
-    from ..bench.models import DTYPES
-    from ..bench.run import BenchPlan, run_benchmark
     from ..device import resolve_device
     from ..errors import UsageError
-    from ..video.codecs import EncoderSettings
-    from ..video.source import VideoSource
-    from .demo import SAMPLE_CLIP
 
     if args.repeat < 1 or args.batch < 1 or any(b < 1 for b in args.batches or []):
         raise UsageError("--repeat, --batch and --batches take numbers of 1 or more")
     baseline = report.read_baseline(args.compare) if args.compare else None  # a bad file fails before minutes of work
     device = resolve_device(args.device)
+    half = device.type == "cuda" if args.half is None else args.half
+    with tempfile.TemporaryDirectory(prefix="vsr-bench-") as temp:  # the clips and videos it writes go with it
+        result = _measure(args, device, half, Path(temp))
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"\nvsr bench, {date}, {describe_device(device)}, x{args.scale}\n")
+    if result.runs:
+        print(report.stages_table(result.runs) + "\n")
+        print(report.encoders_table(result.encoders) + "\n")
+    if result.network:
+        print(report.network_table(result.network) + "\n")
+    if args.json:
+        command = "vsr " + shlex.join(args.argv)
+        report.write_json(args.json, machine=describe_machine(device), command=command, date=date, runs=result.runs, encoders=result.encoders, network=result.network)
+        print(f"wrote {args.json}")
+    if baseline is not None:
+        comparisons = report.compare(result.runs, baseline)
+        print(f"\ncompared with {args.compare}:\n\n{report.comparison_table(comparisons)}\n")
+        dropped = [c for c in comparisons if c.dropped]
+        if dropped:
+            names = ", ".join(f"{c.ratio} {c.change:+.0%}" for c in dropped)
+            print(f"vsr bench: {len(dropped)} ratio(s) fell more than {report.ALLOWED_DROP:.0%} below {args.compare}: {names}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
+    """The benchmark the flags describe, on its clip (made in `workdir` for --synthetic)."""
+    from ..bench.clips import make_synthetic_clip, parse_size
+    from ..bench.models import DTYPES
+    from ..bench.run import BenchPlan, run_benchmark
+    from ..video.codecs import EncoderSettings
+    from ..video.source import VideoSource
+    from .demo import SAMPLE_CLIP
+
     cuda = device.type == "cuda"
-    half = cuda if args.half is None else args.half
-    workdir = Path(tempfile.mkdtemp(prefix="vsr-bench-"))
     if args.synthetic:
         width, height = parse_size(args.synthetic)
         print(f"making a {args.frames}-frame {width}x{height} testsrc2 clip ...", file=sys.stderr)
@@ -84,24 +110,4 @@ def run(args: argparse.Namespace) -> int:
         repeat=args.repeat,
         network_only=args.network_only,
     )
-    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    result = run_benchmark(plan, lambda line: print(f"  {line} ...", file=sys.stderr, flush=True), workdir)
-    print(f"\nvsr bench, {date}, {describe_device(device)}, x{args.scale}\n")
-    if result.runs:
-        print(report.stages_table(result.runs) + "\n")
-        print(report.encoders_table(result.encoders) + "\n")
-    if result.network:
-        print(report.network_table(result.network) + "\n")
-    if args.json:
-        command = "vsr " + shlex.join(args.argv)
-        report.write_json(args.json, machine=describe_machine(device), command=command, date=date, runs=result.runs, encoders=result.encoders, network=result.network)
-        print(f"wrote {args.json}")
-    if baseline is not None:
-        comparisons = report.compare(result.runs, baseline)
-        print(f"\ncompared with {args.compare}:\n\n{report.comparison_table(comparisons)}\n")
-        dropped = [c for c in comparisons if c.dropped]
-        if dropped:
-            names = ", ".join(f"{c.ratio} {c.change:+.0%}" for c in dropped)
-            print(f"vsr bench: {len(dropped)} ratio(s) fell more than {report.ALLOWED_DROP:.0%} below {args.compare}: {names}", file=sys.stderr)
-            return 1
-    return 0
+    return run_benchmark(plan, lambda line: print(f"  {line} ...", file=sys.stderr, flush=True), workdir)
