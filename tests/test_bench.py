@@ -112,6 +112,9 @@ def test_compare_on_the_command_line_exits_1_on_a_drop_and_0_otherwise(bench_jso
         (["missing.mp4"], "input not found"),
         (["--compare", "missing.json"], "baseline not found"),
         (["--repeat", "0"], "1 or more"),
+        (["--synthetic", "20000x20000"], "at most 8192"),
+        (["--network-only", "--compare", "b.json"], "--network-only does not measure"),
+        (["--json", "no/such/folder/out.json"], "output folder does not exist"),
     ],
 )
 def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, monkeypatch, capsys, args, message):
@@ -121,13 +124,40 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, monkeypatch, capsys
     assert len(err) == 1 and message in err[0]
 
 
-def test_a_file_that_is_not_a_bench_report_is_refused_before_any_measuring(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"rows": []}', "not a vsr bench JSON file"),
+        ('{"format": "vsr-bench/1", "runs": []}', "holds no pipeline runs"),
+        ("naive 0", "not a positive number"),
+        ("no fps", "a run lacks 'fps'"),
+    ],
+)
+def test_a_bad_baseline_is_refused_before_any_measuring(bench_json, tmp_path, capsys, content, message):
     other = tmp_path / "other.json"
-    other.write_text('{"rows": []}')
+    if content.startswith("{"):
+        other.write_text(content)
+    else:
+        report = json.loads(bench_json.read_text())
+        if content == "naive 0":
+            report["runs"][0]["fps"]["naive"] = 0
+        else:
+            del report["runs"][0]["fps"]
+        other.write_text(json.dumps(report))
     assert main(["bench", "--synthetic", "64x48", "--compare", str(other)]) == 1
     err = capsys.readouterr().err
-    assert "not a vsr bench JSON file" in err and "making" not in err
+    assert message in err and "making" not in err
 
 
 def test_parse_size():
     assert parse_size("1920x1080") == (1920, 1080) and parse_size("64X48") == (64, 48)
+
+
+def test_odd_sized_4_4_4_output_is_measured_in_the_pipelines_own_format(tmp_path, capsys):
+    from media import make_clip
+
+    clip = make_clip(tmp_path / "odd.mkv", size=(65, 49), frames=4, pix_fmt="yuv444p", codec="ffv1")
+    out = tmp_path / "odd.json"
+    assert main(["bench", str(clip), "--scale", "3", "--json", str(out)]) == 0
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["size_out"] == [195, 147] and run["fps"]["naive"] > 0

@@ -30,7 +30,10 @@ class CompiledNetwork:
 
     def __init__(self, module: torch.nn.Module, *, channels_last: bool = True, mode: str | None = None) -> None:
         config = torch._dynamo.config
-        config.recompile_limit = max(getattr(config, "recompile_limit", 8), RECOMPILE_LIMIT)
+        for name in ("recompile_limit", "cache_size_limit"):  # the name before torch 2.7
+            if hasattr(config, name):
+                setattr(config, name, max(getattr(config, name), RECOMPILE_LIMIT))
+                break
         self.channels_last = channels_last
         module = copy.deepcopy(module)  # its own weights' layout; the eager module stays as it is
         if channels_last:

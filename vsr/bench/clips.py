@@ -12,12 +12,15 @@ from ..errors import UsageError
 
 SYNTHETIC_RATE = 25
 SYNTHETIC_SETTINGS = {"crf": "18", "preset": "veryfast"}
+MAX_SIDE = 8192
 
 
 def parse_size(text: str) -> tuple[int, int]:
     width, sep, height = text.lower().partition("x")
     if not sep or not width.isdigit() or not height.isdigit() or int(width) < 8 or int(height) < 8:
         raise UsageError(f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080 (8x8 or larger)")
+    if int(width) > MAX_SIDE or int(height) > MAX_SIDE:
+        raise UsageError(f"bad size {text!r}: at most {MAX_SIDE} pixels a side")
     if int(width) % 2 or int(height) % 2:
         raise UsageError(f"bad size {text!r}: width and height must be even (4:2:0 video)")
     return int(width), int(height)
@@ -31,6 +34,14 @@ def make_synthetic_clip(width: int, height: int, frames: int, folder: Path | Non
     folder = Path(folder or tempfile.mkdtemp(prefix="vsr-bench-"))
     path = folder / f"testsrc2-{width}x{height}-{frames}.mp4"
     graph = f"testsrc2=size={width}x{height}:rate={SYNTHETIC_RATE}"
+    try:
+        _encode_pattern(graph, path, width, height, frames)
+    except av.FFmpegError as exc:
+        raise UsageError(f"cannot make a {width}x{height} synthetic clip: {exc}") from None
+    return path
+
+
+def _encode_pattern(graph: str, path: Path, width: int, height: int, frames: int) -> None:
     with av.open(graph, format="lavfi") as pattern, av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=SYNTHETIC_RATE)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
@@ -44,4 +55,3 @@ def make_synthetic_clip(width: int, height: int, frames: int, folder: Path | Non
             frame.pts, frame.time_base = index, Fraction(1, SYNTHETIC_RATE)
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
-    return path

@@ -23,18 +23,19 @@ from ..video.codecs import EncoderSettings, choose_encoder
 from .stages import synchronize
 
 
-def naive_loop(clip: Path, model: SRModel, settings: EncoderSettings, workdir: Path, repeat: int = 1) -> float:
-    """Frames per second of the naive loop (the fastest of `repeat` runs)."""
+def naive_loop(clip: Path, model: SRModel, settings: EncoderSettings, workdir: Path, repeat: int = 1, pix_fmt: str = "yuv420p") -> float:
+    """Frames per second of the naive loop (the fastest of `repeat` runs), writing
+    `pix_fmt` (give it the pipeline's output format, so both encode the same samples)."""
     best, frames = float("inf"), 0
-    _run(clip, model, settings, workdir / "naive-warmup.mkv", limit=2)
+    _run(clip, model, settings, pix_fmt, workdir / "naive-warmup.mkv", limit=2)
     for _ in range(max(1, repeat)):
         started = time.perf_counter()
-        frames = _run(clip, model, settings, workdir / "naive.mkv")
+        frames = _run(clip, model, settings, pix_fmt, workdir / "naive.mkv")
         best = min(best, time.perf_counter() - started)
     return frames / best
 
 
-def _run(clip: Path, model: SRModel, settings: EncoderSettings, output: Path, limit: int | None = None) -> int:
+def _run(clip: Path, model: SRModel, settings: EncoderSettings, pix_fmt: str, output: Path, limit: int | None = None) -> int:
     frames = 0
     with av.open(str(clip)) as inp, av.open(str(output), "w") as out:
         stream = inp.streams.video[0]
@@ -45,7 +46,7 @@ def _run(clip: Path, model: SRModel, settings: EncoderSettings, output: Path, li
             settings = dataclasses.replace(settings, codec=codec, preset=None)
         video = out.add_stream(codec, rate=stream.average_rate or 25)
         video.width, video.height = width, height
-        video.pix_fmt = settings.pix_fmt or "yuv420p"
+        video.pix_fmt = pix_fmt
         video.codec_context.time_base = stream.time_base
         video.codec_context.options = settings.options()
         for frame in inp.decode(stream):

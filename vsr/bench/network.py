@@ -39,6 +39,8 @@ class NetworkSpeed:
 
 def time_network(model: SRModel, width: int, height: int, batch: int, *, min_seconds: float = 1.0) -> NetworkSpeed:
     device = model.device
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # as the pipeline's model stage runs (vsr.video.engine)
     x = torch.rand(batch, 3, height, width, device=device, dtype=model.dtype)
     started = time.perf_counter()
     model(x)

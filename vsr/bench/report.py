@@ -13,7 +13,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, UsageError
+from ..atomic import write_atomically
+from ..errors import InputError, OutputError, UsageError
 
 FORMAT = "vsr-bench/1"
 STAGES = ("decode", "model", "encode")
@@ -57,7 +58,7 @@ class PipelineRun:
         """What must match for two runs to be compared."""
         w, h = self.size_in
         compiled = ", compiled" if self.compiled else ""
-        return f"{self.clip} {w}x{h}, {self.model}, {self.device.split(':')[0]} {self.dtype}{compiled}, batch {self.batch}, {self.encoder}"
+        return f"{self.clip} {w}x{h} {self.frames} frames, {self.model}, {self.device.split(':')[0]} {self.dtype}{compiled}, batch {self.batch}, {self.encoder}"
 
     def as_dict(self) -> dict:
         return asdict(self) | {
@@ -69,10 +70,15 @@ class PipelineRun:
 
     @classmethod
     def from_dict(cls, data: dict) -> "PipelineRun":
-        names = cls.__dataclass_fields__
-        values = {name: data[name] for name in names}
+        """A run as --json wrote it; KeyError/TypeError/ValueError name what is wrong."""
+        needed = ("clip", "frames", "size_in", "size_out", "model", "device", "dtype", "batch", "compiled", "encoder", "fps")
+        values = {name: data[name] for name in needed}
         values["size_in"], values["size_out"] = tuple(values["size_in"]), tuple(values["size_out"])
-        return cls(**values)
+        fps = values["fps"]
+        for stage in (*STAGES, "pipeline", "naive"):
+            if not isinstance(fps.get(stage), (int, float)) or fps[stage] <= 0:
+                raise ValueError(f"fps of {stage!r} is {fps.get(stage)!r}, not a positive number")
+        return cls(**values, weights=data.get("weights", "?"), busy=data.get("busy", {}))
 
 
 @dataclass
@@ -108,7 +114,10 @@ def write_json(path: Path, *, machine: dict, command: str, date: str, runs: list
         "encoders": [asdict(e) for e in encoders],
         "network": network,
     }
-    path.write_text(json.dumps(report, indent=2) + "\n")
+    try:
+        write_atomically(Path(path), (json.dumps(report, indent=2) + "\n").encode())
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}") from None
 
 
 def read_baseline(path: Path) -> list[PipelineRun]:
@@ -120,10 +129,15 @@ def read_baseline(path: Path) -> list[PipelineRun]:
         raise InputError(f"cannot read baseline {path}: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"{path} is not a vsr bench JSON file (expected format {FORMAT!r})")
+    runs = data.get("runs")
+    if not isinstance(runs, list) or not runs:
+        raise InputError(f"{path} holds no pipeline runs to compare with (was it made with --network-only?)")
     try:
-        return [PipelineRun.from_dict(run) for run in data["runs"]]
-    except (KeyError, TypeError) as exc:
+        return [PipelineRun.from_dict(run) for run in runs]
+    except KeyError as exc:
         raise InputError(f"{path}: a run lacks {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{path}: a run is malformed ({exc})") from None
 
 
 def compare(runs: list[PipelineRun], baseline: list[PipelineRun]) -> list[Comparison]:

@@ -107,7 +107,7 @@ def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> Pipe
     pipeline = stages.pipeline(plan.clip, model, plan.batch, plan.encoder, workdir, plan.repeat)
     progress(f"{label}: the naive loop")
     naive_model = compile_model(eager) if plan.compile else eager  # compiled afresh for its batch of 1
-    naive_fps = naive_loop(plan.clip, naive_model, plan.encoder, workdir, plan.repeat)
+    naive_fps = naive_loop(plan.clip, naive_model, plan.encoder, workdir, plan.repeat, pix_fmt=target.format)
     info = decoded.info
     return PipelineRun(
         clip=plan.clip_label,

@@ -41,10 +41,14 @@ def run(args: argparse.Namespace) -> int:
     from ..bench import report
     from ..bench.machine import describe_device, describe_machine
     from ..device import resolve_device
-    from ..errors import UsageError
+    from ..errors import OutputError, UsageError
 
     if args.repeat < 1 or args.batch < 1 or any(b < 1 for b in args.batches or []):
         raise UsageError("--repeat, --batch and --batches take numbers of 1 or more")
+    if args.network_only and args.compare:
+        raise UsageError("--compare compares pipeline ratios, which --network-only does not measure")
+    if args.json and not args.json.parent.is_dir():
+        raise OutputError(f"output folder does not exist: {args.json.parent}")
     baseline = report.read_baseline(args.compare) if args.compare else None  # a bad file fails before minutes of work
     device = resolve_device(args.device)
     half = device.type == "cuda" if args.half is None else args.half

@@ -89,10 +89,11 @@ class Pipeline:
         self.clocks.append(clock)
         self._stages.append((clock, work))
 
-    def run(self, on_tick: Callable[[], None] = lambda: None) -> None:
-        """Run every stage to the end; `on_tick` is called in this thread every poll
-        (for progress). Raises the first stage error, or KeyboardInterrupt. Never returns
-        while a stage thread is alive: the caller may then close what the stages used."""
+    def run(self, on_tick: Callable[[], None] = lambda: None, tick_seconds: float = POLL_SECONDS) -> None:
+        """Run every stage to the end; `on_tick` is called in this thread about every
+        `tick_seconds` (progress, a window's event loop). Raises the first stage error, or
+        KeyboardInterrupt. Never returns while a stage thread is alive: the caller may then
+        close what the stages used."""
         threads = [threading.Thread(target=self._guard, args=(clock, work), name=f"vsr-{clock.name}", daemon=True) for clock, work in self._stages]
         interrupted: BaseException | None = None
         try:
@@ -100,7 +101,7 @@ class Pipeline:
                 thread.start()
             while any(t.is_alive() for t in threads):
                 for thread in threads:
-                    thread.join(POLL_SECONDS / len(threads))
+                    thread.join(tick_seconds / len(threads))
                 on_tick()
         except BaseException as exc:  # Ctrl-C, or on_tick failing
             interrupted = exc
