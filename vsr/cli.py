@@ -5,9 +5,9 @@ import argparse
 import sys
 
 from .commands import eval as eval_command
-from .commands import bench, demo, export, image, models, presets, train, upscale
+from .commands import bench, demo, export, image, live, models, presets, train, upscale
 
-COMMANDS = (demo, upscale, image, presets, models, train, export, eval_command, bench)
+COMMANDS = (demo, upscale, live, image, presets, models, train, export, eval_command, bench)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

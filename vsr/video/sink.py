@@ -13,7 +13,7 @@ from ..errors import OutputError, UsageError
 from .codecs import EncoderSettings, choose_encoder, choose_pix_fmt, codec_fits, container_for
 from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
 from .planes import PlaneLayout
-from .source import VideoSource
+from .source import VideoInfo, VideoSource
 
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
 
@@ -26,12 +26,14 @@ class VideoSink:
         self,
         target: Path,
         final_name: Path,
-        source: VideoSource,
+        source: "VideoSource | VideoInfo",
         scale: int,
         settings: EncoderSettings,
         notify: Callable[[str], None] = lambda message: None,
     ):
-        info = source.info
+        """`source`: the input file, whose other streams, metadata and chapters are copied,
+        or just the VideoInfo of frames from elsewhere (a live capture: video only)."""
+        info = source if isinstance(source, VideoInfo) else source.info
         self.container_format = container_for(final_name)
         width, height = info.layout.width * scale, info.layout.height * scale
         codec, notice = choose_encoder(settings, width, height)
@@ -53,9 +55,10 @@ class VideoSink:
         except av.FFmpegError as exc:
             raise OutputError(f"cannot write {final_name}: {exc}") from None
         try:
-            self._add_video(source, settings, width, height)
-            self._copy_streams(source)
-            self._copy_metadata(source)
+            self._add_video(info, settings, width, height)
+            if isinstance(source, VideoSource):
+                self._copy_streams(source)
+                self._copy_metadata(source)
             self._start(settings, final_name)
         except BaseException:
             self.output.close()
@@ -65,8 +68,7 @@ class VideoSink:
         self.packets_dropped = 0  # copied packets the muxer still refused
         self._last_dts: dict = {}
 
-    def _add_video(self, source: VideoSource, settings: EncoderSettings, width: int, height: int) -> None:
-        info = source.info
+    def _add_video(self, info: VideoInfo, settings: EncoderSettings, width: int, height: int) -> None:
         stream = self.output.add_stream(codec_name=self.codec, rate=info.frame_rate or 25)
         ctx = stream.codec_context
         ctx.width, ctx.height, ctx.pix_fmt = width, height, self.layout.format
@@ -89,8 +91,7 @@ class VideoSink:
             stream.set_display_rotation(info.rotation)
         self.video = stream
         self.time_base = info.time_base
-        src_meta = source.video.metadata
-        stream.metadata.update({k: v for k, v in src_meta.items() if k in ("language", "title", "handler_name")})
+        stream.metadata.update({k: v for k, v in info.stream_metadata.items() if k in ("language", "title", "handler_name")})
 
     def _copy_streams(self, source: VideoSource) -> None:
         self.stream_map: dict = {}

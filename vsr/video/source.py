@@ -46,6 +46,7 @@ class VideoInfo:
     sample_aspect_ratio: Fraction | None
     frames_expected: int | None
     source_format: str  # the decoded pixel format before any conversion
+    stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
 
 
 @dataclass
@@ -221,6 +222,7 @@ class VideoSource:
             sample_aspect_ratio=Fraction(self.video.sample_aspect_ratio) if self.video.sample_aspect_ratio else None,
             frames_expected=self.video.frames or None,
             source_format=frame.format.name,
+            stream_metadata=dict(self.video.metadata),
         )
 
     def _pack(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:

@@ -1,0 +1,74 @@
+"""`vsr live`: upscale a camera, a file, a URL or a lavfi graph in real time and show it
+beside the original, to judge models and settings before a long job. Capture keeps only the
+newest frame, so latency never grows; --record writes the upscaled stream; --no-window runs
+headless and prints the numbers once a second. Ctrl-C (or q in the window) ends the session
+normally and keeps the recording; a second Ctrl-C abandons it."""
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("live", help="real-time preview of a camera, file, URL or lavfi source", description=__doc__)
+    p.add_argument("--source", default="0", help="camera index (0), /dev/videoN, a file, a URL, or lavfi:GRAPH such as lavfi:testsrc2 (default 0)")
+    p.add_argument("--scale", type=int, choices=(2, 3, 4), default=2, help="upscaling factor (default 2)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", metavar="NAME", help="shipped weights: a variant (ultra, ...) or NAME-xS (default: the default shipped model)")
+    which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA)")
+    p.add_argument("--view", choices=("split", "side", "sr"), default="split", help="split (default; drag the divider), side by side, or the upscaled picture only")
+    p.add_argument("--record", type=Path, metavar="OUT", help="also write the upscaled stream to OUT (.mkv, .mp4, ...), timed by the capture clock")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--codec", default="libx264", help="--record's encoder (default libx264)")
+    p.add_argument("--crf", type=int, default=23, help="--record's quality (default 23)")
+    p.add_argument("--encoder-preset", default="veryfast", help="--record's encoder speed preset (default veryfast)")
+    p.add_argument("--no-window", action="store_true", help="no window: print fps, latency and drops once a second")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..device import resolve_device
+    from ..errors import UsageError
+    from ..live.session import run_live
+    from ..live.sources import open_source
+    from ..video.codecs import EncoderSettings
+    from ..weights import shipped
+
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError(f"--duration must be more than 0, got {args.duration:g}")
+    device = resolve_device(args.device)
+    window = None
+    if not args.no_window:
+        from ..live.window import LiveWindow
+
+        window = LiveWindow(args.view)  # no display: one line, before the source is opened
+    first = Path(args.weights) if args.weights else args.model
+    others = [name for name in shipped().names() if name != first and name != f"{first}-x{args.scale}"]
+    models = [first, *others]  # `m` cycles through these
+    source = open_source(args.source)
+    try:
+        report = run_live(
+            source,
+            models,
+            device=device,
+            half=args.half,
+            scale=args.scale,
+            record=args.record,
+            overwrite=args.overwrite,
+            encoder=EncoderSettings(args.codec, args.crf, args.encoder_preset),
+            duration=args.duration,
+            window=window,
+            every_second=(lambda line: print(line, flush=True)) if window is None else None,
+            notify=lambda message: print(f"vsr live: {message}", flush=True),
+        )
+    finally:
+        source.close()
+    recorded = f"; recorded {report.recorded} frames to {report.recording}" if report.recording else ""
+    print(
+        f"vsr live: {report.frames_shown} frames shown in {report.seconds:.1f} s ({report.fps:.1f} fps), "
+        f"latency {report.latency(0.5):.0f} ms median / {report.latency(0.95):.0f} ms p95, "
+        f"{report.dropped} of {report.frames_captured} captured dropped; ended by {report.stopped_by}{recorded}"
+    )
+    return 0

@@ -1,0 +1,338 @@
+"""A live session: capture, inference, display and recording in their own threads.
+
+Capture keeps only the newest frame (vsr.live.latest); inference takes the newest frame,
+so a model slower than the source drops frames instead of queueing them and the latency
+(capture to display) stays bounded; the display (or the headless report) runs in the
+caller's thread and never blocks capture. `--record` encodes the upscaled frames through
+the same VideoSink as `vsr upscale`, stamped with the capture clock (milliseconds), and
+keeps the recording playable when the session ends for any reason but a bug: q, Ctrl-C,
+--duration, the end of a file, or a source that is lost.
+"""
+
+import contextlib
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..atomic import atomic_path
+from ..errors import OutputError, VsrError
+from ..model import SRModel, as_model
+from ..video.codecs import EncoderSettings
+from ..video.colour import ColourSpec, rgb_to_yuv
+from ..video.pipeline import END, Pipeline, StageClock, Stopped
+from ..video.planes import PlaneLayout
+from ..video.sink import VideoSink
+from ..video.source import VideoInfo
+from .latest import LatestSlot
+from .sources import Captured
+
+TICK_SECONDS = 0.01  # the display loop's period: ~100 window polls a second
+RECORD_QUEUE = 8
+
+
+@dataclass
+class Upscaled:
+    index: int
+    original: np.ndarray  # BGR, as captured
+    upscaled: np.ndarray  # BGR, scale x
+    captured: float
+    model: str
+
+
+@dataclass
+class LiveReport:
+    frames_captured: int = 0
+    frames_shown: int = 0
+    dropped: int = 0  # captured but never upscaled, or upscaled but never shown
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    recorded: int = 0
+    recording: Path | None = None
+    stopped_by: str = "end of source"
+
+    @property
+    def fps(self) -> float:
+        return self.frames_shown / self.seconds if self.seconds else 0.0
+
+    def latency(self, quantile: float) -> float:
+        return float(np.quantile(self.latencies_ms, quantile)) if self.latencies_ms else 0.0
+
+
+class ModelChoice:
+    """The models `m` cycles through, loaded on first use (in the inference thread)."""
+
+    def __init__(self, specs: list, *, device: torch.device, half: bool | None, scale: int, notify: Callable[[str], None], fixed_scale: bool):
+        self.specs, self.device, self.half, self.scale, self.notify = specs, device, half, scale, notify
+        self.fixed_scale = fixed_scale  # recording: the output size cannot change
+        self.loaded: dict[int, SRModel] = {}
+        self.index = 0
+        self.wanted = 0
+
+    def current(self) -> SRModel:
+        while True:
+            if self.wanted != self.index or self.index not in self.loaded:
+                try:
+                    model = self._load(self.wanted)
+                except VsrError as exc:
+                    if self.wanted == self.index:
+                        raise
+                    self.notify(f"cannot switch to {self.specs[self.wanted]}: {exc}")
+                    self.wanted = self.index
+                    continue
+                if self.fixed_scale and model.scale != self.scale:
+                    self.wanted = (self.wanted + 1) % len(self.specs)  # not while recording: try the next
+                    continue
+                self.index = self.wanted
+            return self.loaded[self.index]
+
+    def next(self) -> None:
+        self.wanted = (self.index + 1) % len(self.specs)
+
+    def _load(self, index: int) -> SRModel:
+        if index not in self.loaded:
+            spec = self.specs[index]
+            self.loaded[index] = as_model(spec, scale=None if isinstance(spec, (SRModel, Path)) else self.scale, device=self.device, half=self.half)
+        return self.loaded[index]
+
+
+def model_label(model: SRModel) -> str:
+    return f"PlainUSR {model.variant} x{model.scale} | {model.device} {str(model.dtype).removeprefix('torch.')}"
+
+
+def upscale_image(model: SRModel, image: np.ndarray) -> torch.Tensor:
+    """BGR uint8 HxWx3 -> (1, 3, sH, sW) float32 RGB in [0, 1] on the model's device."""
+    with torch.inference_mode():
+        x = torch.from_numpy(image).to(model.device).flip(-1).permute(2, 0, 1)[None].to(model.dtype) / 255
+        height, width = x.shape[-2:]
+        pad_h, pad_w = max(0, model.min_size - height), max(0, model.min_size - width)
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        y = model(x)[..., : height * model.scale, : width * model.scale]
+        return y.float().clamp_(0, 1)
+
+
+def to_bgr(rgb: torch.Tensor) -> np.ndarray:
+    with torch.inference_mode():
+        return (rgb[0] * 255).round_().to(torch.uint8).flip(0).permute(1, 2, 0).contiguous().cpu().numpy()
+
+
+class Recorder:
+    """The upscaled frames into a video file through VideoSink (as vsr upscale writes)."""
+
+    def __init__(self, temp: Path, target: Path, width: int, height: int, rate: float | None, scale: int, settings: EncoderSettings, notify):
+        info = VideoInfo(
+            layout=PlaneLayout("gbrp", width, height),  # RGB frames: the sink picks 4:2:0 (4:4:4 if odd)
+            colour=ColourSpec(None, True, 8),
+            colour_tags={"color_primaries": 2, "color_trc": 2, "colorspace": 2, "color_range": 0},
+            time_base=Fraction(1, 1000),  # the capture clock, in milliseconds
+            frame_rate=Fraction(rate).limit_denominator(1001) if rate else None,
+            rotation=0.0,
+            sample_aspect_ratio=None,
+            frames_expected=None,
+            source_format="rgb24",
+        )
+        self.sink = VideoSink(temp, target, info, scale, settings, notify)
+        self._started: float | None = None
+        self._last_pts = -1
+        self.frames = 0
+
+    def pack(self, rgb: torch.Tensor, captured: float) -> tuple[int, np.ndarray]:
+        """(pts in ms of the capture clock, strictly increasing; packed planes) of a frame."""
+        if self._started is None:
+            self._started = captured
+        pts = max(self._last_pts + 1, round((captured - self._started) * 1000))
+        self._last_pts = pts
+        layout = self.sink.layout
+        with torch.inference_mode():
+            planes = rgb_to_yuv(rgb, self.sink.colour, *layout.chroma_shape)
+            dtype = torch.uint8 if layout.dtype == np.uint8 else torch.int16
+            packed = torch.cat([p.flatten(1) for p in planes], 1).to(dtype)[0].cpu().numpy()
+        return pts, packed.view(np.uint16) if packed.dtype == np.int16 else packed
+
+    def write(self, pts: int, packed: np.ndarray) -> None:
+        self.sink.write_frame(pts, None, packed)
+        self.frames += 1
+
+
+@dataclass
+class Controls:
+    """What the user changes while the session runs (set by the display thread)."""
+
+    paused: bool = False
+    ending: threading.Event = field(default_factory=threading.Event)  # stop capturing, finish cleanly
+    stopped_by: str = "end of source"
+
+    def end(self, reason: str) -> None:
+        if not self.ending.is_set():
+            self.stopped_by = reason
+            self.ending.set()
+
+
+def run_live(
+    source,
+    models: list,
+    *,
+    device: torch.device,
+    half: bool | None = None,
+    scale: int = 2,
+    record: Path | None = None,
+    overwrite: bool = False,
+    encoder: EncoderSettings = EncoderSettings("libx264", 23, "veryfast"),
+    duration: float | None = None,
+    window=None,
+    every_second: Callable[[str], None] | None = None,
+    notify: Callable[[str], None] = lambda message: None,
+) -> LiveReport:
+    """Run until the source ends, `duration` passes, the user quits (q, closing the window,
+    Ctrl-C) or something fails. `window`: a LiveWindow, or None for headless; then
+    `every_second` receives a status line once a second. Source loss and other VsrErrors
+    are raised after the recording was finished and kept."""
+    if record is not None:
+        if record.exists() and not overwrite:
+            raise OutputError(f"{record} exists; pass --overwrite to replace it")
+        if not record.parent.is_dir():
+            raise OutputError(f"output folder does not exist: {record.parent}")
+    choice = ModelChoice(models, device=device, half=half, scale=scale, notify=notify, fixed_scale=record is not None)
+    first = choice.current()  # a bad model is one line before anything starts
+    report = LiveReport(recording=record)
+    with contextlib.ExitStack() as stack:
+        recorder = None
+        if record is not None:
+            temp = stack.enter_context(atomic_path(record))
+            recorder = Recorder(temp, record, source.width, source.height, source.rate, first.scale, encoder, notify)
+        try:
+            failure = _run_threads(source, choice, recorder, report, duration, window, every_second)
+        except BaseException:  # a second Ctrl-C or a bug: nothing is kept
+            if recorder is not None:
+                recorder.sink.abort()
+            raise
+        if recorder is not None:
+            try:
+                recorder.sink.finish()  # playable up to the last frame, whatever ended the session
+            except BaseException:
+                recorder.sink.abort()
+                raise
+            report.recorded = recorder.frames
+    if failure is not None:
+        raise failure
+    return report
+
+
+def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report: LiveReport, duration, window, every_second) -> VsrError | None:
+    pipeline = Pipeline()
+    controls = Controls()
+    captured_slot, shown_slot = LatestSlot(pipeline.stop), LatestSlot(pipeline.stop)
+    to_record = pipeline.channel(RECORD_QUEUE)
+    started = time.monotonic()
+
+    def capture(clock: StageClock) -> None:
+        for frame in source.frames(controls.ending):
+            if pipeline.stop.is_set():  # another thread failed
+                raise Stopped
+            captured_slot.put(frame)
+            report.frames_captured += 1
+            if duration is not None and time.monotonic() - started >= duration:
+                controls.end(f"--duration {duration:g} s")
+        captured_slot.close()
+
+    def infer(clock: StageClock) -> None:
+        while (item := captured_slot.get(clock)) is not END:
+            if controls.paused:
+                continue
+            model = choice.current()
+            rgb = upscale_image(model, item.image)
+            if recorder is not None:
+                to_record.put(recorder.pack(rgb, item.captured), clock)
+            shown_slot.put(Upscaled(item.index, item.image, to_bgr(rgb), item.captured, model_label(model)))
+        shown_slot.close()
+        if recorder is not None:
+            to_record.put(END, clock)
+
+    def write(clock: StageClock) -> None:
+        while (item := to_record.get(clock)) is not END:
+            recorder.write(*item)
+
+    pipeline.add("capture", capture)
+    pipeline.add("inference", infer)
+    if recorder is not None:
+        pipeline.add("recorder", write)
+    display = _Display(window, every_second, controls, choice, shown_slot, captured_slot, report, source)
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda *_: controls.end("Ctrl-C") if not controls.ending.is_set() else _raise_interrupt())
+    failure = None
+    try:
+        pipeline.run(on_tick=display.tick, tick_seconds=TICK_SECONDS)
+    except VsrError as exc:  # a lost source, a failed encoder: report it after the recording is closed
+        failure = exc
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
+        if window is not None:
+            window.close()
+    report.seconds = max(1e-9, time.monotonic() - started)
+    report.dropped = captured_slot.dropped + shown_slot.dropped
+    report.stopped_by = controls.stopped_by if failure is None else "failure"
+    return failure
+
+
+def _raise_interrupt():
+    raise KeyboardInterrupt  # a second Ctrl-C: stop now
+
+
+class _Display:
+    """The caller's thread: shows the newest result, handles keys, keeps the numbers."""
+
+    def __init__(self, window, every_second, controls: Controls, choice: ModelChoice, shown: LatestSlot, captured: LatestSlot, report: LiveReport, source):
+        self.window, self.every_second, self.controls, self.choice = window, every_second, controls, choice
+        self.shown, self.captured, self.report, self.source = shown, captured, report, source
+        self.recent: deque = deque()  # (display time, latency ms) over the last second
+        self.next_report = time.monotonic() + 1
+        self.last: Upscaled | None = None
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        item = self.shown.take()
+        if isinstance(item, Upscaled):
+            latency = (now - item.captured) * 1000
+            self.report.frames_shown += 1
+            self.report.latencies_ms.append(latency)
+            self.recent.append((now, latency))
+            self.last = item
+        while self.recent and self.recent[0][0] < now - 1:
+            self.recent.popleft()
+        if self.window is not None:
+            if isinstance(item, Upscaled) or (self.last is not None and self.controls.paused):
+                self.window.show(self.last.original, self.last.upscaled, self.lines())
+            self._act(self.window.poll())
+        if now >= self.next_report:
+            self.next_report = now + 1
+            if self.every_second:
+                self.every_second(" | ".join(self.lines()[:3]))
+
+    def lines(self) -> list[str]:
+        fps = len(self.recent)
+        latency = sum(l for _, l in self.recent) / len(self.recent) if self.recent else 0.0
+        dropped = self.captured.dropped + self.shown.dropped
+        model = self.last.model if self.last else "starting"
+        w, h = self.source.width, self.source.height
+        s = self.last.upscaled.shape[1] // w if self.last else 0
+        state = "PAUSED" if self.controls.paused else f"{fps} fps"
+        return [model, f"{w}x{h} -> {w * s}x{h * s}", f"{state}  latency {latency:.0f} ms  dropped {dropped}", "q quit  space pause  v view  m model"]
+
+    def _act(self, action: str | None) -> None:
+        if action == "quit":
+            self.controls.end("the user (q)")
+        elif action == "pause":
+            self.controls.paused = not self.controls.paused
+        elif action == "model":
+            self.choice.next()
