@@ -153,3 +153,36 @@ def test_headless_run_prints_the_numbers_once_a_second_and_a_summary(tmp_path):
     assert lines[-1].startswith("vsr live:") and f"recorded" in lines[-1] and out.is_file()
     existing = _cli("--source", TESTSRC, "--no-window", "--duration", "1", "--record", str(out))
     assert "exists" in _one_line(existing)
+
+
+def test_model_switching_cycles_and_keeps_the_recordings_scale():
+    from vsr.live.session import ModelChoice
+
+    notices = []
+    choice = ModelChoice(["ultra-x2", "ultra-x4", "nosuch-x2", "ultra-x3"], device=CPU, half=None, scale=2, notify=notices.append, fixed_scale=False)
+    assert choice.current().scale == 2
+    choice.next()
+    assert choice.current().scale == 4
+    choice.next()  # cannot load: a notice, and the current model stays
+    assert choice.current().scale == 4 and "nosuch-x2" in notices[-1]
+    recording = ModelChoice(["ultra-x2", "ultra-x4", "ultra-x3"], device=CPU, half=None, scale=2, notify=notices.append, fixed_scale=True)
+    recording.current()
+    recording.next()  # x4 and x3 would change the recorded size: skipped, back to x2
+    assert recording.current().scale == 2 and recording.index == 0
+
+
+def test_ctrl_c_ends_a_session_normally_and_keeps_the_recording(tmp_path):
+    import signal
+
+    out = tmp_path / "rec.mp4"
+    live = subprocess.Popen(
+        [sys.executable, "-m", "vsr", "live", "--source", TESTSRC, "--no-window", "--record", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "latency" not in live.stdout.readline():  # running, frames flowing
+        pass
+    live.send_signal(signal.SIGINT)
+    stdout, stderr = live.communicate(timeout=60)
+    assert live.returncode == 0, stderr
+    assert "ended by Ctrl-C" in stdout and len(_recorded(out)) >= 10

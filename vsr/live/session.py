@@ -100,7 +100,9 @@ class ModelChoice:
     def _load(self, index: int) -> SRModel:
         if index not in self.loaded:
             spec = self.specs[index]
-            self.loaded[index] = as_model(spec, scale=None if isinstance(spec, (SRModel, Path)) else self.scale, device=self.device, half=self.half)
+            # the first is what the user asked for, at --scale; the others are full shipped names (ultra-x4)
+            scale = self.scale if index == 0 and not isinstance(spec, (SRModel, Path)) else None
+            self.loaded[index] = as_model(spec, scale=scale, device=self.device, half=self.half)
         return self.loaded[index]
 
 
