@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .archs import SCALES, VARIANTS, PlainUSR, TileRegion
@@ -56,6 +57,16 @@ class SRModel:
         """e.g. 'PlainUSR base x2 (base-x2) on cuda:0 float16, compiled'."""
         dtype = str(self.dtype).removeprefix("torch.")
         return f"PlainUSR {self.variant} x{self.scale} ({self.source}) on {self.device} {dtype}{', compiled' if self.compiled else ''}"
+
+
+def upscale_any_size(model: "SRModel", x: Tensor) -> Tensor:
+    """`model(x)`, but an input below the model's minimum size (a tiny video) is padded by
+    repeating its edge and the result cropped back to scale x its size."""
+    height, width = x.shape[-2:]
+    pad_h, pad_w = max(0, model.min_size - height), max(0, model.min_size - width)
+    if pad_h or pad_w:
+        x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+    return model(x)[..., : height * model.scale, : width * model.scale]
 
 
 def load_model(

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..atomic import atomic_path
 from ..errors import OutputError, VsrError
-from ..model import SRModel, as_model
+from ..model import SRModel, as_model, upscale_any_size
 from ..video.codecs import EncoderSettings
 from ..video.colour import ColourSpec, rgb_to_yuv
 from ..video.pipeline import END, Pipeline, StageClock, Stopped
@@ -114,12 +113,7 @@ def upscale_image(model: SRModel, image: np.ndarray) -> torch.Tensor:
     """BGR uint8 HxWx3 -> (1, 3, sH, sW) float32 RGB in [0, 1] on the model's device."""
     with torch.inference_mode():
         x = torch.from_numpy(image).to(model.device).flip(-1).permute(2, 0, 1)[None].to(model.dtype) / 255
-        height, width = x.shape[-2:]
-        pad_h, pad_w = max(0, model.min_size - height), max(0, model.min_size - width)
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-        y = model(x)[..., : height * model.scale, : width * model.scale]
-        return y.float().clamp_(0, 1)
+        return upscale_any_size(model, x).float().clamp_(0, 1)
 
 
 def to_bgr(rgb: torch.Tensor) -> np.ndarray:

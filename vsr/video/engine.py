@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..errors import DeviceError
-from ..model import SRModel
+from ..model import SRModel, upscale_any_size
 from ..tiling import upscale_tiled
 from .colour import ColourSpec, rgb_to_yuv, yuv_to_rgb
 from .planes import PlaneLayout
@@ -150,17 +149,10 @@ class FrameUpscaler:
         return planes
 
     def _run_model(self, rgb: torch.Tensor) -> torch.Tensor:
-        height, width = rgb.shape[-2:]
-        pad_h, pad_w = max(0, self.model.min_size - height), max(0, self.model.min_size - width)
-        if pad_h or pad_w:  # smaller than the model's minimum: pad, then crop back
-            rgb = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
         if self.tile is None:
-            out = self.model(rgb)
-        else:
-            run = lambda x, region: self.model(x, region)  # noqa: E731
-            out = torch.cat([upscale_tiled(run, frame[None], self.model.scale, self.tile, TILE_OVERLAP).to(rgb.device) for frame in rgb])
-        scale = self.model.scale
-        return out[..., : height * scale, : width * scale]
+            return upscale_any_size(self.model, rgb)
+        run = lambda x, region: self.model(x, region)  # noqa: E731
+        return torch.cat([upscale_tiled(run, frame[None], self.model.scale, self.tile, TILE_OVERLAP).to(rgb.device) for frame in rgb])
 
     def _shrink_after_out_of_memory(self) -> None:
         if self.cuda:
