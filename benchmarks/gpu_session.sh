@@ -34,6 +34,10 @@ timeout 200 python -m vsr bench "$WORK/bbb-$BIG.mp4" --model $MODELS --device $D
 step "vsr bench $SMALL"
 timeout 80 python -m vsr bench "$WORK/bbb-$SMALL.mp4" --model ultra --device $DEVICE --dtypes fp16 --batches 1 4 \
   --encoders libx264:ultrafast h264_nvenc:p4 --json "$OUT/bench-$SMALL.json" 2>&1 | grep -v "^  "
+step "vsr live, headless: latency and fps on the GPU"
+for SIZE in 640x360 1280x720 1920x1080; do
+  timeout 40 python -m vsr live --source lavfi:testsrc2=size=$SIZE:rate=30 --no-window --duration 10 --device $DEVICE --model ultra | tail -1
+done
 step "profile: base kernels, model stage, pipeline with fewer encoder threads"
 [ "$DEVICE" = cuda ] && timeout 140 python benchmarks/gpu_profile.py --model base --size $BIG --clip "$WORK/bbb-$BIG.mp4" --rows 25
 step end
