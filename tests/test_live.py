@@ -107,7 +107,102 @@ def test_a_lost_source_is_an_error_and_the_recording_stays_playable(tmp_path):
     with pytest.raises(SourceLost, match="stopped delivering"):
         run_live(_LostAfter(8), ["ultra"], device=CPU, record=out)
     frames = _recorded(out)  # an mp4 is unplayable without its trailer: it was written
-    assert 1 <= len(frames) <= 8 and (frames[0].width, frames[0].height) == (128, 96)
+    # every frame captured before the loss reaches the file (a 64x48 frame takes a few ms
+    # to upscale and they come 40 ms apart, so none is dropped)
+    assert len(frames) == 8 and (frames[0].width, frames[0].height) == (128, 96)
+
+
+class _FailingModule(torch.nn.Module):
+    """ultra x2 that raises `error` from its `fail_at`-th call on."""
+
+    def __init__(self, inner, error, fail_at):
+        super().__init__()
+        self.inner, self.error, self.fail_at, self.calls = inner, error, fail_at, 0
+        self.min_size = inner.min_size
+
+    def forward(self, x, region=None):
+        self.calls += 1
+        if self.calls >= self.fail_at:
+            raise self.error
+        return self.inner(x, region)
+
+
+def _failing(error, fail_at):
+    return SRModel(_FailingModule(vsr.load_model("ultra", scale=2).module, error, fail_at), "ultra", 2, "failing", CPU, torch.float32)
+
+
+def test_running_out_of_memory_is_one_line_and_the_recording_is_kept(tmp_path):
+    out = tmp_path / "oom.mkv"
+    model = _failing(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"), fail_at=6)
+    with pytest.raises(vsr.errors.DeviceError, match="ran out of memory on a 96x64 frame"):
+        run_live(open_source(TESTSRC), [model], device=CPU, record=out)
+    assert len(_recorded(out)) == 5
+
+
+def test_a_bug_in_a_stage_keeps_its_traceback_and_the_recording(tmp_path):
+    out = tmp_path / "bug.mkv"
+    with pytest.raises(ZeroDivisionError):
+        run_live(open_source(TESTSRC), [_failing(ZeroDivisionError("a bug"), fail_at=4)], device=CPU, record=out)
+    assert len(_recorded(out)) == 3
+
+
+class _Slow:
+    """A source whose frames come 30 s apart (a stalled camera or a file with a gap)."""
+
+    width, height, rate, description = 64, 48, 25.0, "slow"
+
+    def frames(self, stop: threading.Event):
+        for index in range(100):
+            yield Captured(index, np.full((48, 64, 3), 90, np.uint8), time.monotonic())
+            if stop.wait(30):
+                return
+
+    def close(self):
+        pass
+
+
+def test_a_failing_stage_stops_a_waiting_capture_at_once():
+    started = time.monotonic()
+    with pytest.raises(ZeroDivisionError):
+        run_live(_Slow(), [_failing(ZeroDivisionError("a bug"), fail_at=1)], device=CPU)
+    assert time.monotonic() - started < 5  # not the 30 s the source waits for its next frame
+
+
+class _ScriptedWindow:
+    """A window that presses keys at given polls and keeps what was shown."""
+
+    def __init__(self, keys, fail_at_show=None):
+        self.keys, self.fail_at_show = keys, fail_at_show
+        self.polls, self.shown = 0, []
+
+    def show(self, original, upscaled, lines):
+        if self.fail_at_show is not None and len(self.shown) >= self.fail_at_show:
+            raise vsr.live.window.DisplayError("the window failed (display gone); run with --no-window")
+        self.shown.append(lines)
+
+    def poll(self):
+        self.polls += 1
+        return self.keys.get(self.polls)
+
+    def close(self):
+        pass
+
+
+def test_frames_captured_while_paused_count_as_dropped():
+    window = _ScriptedWindow({30: "pause", 130: "pause"})  # ticks are 10 ms: paused for ~1 s
+    report = run_live(open_source(TESTSRC), ["ultra"], device=CPU, duration=3.0, window=window)
+    assert report.frames_shown + report.dropped == report.frames_captured
+    assert report.dropped >= 15  # ~25 frames came while paused
+    assert any(line.startswith("PAUSED") for lines in window.shown for line in lines)
+
+
+def test_a_failing_window_is_one_line_and_the_recording_is_kept(tmp_path):
+    import vsr.live.window
+
+    out = tmp_path / "window.mkv"
+    with pytest.raises(vsr.live.window.DisplayError, match="window failed"):
+        run_live(open_source(TESTSRC), ["ultra"], device=CPU, record=out, window=_ScriptedWindow({}, fail_at_show=5))
+    assert len(_recorded(out)) >= 5
 
 
 def _cli(*args, env=None):
@@ -163,12 +258,23 @@ def test_model_switching_cycles_and_keeps_the_recordings_scale():
     assert choice.current().scale == 2
     choice.next()
     assert choice.current().scale == 4
-    choice.next()  # cannot load: a notice, and the current model stays
-    assert choice.current().scale == 4 and "nosuch-x2" in notices[-1]
+    choice.next()  # nosuch cannot load: a notice, and on to the next
+    assert choice.current().scale == 3 and "nosuch-x2" in notices[-1]
+    choice.next()
+    choice.next()  # two presses before the inference thread looks: two steps, nosuch skipped silently
+    assert choice.current().scale == 4 and len(notices) == 1
     recording = ModelChoice(["ultra-x2", "ultra-x4", "ultra-x3"], device=CPU, half=None, scale=2, notify=notices.append, fixed_scale=True)
     recording.current()
-    recording.next()  # x4 and x3 would change the recorded size: skipped, back to x2
-    assert recording.current().scale == 2 and recording.index == 0
+    recording.next()  # x4 and x3 would change the recorded size: skipped by name, not loaded
+    assert recording.current().scale == 2 and recording.index == 0 and list(recording.loaded) == [0]
+    assert "while recording" in notices[-1]
+
+
+def test_default_model_name_is_what_load_model_picks():
+    from vsr.model import default_model_name
+
+    assert default_model_name(2) == vsr.load_model(None, scale=2).source
+    assert default_model_name(5) is None
 
 
 def test_ctrl_c_ends_a_session_normally_and_keeps_the_recording(tmp_path):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, VsrError
 
 
 @contextmanager
@@ -19,6 +19,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield temp
         os.replace(temp, path)
+    except VsrError:  # already one clear line (an OutputError is an OSError too)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        raise
     except OSError as exc:
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)

@@ -122,13 +122,19 @@ def as_model(
     return model
 
 
+def default_model_name(scale: int | None, registry: Registry | None = None) -> str | None:
+    """The shipped model used when none is named (the first of DEFAULT_VARIANTS shipped at
+    this scale), or None if no weights are shipped at that scale."""
+    registry = registry or shipped()
+    return next((f"{v}-x{scale or 2}" for v in DEFAULT_VARIANTS if registry.get(f"{v}-x{scale or 2}")), None)
+
+
 def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry) -> tuple[Path, str]:
     if model is None:
         wanted = scale or 2
-        for variant in DEFAULT_VARIANTS:
-            entry = registry.get(f"{variant}-x{wanted}")
-            if entry:
-                return registry.verified_path(entry), entry.name
+        name = default_model_name(wanted, registry)
+        if name is not None:
+            return registry.verified_path(registry.get(name)), name
         raise WeightsError(
             f"no shipped weights for x{wanted} in this version of vsr; pass a weights file "
             "(--weights FILE; an official PlainUSR checkpoint works)"

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..live.session import run_live
     from ..live.sources import open_source
+    from ..model import default_model_name
     from ..video.codecs import EncoderSettings
     from ..weights import shipped
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         from ..live.window import LiveWindow
 
         window = LiveWindow(args.view)  # no display: one line, before the source is opened
-    first = Path(args.weights) if args.weights else args.model
+    first = Path(args.weights) if args.weights else (args.model or default_model_name(args.scale))
     others = [name for name in shipped().names() if name != first and name != f"{first}-x{args.scale}"]
     models = [first, *others]  # `m` cycles through these
     source = open_source(args.source)
@@ -61,14 +62,25 @@ def run(args: argparse.Namespace) -> int:
             duration=args.duration,
             window=window,
             every_second=(lambda line: print(line, flush=True)) if window is None else None,
-            notify=lambda message: print(f"vsr live: {message}", flush=True),
+            notify=lambda message: _print(f"vsr live: {message}"),
         )
     finally:
         source.close()
     recorded = f"; recorded {report.recorded} frames to {report.recording}" if report.recording else ""
-    print(
+    _print(
         f"vsr live: {report.frames_shown} frames shown in {report.seconds:.1f} s ({report.fps:.1f} fps), "
         f"latency {report.latency(0.5):.0f} ms median / {report.latency(0.95):.0f} ms p95, "
         f"{report.dropped} of {report.frames_captured} captured dropped; ended by {report.stopped_by}{recorded}"
     )
     return 0
+
+
+def _print(line: str) -> None:
+    """print, but a reader that went away (vsr live | head) is not an error."""
+    import os
+    import sys
+
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second complaint at exit

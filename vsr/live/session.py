@@ -5,11 +5,13 @@ so a model slower than the source drops frames instead of queueing them and the 
 (capture to display) stays bounded; the display (or the headless report) runs in the
 caller's thread and never blocks capture. `--record` encodes the upscaled frames through
 the same VideoSink as `vsr upscale`, stamped with the capture clock (milliseconds), and
-keeps the recording playable when the session ends for any reason but a bug: q, Ctrl-C,
---duration, the end of a file, or a source that is lost.
+keeps the recording playable whatever ends the session (q, Ctrl-C, --duration, the end
+of a file, a lost source, any stage's failure) but a second Ctrl-C; a failure is raised
+after the recording was closed.
 """
 
 import contextlib
+import re
 import signal
 import threading
 import time
@@ -19,14 +21,16 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import torch
 
 from ..atomic import atomic_path
-from ..errors import OutputError, VsrError
+from ..errors import DeviceError, OutputError, VsrError
 from ..model import SRModel, as_model, upscale_any_size
 from ..video.codecs import EncoderSettings
 from ..video.colour import ColourSpec, rgb_to_yuv
+from ..video.engine import is_out_of_memory
 from ..video.pipeline import END, Pipeline, StageClock, Stopped
 from ..video.planes import PlaneLayout
 from ..video.sink import VideoSink
@@ -67,34 +71,52 @@ class LiveReport:
 
 
 class ModelChoice:
-    """The models `m` cycles through, loaded on first use (in the inference thread)."""
+    """The models `m` cycles through, loaded on first use in the inference thread. The
+    display thread only asks for the next one (`next`), so a slow load never freezes the
+    window. A model that cannot be loaded is named once and skipped; while recording, a
+    model at another scale is skipped too (by its -xN name, before loading it)."""
 
     def __init__(self, specs: list, *, device: torch.device, half: bool | None, scale: int, notify: Callable[[str], None], fixed_scale: bool):
         self.specs, self.device, self.half, self.scale, self.notify = specs, device, half, scale, notify
         self.fixed_scale = fixed_scale  # recording: the output size cannot change
         self.loaded: dict[int, SRModel] = {}
+        self.broken: set[int] = set()
         self.index = 0
-        self.wanted = 0
+        self._asked = 0
+        self._lock = threading.Lock()
 
     def current(self) -> SRModel:
-        while True:
-            if self.wanted != self.index or self.index not in self.loaded:
-                try:
-                    model = self._load(self.wanted)
-                except VsrError as exc:
-                    if self.wanted == self.index:
-                        raise
-                    self.notify(f"cannot switch to {self.specs[self.wanted]}: {exc}")
-                    self.wanted = self.index
-                    continue
-                if self.fixed_scale and model.scale != self.scale:
-                    self.wanted = (self.wanted + 1) % len(self.specs)  # not while recording: try the next
-                    continue
-                self.index = self.wanted
-            return self.loaded[self.index]
+        """The model to use now; the first call raises if the first model cannot be loaded."""
+        if self.index not in self.loaded:
+            self._load(self.index)
+        with self._lock:
+            asked, self._asked = self._asked, 0
+        for _ in range(asked):
+            self._advance()
+        return self.loaded[self.index]
 
     def next(self) -> None:
-        self.wanted = (self.index + 1) % len(self.specs)
+        with self._lock:
+            self._asked += 1
+
+    def _advance(self) -> None:
+        for step in range(1, len(self.specs)):
+            candidate = (self.index + step) % len(self.specs)
+            spec = self.specs[candidate]
+            if candidate in self.broken or (self.fixed_scale and _named_scale(spec) not in (None, self.scale)):
+                continue
+            try:
+                model = self._load(candidate)
+            except Exception as exc:  # a bad file, an unknown name, out of memory: keep going
+                self.broken.add(candidate)
+                self.notify(f"cannot switch to {spec}: {exc}")
+                continue
+            if self.fixed_scale and model.scale != self.scale:
+                continue
+            self.index = candidate
+            return
+        if self.fixed_scale:
+            self.notify(f"no other model at x{self.scale} to switch to while recording")
 
     def _load(self, index: int) -> SRModel:
         if index not in self.loaded:
@@ -103,6 +125,12 @@ class ModelChoice:
             scale = self.scale if index == 0 and not isinstance(spec, (SRModel, Path)) else None
             self.loaded[index] = as_model(spec, scale=scale, device=self.device, half=self.half)
         return self.loaded[index]
+
+
+def _named_scale(spec) -> int | None:
+    """The scale a shipped name such as ultra-x4 promises, or None if it does not say."""
+    match = re.fullmatch(r".+-x(\d+)", spec) if isinstance(spec, str) else None
+    return int(match.group(1)) if match else None
 
 
 def model_label(model: SRModel) -> str:
@@ -137,6 +165,7 @@ class Recorder:
             source_format="rgb24",
         )
         self.sink = VideoSink(temp, target, info, scale, settings, notify)
+        self.target = target
         self._started: float | None = None
         self._last_pts = -1
         self.frames = 0
@@ -155,7 +184,10 @@ class Recorder:
         return pts, packed.view(np.uint16) if packed.dtype == np.int16 else packed
 
     def write(self, pts: int, packed: np.ndarray) -> None:
-        self.sink.write_frame(pts, None, packed)
+        try:
+            self.sink.write_frame(pts, None, packed)
+        except (av.FFmpegError, OSError) as exc:  # a full disk, a removed drive
+            raise OutputError(f"recording to {self.target} failed after {self.frames} frames: {getattr(exc, 'strerror', None) or exc}") from None
         self.frames += 1
 
 
@@ -164,6 +196,7 @@ class Controls:
     """What the user changes while the session runs (set by the display thread)."""
 
     paused: bool = False
+    skipped: int = 0  # captured while paused: dropped
     ending: threading.Event = field(default_factory=threading.Event)  # stop capturing, finish cleanly
     stopped_by: str = "end of source"
 
@@ -190,8 +223,8 @@ def run_live(
 ) -> LiveReport:
     """Run until the source ends, `duration` passes, the user quits (q, closing the window,
     Ctrl-C) or something fails. `window`: a LiveWindow, or None for headless; then
-    `every_second` receives a status line once a second. Source loss and other VsrErrors
-    are raised after the recording was finished and kept."""
+    `every_second` receives a status line once a second. A failure (a lost source, any
+    stage's error) is raised after the recording was finished and kept."""
     if record is not None:
         if record.exists() and not overwrite:
             raise OutputError(f"{record} exists; pass --overwrite to replace it")
@@ -207,15 +240,19 @@ def run_live(
             recorder = Recorder(temp, record, source.width, source.height, source.rate, first.scale, encoder, notify)
         try:
             failure = _run_threads(source, choice, recorder, report, duration, window, every_second)
-        except BaseException:  # a second Ctrl-C or a bug: nothing is kept
+        except BaseException:  # a second Ctrl-C: nothing is kept
             if recorder is not None:
                 recorder.sink.abort()
             raise
         if recorder is not None:
             try:
                 recorder.sink.finish()  # playable up to the last frame, whatever ended the session
-            except BaseException:
+            except BaseException as exc:
                 recorder.sink.abort()
+                if failure is not None:
+                    raise failure from None  # the recorder had failed already: that is the news
+                if isinstance(exc, (av.FFmpegError, OSError)) and not isinstance(exc, VsrError):
+                    raise OutputError(f"cannot finish the recording {record}: {getattr(exc, 'strerror', None) or exc}") from None
                 raise
             report.recorded = recorder.frames
     if failure is not None:
@@ -223,29 +260,44 @@ def run_live(
     return report
 
 
-def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report: LiveReport, duration, window, every_second) -> VsrError | None:
+def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report: LiveReport, duration, window, every_second) -> Exception | None:
+    """Runs the stages; returns what ended the session if it was a failure (any stage's
+    error, after every thread has stopped and what was captured before a lost source has
+    flowed to the recording). A second Ctrl-C is raised."""
     pipeline = Pipeline()
     controls = Controls()
     captured_slot, shown_slot = LatestSlot(pipeline.stop), LatestSlot(pipeline.stop)
     to_record = pipeline.channel(RECORD_QUEUE)
     started = time.monotonic()
+    lost: list[VsrError] = []
 
     def capture(clock: StageClock) -> None:
-        for frame in source.frames(controls.ending):
-            if pipeline.stop.is_set():  # another thread failed
-                raise Stopped
-            captured_slot.put(frame)
-            report.frames_captured += 1
-            if duration is not None and time.monotonic() - started >= duration:
-                controls.end(f"--duration {duration:g} s")
+        try:
+            for frame in source.frames(controls.ending):
+                if pipeline.stop.is_set():  # another thread failed
+                    raise Stopped
+                captured_slot.put(frame)
+                report.frames_captured += 1
+                if duration is not None and time.monotonic() - started >= duration:
+                    controls.end(f"--duration {duration:g} s")
+        except VsrError as exc:  # a lost source: the frames before it still reach the recording
+            lost.append(exc)
+            controls.end("failure")
         captured_slot.close()
 
     def infer(clock: StageClock) -> None:
         while (item := captured_slot.get(clock)) is not END:
             if controls.paused:
+                controls.skipped += 1
                 continue
             model = choice.current()
-            rgb = upscale_image(model, item.image)
+            try:
+                rgb = upscale_image(model, item.image)
+            except (RuntimeError, torch.OutOfMemoryError) as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                h, w = item.image.shape[:2]
+                raise DeviceError(f"{model_label(model)} ran out of memory on a {w}x{h} frame; try a smaller --model or source, or --device cpu") from None
             if recorder is not None:
                 to_record.put(recorder.pack(rgb, item.captured), clock)
             shown_slot.put(Upscaled(item.index, item.image, to_bgr(rgb), item.captured, model_label(model)))
@@ -262,21 +314,32 @@ def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report:
     if recorder is not None:
         pipeline.add("recorder", write)
     display = _Display(window, every_second, controls, choice, shown_slot, captured_slot, report, source)
+
+    def tick() -> None:
+        try:
+            if pipeline.stop.is_set():  # a stage failed: the capture's waits watch `ending`
+                controls.end("failure")
+            display.tick()
+        except BaseException:
+            controls.end("failure")
+            raise
+
     previous = signal.getsignal(signal.SIGINT)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda *_: controls.end("Ctrl-C") if not controls.ending.is_set() else _raise_interrupt())
-    failure = None
+    failure: Exception | None = None
     try:
-        pipeline.run(on_tick=display.tick, tick_seconds=TICK_SECONDS)
-    except VsrError as exc:  # a lost source, a failed encoder: report it after the recording is closed
+        pipeline.run(on_tick=tick, tick_seconds=TICK_SECONDS)
+    except Exception as exc:  # any stage's or the window's: reported after the recording is closed
         failure = exc
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
         if window is not None:
             window.close()
+    failure = failure or (lost[0] if lost else None)
     report.seconds = max(1e-9, time.monotonic() - started)
-    report.dropped = captured_slot.dropped + shown_slot.dropped
+    report.dropped = display.dropped()
     report.stopped_by = controls.stopped_by if failure is None else "failure"
     return failure
 
@@ -296,29 +359,39 @@ class _Display:
         self.last: Upscaled | None = None
 
     def tick(self) -> None:
-        now = time.monotonic()
         item = self.shown.take()
+        if isinstance(item, Upscaled):
+            self.last = item
+        action = None
+        if self.window is not None:
+            if isinstance(item, Upscaled) or (self.last is not None and self.controls.paused):
+                self.window.show(self.last.original, self.last.upscaled, self.lines())
+            action = self.window.poll()  # (OpenCV paints the picture here)
+        now = time.monotonic()  # the frame is on screen: the end of its latency
         if isinstance(item, Upscaled):
             latency = (now - item.captured) * 1000
             self.report.frames_shown += 1
             self.report.latencies_ms.append(latency)
             self.recent.append((now, latency))
-            self.last = item
         while self.recent and self.recent[0][0] < now - 1:
             self.recent.popleft()
-        if self.window is not None:
-            if isinstance(item, Upscaled) or (self.last is not None and self.controls.paused):
-                self.window.show(self.last.original, self.last.upscaled, self.lines())
-            self._act(self.window.poll())
+        self._act(action)
         if now >= self.next_report:
             self.next_report = now + 1
             if self.every_second:
-                self.every_second(" | ".join(self.lines()[:3]))
+                try:
+                    self.every_second(" | ".join(self.lines()[:3]))
+                except BrokenPipeError:  # whoever read the numbers has gone (vsr live | head)
+                    self.every_second = None
+                    self.controls.end("closed output")
+
+    def dropped(self) -> int:
+        return self.captured.dropped + self.shown.dropped + self.controls.skipped
 
     def lines(self) -> list[str]:
         fps = len(self.recent)
         latency = sum(l for _, l in self.recent) / len(self.recent) if self.recent else 0.0
-        dropped = self.captured.dropped + self.shown.dropped
+        dropped = self.dropped()
         model = self.last.model if self.last else "starting"
         w, h = self.source.width, self.source.height
         s = self.last.upscaled.shape[1] // w if self.last else 0

@@ -50,6 +50,8 @@ class CameraSource:
         self._capture = cv2.VideoCapture(target, backend)
         if not self._capture.isOpened():
             raise InputError(f"no camera at {spec} (none found or in use); try --source FILE or --source lavfi:testsrc2")
+        if hasattr(cv2, "CAP_PROP_READ_TIMEOUT_MSEC"):  # V4L2 waits 10 s for a frame by default
+            self._capture.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, CAMERA_SILENCE_SECONDS * 1000)
         ok, image = self._capture.read()
         if not ok:
             self._capture.release()

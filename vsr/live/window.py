@@ -103,13 +103,19 @@ class LiveWindow:
         canvas = compose(original, upscaled, self.view, self.divider)
         self._width = upscaled.shape[1]
         draw_overlay(canvas, lines)
-        cv2.imshow(WINDOW_NAME, canvas)
+        try:
+            cv2.imshow(WINDOW_NAME, canvas)
+        except cv2.error as exc:  # the display went away
+            raise DisplayError(f"the window failed ({exc.err or exc}); run with --no-window") from None
 
     def poll(self) -> str | None:
         """Handle window events; returns 'quit', 'pause', 'view', 'model' or None."""
         import cv2
 
-        key = cv2.waitKey(1) & 0xFF
+        try:
+            key = cv2.waitKey(1) & 0xFF
+        except cv2.error as exc:
+            raise DisplayError(f"the window failed ({exc.err or exc}); run with --no-window") from None
         try:
             if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
                 return "quit"  # closed with the mouse
