@@ -99,3 +99,16 @@ def test_out_of_memory_in_the_compiled_network_falls_back_to_the_eager_one(compi
     upscaler = FrameUpscaler(dataclasses.replace(eager, compiled=out_of_memory), layout, layout.scaled(2), spec, spec, batch=2, notify=notices.append)
     np.testing.assert_array_equal(upscaler.upscale(frames).wait(), reference)
     assert upscaler.model.compiled is None and upscaler.batch == 1 and notices
+
+
+def test_a_compile_that_cannot_work_is_one_line(monkeypatch):
+    """No C++ compiler (Inductor needs one on the CPU): a DeviceError naming the way out,
+    not Inductor's traceback."""
+    import torch._inductor.config
+
+    monkeypatch.setattr(torch._inductor.config.cpp, "cxx", ("no-such-c++-compiler",))
+    torch._dynamo.reset()
+    compiled = compile_model(_small_model("ultra"))
+    with pytest.raises(vsr.errors.DeviceError, match=r"torch.compile failed \(.*C\+\+ compiler.*\); run without --compile"):
+        compiled(natural_image(20, 20))
+    torch._dynamo.reset()

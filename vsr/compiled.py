@@ -18,6 +18,7 @@ import dataclasses
 import torch
 from torch import Tensor
 
+from .errors import DeviceError
 from .model import SRModel
 
 RECOMPILE_LIMIT = 64
@@ -51,7 +52,11 @@ class CompiledNetwork:
             x = torch.cat([x, x[-1:].expand(batch - frames, *x.shape[1:])])
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.compiled(x)[:frames].contiguous()
+        try:
+            return self.compiled(x)[:frames].contiguous()
+        except torch._dynamo.exc.BackendCompilerFailed as exc:  # e.g. no C++ compiler for the CPU
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DeviceError(f"torch.compile failed ({reason}); run without --compile") from None
 
 
 def compile_model(model: SRModel, *, channels_last: bool = True, mode: str | None = None) -> SRModel:
