@@ -292,3 +292,11 @@ def test_ctrl_c_ends_a_session_normally_and_keeps_the_recording(tmp_path):
     stdout, stderr = live.communicate(timeout=60)
     assert live.returncode == 0, stderr
     assert "ended by Ctrl-C" in stdout and len(_recorded(out)) >= 10
+
+
+def test_compile_runs_the_session_through_torch_compile_and_says_so():
+    notices = []
+    report = run_live(open_source(TESTSRC), ["ultra"], device=CPU, duration=8.0, compile=True, notify=notices.append)
+    assert [n for n in notices if n.startswith("compiling PlainUSR ultra x2")]
+    assert report.frames_shown >= 20  # after the compile (a few seconds on 2 cores) frames flow
+    assert report.frames_shown + report.dropped == report.frames_captured

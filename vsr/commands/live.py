@@ -16,6 +16,7 @@ def add_parser(subparsers) -> None:
     which.add_argument("--model", metavar="NAME", help="shipped weights: a variant (ultra, ...) or NAME-xS (default: the default shipped model)")
     which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--compile", action="store_true", help="run the network through torch.compile: each model's first frame takes seconds, then ~2x the frame rate on a CPU")
     p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA)")
     p.add_argument("--view", choices=("split", "side", "sr"), default="split", help="split (default; drag the divider), side by side, or the upscaled picture only")
     p.add_argument("--record", type=Path, metavar="OUT", help="also write the upscaled stream to OUT (.mkv, .mp4, ...), timed by the capture clock")
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             encoder=EncoderSettings(args.codec, args.crf, args.encoder_preset),
             duration=args.duration,
+            compile=args.compile,
             window=window,
             every_second=(lambda line: print(line, flush=True)) if window is None else None,
             notify=lambda message: _print(f"vsr live: {message}"),

@@ -76,8 +76,9 @@ class ModelChoice:
     window. A model that cannot be loaded is named once and skipped; while recording, a
     model at another scale is skipped too (by its -xN name, before loading it)."""
 
-    def __init__(self, specs: list, *, device: torch.device, half: bool | None, scale: int, notify: Callable[[str], None], fixed_scale: bool):
+    def __init__(self, specs: list, *, device: torch.device, half: bool | None, scale: int, notify: Callable[[str], None], fixed_scale: bool, compile: bool = False):
         self.specs, self.device, self.half, self.scale, self.notify = specs, device, half, scale, notify
+        self.compile = compile  # each model compiles on its first frame (seconds; frames drop meanwhile)
         self.fixed_scale = fixed_scale  # recording: the output size cannot change
         self.loaded: dict[int, SRModel] = {}
         self.broken: set[int] = set()
@@ -123,7 +124,7 @@ class ModelChoice:
             spec = self.specs[index]
             # the first is what the user asked for, at --scale; the others are full shipped names (ultra-x4)
             scale = self.scale if index == 0 and not isinstance(spec, (SRModel, Path)) else None
-            self.loaded[index] = as_model(spec, scale=scale, device=self.device, half=self.half)
+            self.loaded[index] = as_model(spec, scale=scale, device=self.device, half=self.half, compile=self.compile)
         return self.loaded[index]
 
 
@@ -217,6 +218,7 @@ def run_live(
     overwrite: bool = False,
     encoder: EncoderSettings = EncoderSettings("libx264", 23, "veryfast"),
     duration: float | None = None,
+    compile: bool = False,
     window=None,
     every_second: Callable[[str], None] | None = None,
     notify: Callable[[str], None] = lambda message: None,
@@ -230,7 +232,7 @@ def run_live(
             raise OutputError(f"{record} exists; pass --overwrite to replace it")
         if not record.parent.is_dir():
             raise OutputError(f"output folder does not exist: {record.parent}")
-    choice = ModelChoice(models, device=device, half=half, scale=scale, notify=notify, fixed_scale=record is not None)
+    choice = ModelChoice(models, device=device, half=half, scale=scale, notify=notify, fixed_scale=record is not None, compile=compile)
     first = choice.current()  # a bad model is one line before anything starts
     report = LiveReport(recording=record)
     with contextlib.ExitStack() as stack:
@@ -270,6 +272,7 @@ def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report:
     to_record = pipeline.channel(RECORD_QUEUE)
     started = time.monotonic()
     lost: list[VsrError] = []
+    compiled: set[int] = set()  # compiled models that have run once
 
     def capture(clock: StageClock) -> None:
         try:
@@ -291,6 +294,9 @@ def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report:
                 controls.skipped += 1
                 continue
             model = choice.current()
+            if model.compiled is not None and id(model) not in compiled:
+                compiled.add(id(model))
+                choice.notify(f"compiling {model_label(model)} for its first frame (seconds; frames are dropped meanwhile)")
             try:
                 rgb = upscale_image(model, item.image)
             except (RuntimeError, torch.OutOfMemoryError) as exc:
