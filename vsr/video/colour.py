@@ -3,8 +3,14 @@ replaces swscale, which caps 4K output at ~34 fps on the CPU).
 
 The matrix and range come from the stream's own tags (BT.601/709/2020, limited/full); an
 untagged stream gets what players assume: BT.709 from 720 lines up, BT.601 below.
-Chroma samples are taken as centred between their luma samples (bilinear up, 2x2 box
-down); the MPEG-2 "left" siting differs by a quarter of a chroma sample horizontally.
+
+Subsampled chroma is placed where the stream says its samples sit (FFmpeg's
+`chroma_location`): "left" (MPEG-2, H.264, HEVC, AV1: co-sited with the even luma columns,
+half-way between two luma rows), "center" (JPEG, MPEG-1), "topleft" (co-sited both ways,
+common in UHD HDR masters), and "top", "bottomleft", "bottom". Up-sampling interpolates
+linearly between chroma samples at their true positions; down-sampling averages the luma
+area each chroma sample stands for (a 2x2 box when centred, [1 2 1]/4 across a co-sited
+axis), so a colour edge stays where it is across a round trip.
 """
 
 from dataclasses import dataclass
@@ -29,6 +35,21 @@ MATRIX_CODES = {"bt709": 1, "fcc": 4, "bt601": 6, "smpte240m": 7, "bt2020": 9}
 DEFAULT_PRIMARIES_TRC = {"bt709": (1, 1), "bt601": (6, 6), "bt2020": (9, 14), "smpte240m": (7, 7), "fcc": (6, 6)}
 RANGE_LIMITED, RANGE_FULL = 1, 2
 
+# FFmpeg's AVChromaLocation codes -> (horizontal, vertical) position of the first chroma
+# sample, as a fraction of the distance from the first luma sample of its block to the last.
+CHROMA_LOCATIONS = {
+    "left": (0.0, 0.5),
+    "center": (0.5, 0.5),
+    "topleft": (0.0, 0.0),
+    "top": (0.5, 0.0),
+    "bottomleft": (0.0, 1.0),
+    "bottom": (0.5, 1.0),
+}
+CHROMA_LOCATION_CODES = {"left": 1, "center": 2, "topleft": 3, "top": 4, "bottomleft": 5, "bottom": 6}
+_CHROMA_LOCATION_NAMES = {code: name for name, code in CHROMA_LOCATION_CODES.items()}
+# Decoders that site their chroma like JPEG when the stream does not say otherwise.
+_CENTRED_CODECS = {"mjpeg", "jpegls", "mpeg1video", "h261", "h263", "h263p"}
+
 
 @dataclass(frozen=True)
 class ColourSpec:
@@ -38,19 +59,34 @@ class ColourSpec:
     matrix: str | None
     full_range: bool
     bits: int
+    chroma_location: str = "left"  # a key of CHROMA_LOCATIONS; ignored without subsampling
 
     @property
     def max_code(self) -> int:
         return (1 << self.bits) - 1
 
 
-def colour_spec_for(colorspace: int, color_range: int, height: int, bits: int, *, rgb: bool = False, jpeg_format: bool = False) -> ColourSpec:
-    """The spec of a decoded frame from its FFmpeg tags (`frame.colorspace`, `frame.color_range`)."""
+def colour_spec_for(
+    colorspace: int, color_range: int, height: int, bits: int, *, rgb: bool = False, jpeg_format: bool = False, chroma_location: str = "left"
+) -> ColourSpec:
+    """The spec of a decoded frame from its FFmpeg tags (`frame.colorspace`, `frame.color_range`)
+    and its chroma location (see `chroma_location_of`)."""
     if rgb:
         return ColourSpec(None, True, bits)
     matrix = _COLORSPACE_CODES.get(colorspace) or ("bt709" if height >= 720 else "bt601")
     full = color_range == RANGE_FULL or (jpeg_format and color_range != RANGE_LIMITED)
-    return ColourSpec(matrix, full, bits)
+    return ColourSpec(matrix, full, bits, chroma_location)
+
+
+def chroma_location_of(frame, codec_name: str | None = None, *, jpeg_format: bool = False) -> str:
+    """Where a decoded frame's chroma samples sit. The frame's own tag when PyAV exposes it
+    (`VideoFrame.chroma_location`, PyAV > 18.1); else FFmpeg's convention for an unspecified
+    location: JPEG-style codecs and full-range "yuvj" formats are centred, everything else
+    (H.264, HEVC, MPEG-2/4, VP9, AV1, FFV1 ...) is left-sited."""
+    code = int(getattr(frame, "chroma_location", 0) or 0)
+    if code in _CHROMA_LOCATION_NAMES:
+        return _CHROMA_LOCATION_NAMES[code]
+    return "center" if jpeg_format or codec_name in _CENTRED_CODECS else "left"
 
 
 def _offsets(spec: ColourSpec) -> tuple[float, float, float]:
@@ -61,31 +97,90 @@ def _offsets(spec: ColourSpec) -> tuple[float, float, float]:
     return 16.0 * unit, 219.0 * unit, 224.0 * unit
 
 
-def upsample_chroma(c: Tensor, height: int, width: int) -> Tensor:
-    """(N, H', W') chroma -> (N, height, width), bilinear, centred siting."""
+def _chroma_offsets(location: str, factor_y: int, factor_x: int) -> tuple[float, float]:
+    """(y, x) position, in luma samples, of the first chroma sample."""
+    frac_x, frac_y = CHROMA_LOCATIONS[location]
+    return frac_y * (factor_y - 1), frac_x * (factor_x - 1)
+
+
+def _factor(full: int, sub: int) -> int:
+    return 1 if sub >= full else -(-full // sub)
+
+
+def _upsample_axis(c: Tensor, dim: int, size: int, factor: int, offset: float) -> Tensor:
+    """Linear interpolation along `dim` from chroma samples at luma positions
+    i * factor + offset to every luma position 0..size-1 (edges held)."""
+    n = c.shape[dim]
+    pos = (torch.arange(size, dtype=torch.float64) - offset) / factor
+    left = pos.floor()
+    weight = (pos - left).to(device=c.device, dtype=c.dtype)
+    i0 = left.long().clamp(0, n - 1).to(c.device)
+    i1 = (left.long() + 1).clamp(0, n - 1).to(c.device)
+    shape = [1] * c.dim()
+    shape[dim] = size
+    weight = weight.view(shape)
+    a, b = c.index_select(dim, i0), c.index_select(dim, i1)
+    return a + (b - a) * weight
+
+
+def upsample_chroma(c: Tensor, height: int, width: int, location: str = "left") -> Tensor:
+    """(N, h, w) chroma -> (N, height, width), linear between samples at their sited positions."""
     if c.shape[-2:] == (height, width):
         return c
-    up = F.interpolate(c.unsqueeze(1), size=(c.shape[-2] * (2 if c.shape[-2] < height else 1), c.shape[-1] * (2 if c.shape[-1] < width else 1)), mode="bilinear", align_corners=False)
-    return up[:, 0, :height, :width]
+    fy, fx = _factor(height, c.shape[-2]), _factor(width, c.shape[-1])
+    oy, ox = _chroma_offsets(location, fy, fx)
+    if fx > 1:
+        c = _upsample_axis(c, -1, width, fx, ox)
+    if fy > 1:
+        c = _upsample_axis(c, -2, height, fy, oy)
+    return c
 
 
-def downsample_chroma(c: Tensor, height: int, width: int) -> Tensor:
-    """(N, H, W) chroma -> (N, height, width) by box averaging (edge-replicated for odd sizes)."""
-    fy, fx = (2 if height < c.shape[-2] else 1), (2 if width < c.shape[-1] else 1)
+def _area_taps(factor: int, offset: float) -> list[tuple[int, float]]:
+    """(luma shift from i * factor, weight) pairs: how much of each luma sample's width lies
+    within the `factor`-wide span centred on the chroma sample at i * factor + offset."""
+    lo, hi = offset - factor / 2, offset + factor / 2
+    taps = []
+    for k in range(-factor, 2 * factor):
+        overlap = min(hi, k + 0.5) - max(lo, k - 0.5)
+        if overlap > 1e-9:
+            taps.append((k, overlap / factor))
+    return taps
+
+
+def _downsample_axis(c: Tensor, dim: int, size: int, factor: int, offset: float) -> Tensor:
+    taps = _area_taps(factor, offset)
+    before = max(0, -taps[0][0])
+    after = max(0, (size - 1) * factor + taps[-1][0] + 1 - c.shape[dim])
+    x = c.movedim(dim, -1).unsqueeze(1)
+    flat = x.reshape(-1, 1, x.shape[-1])
+    flat = F.pad(flat, (before, after), mode="replicate")
+    x = flat.reshape(*x.shape[:-1], flat.shape[-1])[:, 0]
+    span = (size - 1) * factor + 1
+    out = sum(weight * x[..., before + k : before + k + span : factor] for k, weight in taps)
+    return out.movedim(-1, dim)
+
+
+def downsample_chroma(c: Tensor, height: int, width: int, location: str = "left") -> Tensor:
+    """(N, H, W) chroma -> (N, height, width): each sample the area average of the luma
+    samples around its sited position (edge-replicated)."""
+    fy, fx = _factor(c.shape[-2], height), _factor(c.shape[-1], width)
     if (fy, fx) == (1, 1):
         return c
-    pad_y, pad_x = height * fy - c.shape[-2], width * fx - c.shape[-1]
-    x = c.unsqueeze(1)
-    if pad_y or pad_x:
-        x = F.pad(x, (0, pad_x, 0, pad_y), mode="replicate")
-    return F.avg_pool2d(x, (fy, fx))[:, 0]
+    oy, ox = _chroma_offsets(location, fy, fx)
+    if fx > 1:
+        c = _downsample_axis(c, -1, width, fx, ox)
+    if fy > 1:
+        c = _downsample_axis(c, -2, height, fy, oy)
+    return c
 
 
 def yuv_to_rgb(y: Tensor, u: Tensor, v: Tensor, spec: ColourSpec) -> Tensor:
     """Code values (N, H, W) luma and (N, h, w) chroma -> (N, 3, H, W) float32 RGB in [0, 1].
     For an RGB spec the planes are G, B, R (FFmpeg's gbrp order)."""
     height, width = y.shape[-2:]
-    y, u, v = y.float(), upsample_chroma(u.float(), height, width), upsample_chroma(v.float(), height, width)
+    siting = spec.chroma_location
+    y, u, v = y.float(), upsample_chroma(u.float(), height, width, siting), upsample_chroma(v.float(), height, width, siting)
     if spec.matrix is None:
         return (torch.stack((v, y, u), 1) / spec.max_code).clamp_(0, 1)
     kr, kb = MATRICES[spec.matrix]
@@ -116,8 +211,8 @@ def rgb_to_yuv(rgb: Tensor, spec: ColourSpec, chroma_height: int, chroma_width: 
     yn = kr * r + kg * g + kb * b
     pb = (b - yn) / (2 * (1 - kb))
     pr = (r - yn) / (2 * (1 - kr))
-    pb = downsample_chroma(pb, chroma_height, chroma_width)
-    pr = downsample_chroma(pr, chroma_height, chroma_width)
+    pb = downsample_chroma(pb, chroma_height, chroma_width, spec.chroma_location)
+    pr = downsample_chroma(pr, chroma_height, chroma_width, spec.chroma_location)
     top = float(spec.max_code)
     y = (yn * luma_span + black).round_().clamp_(0, top)
     u = (pb * chroma_span + centre).round_().clamp_(0, top)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import SRModel, as_model
-from .colour import ColourSpec, colour_spec_for
+from .colour import ColourSpec, chroma_location_of, colour_spec_for
 from .engine import FrameUpscaler, frames_per_call
 from .planes import PlaneLayout, native_format_for
 
@@ -59,7 +59,9 @@ def upscale_frames(
 def _layout_of(frame) -> tuple[PlaneLayout, ColourSpec]:
     if isinstance(frame, av.VideoFrame):
         layout = PlaneLayout(native_format_for(frame.format.name), frame.width, frame.height)
-        spec = colour_spec_for(frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=layout.is_jpeg_range)
+        jpeg = layout.is_jpeg_range
+        siting = chroma_location_of(frame, jpeg_format=jpeg)
+        spec = colour_spec_for(frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=jpeg, chroma_location=siting)
         return layout, spec
     array = np.asarray(frame)
     if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:

@@ -15,6 +15,7 @@ from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMIT
 from .planes import PlaneLayout
 from .source import VideoInfo, VideoSource
 
+OUTPUT_CHROMA_LOCATION = "left"
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
 
 
@@ -48,7 +49,9 @@ class VideoSink:
             notify(notice)
         self.codec, self.layout = codec, PlaneLayout(pix_fmt, width, height)
         rgb_source = info.colour.matrix is None  # written as limited-range Y'CbCr
-        self.colour = ColourSpec(info.colour.matrix or _matrix_for(height), info.colour.full_range and not rgb_source, self.layout.bits)
+        # Subsampled output is always left-sited (and tagged so): what H.264/HEVC/AV1 players
+        # assume when a stream does not say, whatever the input's siting was.
+        self.colour = ColourSpec(info.colour.matrix or _matrix_for(height), info.colour.full_range and not rgb_source, self.layout.bits, OUTPUT_CHROMA_LOCATION)
         self.dropped: list[str] = []
         try:
             self.output = av.open(str(target), "w", format=self.container_format)
@@ -86,7 +89,10 @@ class VideoSink:
             setattr(ctx, name, value)
         if info.sample_aspect_ratio:
             ctx.sample_aspect_ratio = info.sample_aspect_ratio
-        ctx.options = settings.options()
+        options = settings.options()
+        if self.layout.subsampled:
+            options["chroma_sample_location"] = self.colour.chroma_location
+        ctx.options = options
         if info.rotation:
             stream.set_display_rotation(info.rotation)
         self.video = stream

@@ -18,7 +18,7 @@ import av
 import numpy as np
 
 from ..errors import InputError
-from .colour import ColourSpec, colour_spec_for
+from .colour import ColourSpec, chroma_location_of, colour_spec_for
 from .planes import PlaneLayout, native_format_for
 from .timing import FrameTimer
 
@@ -207,8 +207,9 @@ class VideoSource:
     def _describe(self, frame: av.VideoFrame) -> VideoInfo:
         native = native_format_for(frame.format.name)
         layout = PlaneLayout(native, frame.width, frame.height)
+        siting = chroma_location_of(frame, self.video.codec_context.name, jpeg_format=layout.is_jpeg_range)
         colour = colour_spec_for(
-            frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=layout.is_jpeg_range
+            frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=layout.is_jpeg_range, chroma_location=siting
         )
         rate = self.video.average_rate or self.video.guessed_rate
         tags = {name: int(getattr(frame, name)) for name in ("color_primaries", "color_trc", "colorspace", "color_range")}
