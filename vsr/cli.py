@@ -38,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .errors import VsrError
 
+    if getattr(args, "offline", False):
+        import os
+
+        from .weights.download import OFFLINE_ENV
+
+        os.environ[OFFLINE_ENV] = "1"  # read where a download would start (vsr.weights.download)
+
     try:
         return args.run(args) or 0
     except VsrError as exc:

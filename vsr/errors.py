@@ -28,3 +28,7 @@ class OutputError(VsrError, OSError):
 
 class DeviceError(VsrError, RuntimeError):
     """A requested device that is not available."""
+
+
+class DownloadError(WeightsError):
+    """Known weights that could not be fetched and verified; nothing was cached."""

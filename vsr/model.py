@@ -147,9 +147,10 @@ def _locate(model: str | os.PathLike | None, scale: int | None, registry: Regist
     if entry:
         return registry.verified_path(entry), entry.name
     if text in VARIANTS:
-        available = ", ".join(registry.names()) or "none yet"
-        raise WeightsError(f"no shipped weights for {name} (shipped: {available}); pass --weights FILE")
+        available = ", ".join(e.name for e in registry.shipped_entries()) or "none yet"
+        official = f"; --model official-{name} downloads the official release" if registry.get(f"official-{name}") else ""
+        raise WeightsError(f"no shipped weights for {name} (shipped: {available}){official}; or pass --weights FILE")
     if Path(text).exists() or os.sep in text or text.endswith((".pth", ".pt")):
         return Path(text), text
-    available = ", ".join(registry.names()) or "none shipped yet"
-    raise WeightsError(f"unknown model {text!r}: expected a variant ({', '.join(VARIANTS)}), a shipped name ({available}) or a weights file")
+    available = ", ".join(registry.names()) or "none yet"
+    raise WeightsError(f"unknown model {text!r}: expected a variant ({', '.join(VARIANTS)}), a known name ({available}; see vsr models) or a weights file")
