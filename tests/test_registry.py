@@ -148,3 +148,41 @@ def test_shipped_weights_beat_bicubic_on_the_bundled_sample(entry):
     ours = score(model_upscaler(load_model(entry.name)), pairs, entry.scale)[0]
     assert ours.psnr > bicubic.psnr + 0.2
     assert ours.ssim > bicubic.ssim
+
+
+def test_float16_follows_the_measured_precision_of_the_weights():
+    import dataclasses
+    import warnings
+
+    from vsr.errors import PrecisionWarning
+    from vsr.model import use_half
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    accurate = registry().get("ultra-x2")
+    strays = dataclasses.replace(accurate, name="strays-x2", cuda_precision="float32", fp16_max_error=35.0)
+    assert use_half(None, cuda, accurate) and use_half(None, cuda, None)
+    assert not use_half(None, cuda, strays) and not use_half(None, cpu, accurate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning where float16 is fine
+        assert use_half(True, cuda, accurate) and not use_half(False, cuda, strays)
+    with pytest.warns(PrecisionWarning, match="strays-x2 in float16 strays up to 35/255"):
+        assert use_half(True, cuda, strays)
+
+
+def test_half_on_weights_that_stray_warns_in_one_line(tmp_path, capsys):
+    from unittest import mock
+
+    import cv2
+    import numpy as np
+
+    from vsr.cli import main
+
+    strays = write_registry(tmp_path, extra='cuda_precision = "float32"\nfp16_max_error = 35.0\n')
+    photo = tmp_path / "in.png"
+    cv2.imwrite(str(photo), np.zeros((12, 16, 3), np.uint8))
+    weights = tmp_path / "small-x2.pth"  # found in the registry by its sha256
+    with mock.patch("vsr.model.shipped", return_value=strays):
+        code = main(["image", str(photo), "-o", str(tmp_path / "out.png"), "--weights", str(weights), "--half", "--device", "cpu"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 0 and len(err) == 1
+    assert err[0].startswith("vsr image: warning: small-x2 in float16 strays up to 35/255")

@@ -75,6 +75,14 @@ class Registry:
     def get(self, name: str) -> WeightsEntry | None:
         return next((e for e in self.entries if e.name == name), None)
 
+    def find_file(self, path: str | os.PathLike) -> WeightsEntry | None:
+        """The entry whose file this is, by sha256 (an official file passed as --weights)."""
+        path = Path(path)
+        if not path.is_file() or path.stat().st_size > 64 << 20:
+            return None
+        digest = sha256_of(path)
+        return next((e for e in self.entries if e.sha256 == digest), None)
+
     def local_path(self, entry: WeightsEntry) -> Path:
         """Where the entry's file is (shipped) or goes (downloaded into the cache)."""
         if entry.shipped:
