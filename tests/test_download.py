@@ -285,3 +285,19 @@ def test_first_use_on_the_command_line_downloads_with_a_notice(official_server, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "vsr is offline" in err[0]
     assert len(official_server.requests) == 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, server, cache, monkeypatch):
+    import builtins
+
+    from vsr.weights import download
+
+    entry, data = fabricated(tmp_path)
+    server.files["/w/ultra-x2.pth"] = data
+    monkeypatch.setenv("VSR_WEIGHTS_URL", server.url + "/w")
+    # the kernel's own ENOSPC: the download is written to /dev/full instead of the cache
+    monkeypatch.setattr(download, "open", lambda path, mode: builtins.open("/dev/full", "wb", buffering=0), raising=False)
+    with pytest.raises(DownloadError, match=r"cannot write in .*cache/weights: the disk is full; nothing was cached"):
+        pull(entry)
+    assert cached_files(cache) == []
