@@ -49,6 +49,13 @@ def test_official_entry_hash_matches_the_release_file(entry):
     assert (checkpoint.variant, checkpoint.scale, checkpoint.form) == (entry.variant, entry.scale, "deployed")
 
 
+@pytest.mark.parametrize("entry", registry().entries, ids=lambda e: e.name)
+def test_cuda_precision_follows_the_measured_fp16_error(entry):
+    # figures from benchmarks/precision.py; float16 by default only within 1.5/255
+    assert 0 <= entry.fp16_p999_error <= entry.fp16_max_error
+    assert entry.cuda_precision == ("float16" if entry.fp16_max_error <= 1.5 else "float32")
+
+
 def test_the_licence_text_ships_with_the_package():
     text = (registry().weights_dir / "LICENSE-PlainUSR.txt").read_text()
     assert "MIT License" in text and OFFICIAL_ENTRIES[0].notice in text
