@@ -301,3 +301,16 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, server, cache, mon
     with pytest.raises(DownloadError, match=r"cannot write in .*cache/weights: the disk is full; nothing was cached"):
         pull(entry)
     assert cached_files(cache) == []
+
+
+@pytest.mark.shared
+def test_vsr_models_lists_every_model_and_what_is_here(tmp_path, cache, capsys):
+    cache.mkdir(parents=True)
+    (cache / "PlainUSRS_Rep_x2.pth").write_bytes((OFFICIAL / "PlainUSRS_Rep_x2.pth").read_bytes())  # put by hand
+    assert main(["models"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.strip()}
+    for entry in registry().entries:
+        source, licence, here = rows[entry.name][1:4]
+        assert source == ("shipped" if entry.shipped else "download") and licence == "MIT"
+        assert here == ("yes" if entry.shipped or entry.name == "official-small-x2" else "no")
+        assert f"{entry.num_params:,}" in rows[entry.name]
