@@ -11,6 +11,7 @@ $VSR_OFFLINE=1 (the commands' --offline) never touches the network.
 
 import contextlib
 import errno
+import http.client
 import os
 import socket
 import sys
@@ -117,7 +118,7 @@ def _fetch(entry: WeightsEntry, url: str, temp: Path, progress: OnProgress | Non
             while True:
                 try:
                     chunk = stream.read(CHUNK)
-                except (OSError, ValueError) as exc:  # reset, timeout, IncompleteRead (a ValueError)
+                except (OSError, http.client.HTTPException) as exc:  # reset, timeout, a cut chunked body
                     raise _failure(entry, url, f"the transfer was cut after {done:,} bytes ({_reason(exc)})") from None
                 if not chunk:
                     break
@@ -157,7 +158,7 @@ def _open_source(entry: WeightsEntry, url: str) -> Iterator[tuple]:
         response = urllib.request.urlopen(request, timeout=TIMEOUT_S)
     except urllib.error.HTTPError as exc:
         raise _failure(entry, url, f"the server answered HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise _failure(entry, url, f"unreachable ({_reason(exc)})") from None
     with response:
         length = response.headers.get("Content-Length")
