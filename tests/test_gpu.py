@@ -10,7 +10,7 @@ from vsr.weights import shipped
 pytestmark = pytest.mark.gpu
 
 
-@pytest.mark.parametrize("entry", shipped().entries, ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", shipped().shipped_entries(), ids=lambda e: e.name)
 def test_half_precision_on_cuda_stays_within_1_5_levels_of_cpu_float32(entry):
     x = natural_image(270, 480)
     reference = load_model(entry.name, device="cpu")(x).clamp(0, 1)

@@ -1,18 +1,67 @@
-"""The registry of shipped weights: every entry checked, and the checks themselves."""
+"""The registry of known weights (shipped and downloadable): every entry checked, and the
+checks themselves."""
 
 import hashlib
 
 import pytest
 import torch
 
+from conftest import OFFICIAL
 from vsr import load_model
-from vsr.archs import build_plainusr
+from vsr.archs import VARIANTS, build_plainusr
 from vsr.checkpoint import read_checkpoint
+from vsr.complexity import count_macs
 from vsr.errors import WeightsError
-from vsr.weights import Registry, shipped
+from vsr.weights import Registry, registry, sha256_of, shipped
+
+OFFICIAL_COMMIT = "d7ff11afe3d12a68c12375a7959d3aa8a3a50eda"
+OFFICIAL_ENTRIES = [e for e in registry().entries if not e.shipped]
 
 
-@pytest.mark.parametrize("entry", shipped().entries, ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", registry().entries, ids=lambda e: e.name)
+def test_recorded_params_and_macs_are_the_real_counts(entry):
+    net = build_plainusr(entry.variant, entry.scale)
+    assert entry.num_params == sum(p.numel() for p in net.parameters())
+    assert entry.macs_1080p == count_macs(net, 1080 // entry.scale, 1920 // entry.scale)
+
+
+def test_every_official_release_file_is_listed_once():
+    expected = {(f"official-{v}-x{s}", f"{c.release_prefix}_Rep_x{s}.pth") for v, c in VARIANTS.items() for s in (2, 4)}
+    assert {(e.name, e.file) for e in OFFICIAL_ENTRIES} == expected
+    assert len(OFFICIAL_ENTRIES) == 12
+
+
+@pytest.mark.parametrize("entry", OFFICIAL_ENTRIES, ids=lambda e: e.name)
+def test_official_entry_names_its_pinned_source_and_licence(entry):
+    folder = f"https://raw.githubusercontent.com/icandle/PlainUSR/{OFFICIAL_COMMIT}/2024_PlainUSR_ACCV/pretrained_model/"
+    assert entry.source == folder + entry.file
+    assert entry.name == f"official-{entry.variant}-x{entry.scale}"
+    assert entry.licence == "MIT" and "NTIRE 2023" in entry.notice
+    assert not (registry().weights_dir / entry.file).exists(), "official files are downloaded, never shipped"
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("entry", OFFICIAL_ENTRIES, ids=lambda e: e.name)
+def test_official_entry_hash_matches_the_release_file(entry):
+    path = OFFICIAL / entry.file
+    assert sha256_of(path) == entry.sha256
+    checkpoint = read_checkpoint(path)
+    assert (checkpoint.variant, checkpoint.scale, checkpoint.form) == (entry.variant, entry.scale, "deployed")
+
+
+@pytest.mark.parametrize("entry", registry().entries, ids=lambda e: e.name)
+def test_cuda_precision_follows_the_measured_fp16_error(entry):
+    # figures from benchmarks/precision.py; float16 by default only within 1.5/255
+    assert 0 <= entry.fp16_p999_error <= entry.fp16_max_error
+    assert entry.cuda_precision == ("float16" if entry.fp16_max_error <= 1.5 else "float32")
+
+
+def test_the_licence_text_ships_with_the_package():
+    text = (registry().weights_dir / "LICENSE-PlainUSR.txt").read_text()
+    assert "MIT License" in text and OFFICIAL_ENTRIES[0].notice in text
+
+
+@pytest.mark.parametrize("entry", shipped().shipped_entries(), ids=lambda e: e.name)
 def test_shipped_entry_is_complete_and_true(entry):
     path = shipped().verified_path(entry)  # present, sha256 matches
     checkpoint = read_checkpoint(path)
@@ -26,7 +75,7 @@ def test_shipped_entry_is_complete_and_true(entry):
 def test_shipped_weight_files_are_all_registered():
     registry = shipped()
     on_disk = {p.name for p in registry.weights_dir.glob("*.pth")}
-    assert on_disk == {e.file for e in registry.entries}
+    assert on_disk == {e.file for e in registry.shipped_entries()}
 
 
 def write_registry(tmp_path, file_bytes_sha=None, num_params=57_236, extra=""):
@@ -41,7 +90,10 @@ variant = "small"
 scale = 2
 file = "small-x2.pth"
 sha256 = "{sha}"
+source = "shipped"
+licence = "MIT"
 num_params = {num_params}
+macs_1080p = 27213333264
 recipe = "vsr train --variant small --scale 2"
 psnr_y_val = 36.0
 {extra}"""
@@ -70,8 +122,16 @@ def test_missing_file_is_reported(tmp_path):
 
 
 def test_unknown_key_in_an_entry_is_refused(tmp_path):
-    with pytest.raises(WeightsError, match="exactly the keys"):
+    with pytest.raises(WeightsError, match=r"unknown \['typo_key'\]"):
         write_registry(tmp_path, extra='typo_key = "x"\n')
+
+
+def test_a_source_must_be_shipped_or_https(tmp_path):
+    write_registry(tmp_path)
+    toml = tmp_path / "registry.toml"
+    toml.write_text(toml.read_text().replace('"shipped"', '"ftp://example.org/small-x2.pth"'))
+    with pytest.raises(WeightsError, match="source must be"):
+        Registry.from_toml(toml)
 
 
 def test_unshipped_variant_says_what_is_shipped(tmp_path):
@@ -82,7 +142,7 @@ def test_unshipped_variant_says_what_is_shipped(tmp_path):
         load_model(None, scale=4, registry=registry)
 
 
-@pytest.mark.parametrize("entry", shipped().entries, ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", shipped().shipped_entries(), ids=lambda e: e.name)
 def test_shipped_weights_beat_bicubic_on_the_bundled_sample(entry):
     # snow-trees.png is from the validation split: the weights never saw it. Measured
     # gains at the time of shipping: x2 +1.40 dB, x3 +0.55 dB, x4 +0.34 dB.
@@ -95,3 +155,41 @@ def test_shipped_weights_beat_bicubic_on_the_bundled_sample(entry):
     ours = score(model_upscaler(load_model(entry.name)), pairs, entry.scale)[0]
     assert ours.psnr > bicubic.psnr + 0.2
     assert ours.ssim > bicubic.ssim
+
+
+def test_float16_follows_the_measured_precision_of_the_weights():
+    import dataclasses
+    import warnings
+
+    from vsr.errors import PrecisionWarning
+    from vsr.model import use_half
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    accurate = registry().get("ultra-x2")
+    strays = dataclasses.replace(accurate, name="strays-x2", cuda_precision="float32", fp16_max_error=35.0)
+    assert use_half(None, cuda, accurate) and use_half(None, cuda, None)
+    assert not use_half(None, cuda, strays) and not use_half(None, cpu, accurate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning where float16 is fine
+        assert use_half(True, cuda, accurate) and not use_half(False, cuda, strays)
+    with pytest.warns(PrecisionWarning, match="strays-x2 in float16 strays up to 35/255"):
+        assert use_half(True, cuda, strays)
+
+
+def test_half_on_weights_that_stray_warns_in_one_line(tmp_path, capsys):
+    from unittest import mock
+
+    import cv2
+    import numpy as np
+
+    from vsr.cli import main
+
+    strays = write_registry(tmp_path, extra='cuda_precision = "float32"\nfp16_max_error = 35.0\n')
+    photo = tmp_path / "in.png"
+    cv2.imwrite(str(photo), np.zeros((12, 16, 3), np.uint8))
+    weights = tmp_path / "small-x2.pth"  # found in the registry by its sha256
+    with mock.patch("vsr.model.shipped", return_value=strays):
+        code = main(["image", str(photo), "-o", str(tmp_path / "out.png"), "--weights", str(weights), "--half", "--device", "cpu"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 0 and len(err) == 1
+    assert err[0].startswith("vsr image: warning: small-x2 in float16 strays up to 35/255")

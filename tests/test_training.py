@@ -128,7 +128,7 @@ def test_train_export_and_eval_commands(image_folder, tmp_path, capsys):
     assert code == 0
     results = json.loads(report.read_text())["results"]
     assert results[0]["method"] == "bicubic" and str(weights) in results[-1]["method"]
-    shipped_x2 = [e.name for e in shipped().entries if e.scale == 2]
+    shipped_x2 = [e.name for e in shipped().shipped_entries() if e.scale == 2]
     assert len(results) == 2 + len(shipped_x2)  # bicubic, every shipped x2 model, the file
     assert len(results[-1]["per_image"]) == 4 and all(np.isfinite(r["psnr_y"]) for r in results)
 

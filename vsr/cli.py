@@ -38,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .errors import VsrError
 
+    if getattr(args, "offline", False):
+        import os
+
+        from .weights.download import OFFLINE_ENV
+
+        os.environ[OFFLINE_ENV] = "1"  # read where a download would start (vsr.weights.download)
+
+    _print_warnings_as_one_line(args.command)
     try:
         return args.run(args) or 0
     except VsrError as exc:
@@ -46,6 +54,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"vsr {args.command}: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 130
+
+
+def _print_warnings_as_one_line(command: str) -> None:
+    """vsr's own warnings (vsr.errors.PrecisionWarning) as `vsr CMD: warning: ...`, not
+    Python's file:line form; others keep Python's."""
+    import warnings
+
+    from .errors import PrecisionWarning
+
+    python_way = getattr(warnings.showwarning, "python_way", warnings.showwarning)  # main() may run again
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PrecisionWarning):
+            print(f"vsr {command}: warning: {message}", file=sys.stderr, flush=True)
+        else:
+            python_way(message, category, filename, lineno, file, line)
+
+    show.python_way = python_way  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def _version() -> str:

@@ -28,3 +28,12 @@ class OutputError(VsrError, OSError):
 
 class DeviceError(VsrError, RuntimeError):
     """A requested device that is not available."""
+
+
+class PrecisionWarning(UserWarning):
+    """A setting that works but gives measurably worse pictures (float16 on weights that
+    stray from float32). The CLI prints it as one `warning:` line."""
+
+
+class DownloadError(WeightsError):
+    """Known weights that could not be fetched and verified; nothing was cached."""

@@ -1,6 +1,7 @@
 """`load_model`: a ready-to-run PlainUSR from a shipped name or any weights file."""
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +13,8 @@ from torch import Tensor
 from .archs import SCALES, VARIANTS, PlainUSR, TileRegion
 from .checkpoint import build_deployed, read_checkpoint
 from .device import resolve_device
-from .errors import UsageError, WeightsError
-from .weights import Registry, shipped
+from .errors import PrecisionWarning, UsageError, WeightsError
+from .weights import Registry, WeightsEntry, shipped
 
 DEFAULT_VARIANTS = ("small", "base", "ultra", "tiny", "medium", "large")
 """Preference order for the default model when the user names none."""
@@ -74,7 +75,7 @@ def load_model(
     *,
     scale: int | None = None,
     device: str | torch.device = "cpu",
-    half: bool = False,
+    half: bool | None = False,
     registry: Registry | None = None,
 ) -> SRModel:
     """Load PlainUSR weights.
@@ -83,6 +84,10 @@ def load_model(
     None for the default shipped model at `scale`, or a path to any weights file (vsr's own
     or an official PlainUSR release file; variant and scale are read off the tensors). A
     `Path` is always taken as a file; a string is a name unless it looks like a path.
+
+    `half`: float16; None means float16 on CUDA unless the registry measured that these
+    weights stray more than 1.5/255 from float32 in float16 (`cuda_precision`); asking for
+    float16 on such weights works but warns (PrecisionWarning).
     """
     registry = registry or shipped()
     if scale is not None and scale not in SCALES:
@@ -92,9 +97,27 @@ def load_model(
     if scale is not None and checkpoint.scale != scale:
         raise UsageError(f"{source} is a x{checkpoint.scale} model but scale {scale} was asked for")
     torch_device = device if isinstance(device, torch.device) else resolve_device(device)
+    half = use_half(half, torch_device, registry.get(source) or registry.find_file(path))
     dtype = torch.float16 if half else torch.float32
     module = build_deployed(checkpoint).eval().requires_grad_(False).to(torch_device, dtype)
     return SRModel(module, checkpoint.variant, checkpoint.scale, source, torch_device, dtype)
+
+
+def use_half(half: bool | None, device: torch.device, entry: WeightsEntry | None) -> bool:
+    """Whether to run in float16: as asked, or (None) on CUDA unless the registry entry says
+    float16 strays more than 1.5/255 from float32 for these weights. Asking for float16 on
+    such weights is allowed, with a PrecisionWarning."""
+    accurate = entry is None or entry.half_is_accurate
+    if half is None:
+        return device.type == "cuda" and accurate
+    if half and not accurate:
+        warnings.warn(
+            f"{entry.name} in float16 strays up to {entry.fp16_max_error:.0f}/255 from float32 on high-contrast "
+            "content (measured; see vsr models and docs/MODELS.md); without --half it runs in float32",
+            PrecisionWarning,
+            stacklevel=3,
+        )
+    return half
 
 
 def as_model(
@@ -106,14 +129,13 @@ def as_model(
     compile: bool = False,
 ) -> SRModel:
     """An SRModel as given (checked against `scale`), or `load_model` of a name/path/None;
-    `half=None` means float16 on CUDA and float32 on the CPU; `compile` runs whole frames
-    through torch.compile (vsr.compiled)."""
+    `half=None` means float16 on CUDA (where the weights allow it, see `load_model`) and
+    float32 on the CPU; `compile` runs whole frames through torch.compile (vsr.compiled)."""
     if isinstance(model, SRModel):
         if scale is not None and model.scale != scale:
             raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
     else:
         torch_device = device if isinstance(device, torch.device) else resolve_device(device)
-        half = torch_device.type == "cuda" if half is None else half
         model = load_model(model, scale=scale, device=torch_device, half=half)
     if compile:
         from .compiled import compile_model
@@ -147,9 +169,10 @@ def _locate(model: str | os.PathLike | None, scale: int | None, registry: Regist
     if entry:
         return registry.verified_path(entry), entry.name
     if text in VARIANTS:
-        available = ", ".join(registry.names()) or "none yet"
-        raise WeightsError(f"no shipped weights for {name} (shipped: {available}); pass --weights FILE")
+        available = ", ".join(e.name for e in registry.shipped_entries()) or "none yet"
+        official = f"; --model official-{name} downloads the official release" if registry.get(f"official-{name}") else ""
+        raise WeightsError(f"no shipped weights for {name} (shipped: {available}){official}; or pass --weights FILE")
     if Path(text).exists() or os.sep in text or text.endswith((".pth", ".pt")):
         return Path(text), text
-    available = ", ".join(registry.names()) or "none shipped yet"
-    raise WeightsError(f"unknown model {text!r}: expected a variant ({', '.join(VARIANTS)}), a shipped name ({available}) or a weights file")
+    available = ", ".join(registry.names()) or "none yet"
+    raise WeightsError(f"unknown model {text!r}: expected a variant ({', '.join(VARIANTS)}), a known name ({available}; see vsr models) or a weights file")

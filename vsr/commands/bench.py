@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ._model_args import add_offline_arg
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("bench", help="measure frames per second: stages, pipeline, naive loop, network", description=__doc__)
@@ -18,9 +20,10 @@ def add_parser(subparsers) -> None:
     source.add_argument("clip", nargs="?", type=Path, metavar="CLIP", help="video to measure on (default: the bundled sample clip)")
     source.add_argument("--synthetic", metavar="WxH", help="measure on a generated H.264 testsrc2 clip of this size")
     p.add_argument("--frames", type=int, default=100, metavar="N", help="frames in the --synthetic clip (default 100)")
-    p.add_argument("--model", nargs="+", default=["ultra"], metavar="NAME", help="variants, shipped names or weights files (default ultra); a variant vsr does not ship runs with fresh weights: speed only")
+    p.add_argument("--model", nargs="+", default=["ultra"], metavar="NAME", help="variants, known names (ultra-x2, official-small-x2: downloaded on first use) or weights files (default ultra); a variant vsr does not ship runs with fresh weights: speed only")
     p.add_argument("--scale", type=int, choices=(2, 3, 4), default=2, help="upscaling factor (default 2)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_offline_arg(p)
     p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 pipeline (default: on for CUDA)")
     p.add_argument("--batch", type=int, default=4, metavar="N", help="frames per model call in the pipeline on a GPU (default 4; the CPU takes one)")
     p.add_argument("--compile", action="store_true", help="run the pipeline and the naive loop through torch.compile, and time the network both ways")

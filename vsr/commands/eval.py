@@ -9,15 +9,18 @@ through `vsr upscale`'s own path into lossless video, scored against the clean H
 import argparse
 from pathlib import Path
 
+from ._model_args import add_offline_arg
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("eval", help="measure PSNR/SSIM on an image set", description=__doc__)
     p.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
     p.add_argument("--images", metavar="PATH", help="folder or list file of HR images (default: ../shared/datasets/val.txt)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in a list file refer to")
-    p.add_argument("--model", action="append", default=[], metavar="NAME", help="shipped weights to score (repeatable; default: all shipped at this scale)")
+    p.add_argument("--model", action="append", default=[], metavar="NAME", help="known weights to score, e.g. ultra-x2 or official-small-x2 (repeatable; default: all shipped at this scale)")
     p.add_argument("--weights", action="append", default=[], metavar="FILE", help="other weights files to score, e.g. official checkpoints (repeatable)")
     p.add_argument("--device", default="auto")
+    add_offline_arg(p)
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.add_argument("--video", action="store_true", help="score on compressed video clips made from the images (see vsr.video_eval)")
     p.add_argument("--crf", type=int, action="append", metavar="N", help="with --video: libx264 CRF of the clips (repeatable; default 23 and 30)")
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ..weights import shipped
 
     images = args.images or str(PROJECT_DATASETS / "val.txt")
-    names = args.model or [e.name for e in shipped().entries if e.scale == args.scale]
+    names = args.model or [e.name for e in shipped().shipped_entries() if e.scale == args.scale]
     models = [load_model(n, scale=args.scale, device=args.device) for n in names]
     models += [load_model(w, scale=args.scale, device=args.device) for w in args.weights]
     if args.video:

@@ -7,15 +7,18 @@ normally and keeps the recording; a second Ctrl-C abandons it."""
 import argparse
 from pathlib import Path
 
+from ._model_args import add_offline_arg
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("live", help="real-time preview of a camera, file, URL or lavfi source", description=__doc__)
     p.add_argument("--source", default="0", help="camera index (0), /dev/videoN, a file, a URL, or lavfi:GRAPH such as lavfi:testsrc2 (default 0)")
     p.add_argument("--scale", type=int, choices=(2, 3, 4), default=2, help="upscaling factor (default 2)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--model", metavar="NAME", help="shipped weights: a variant (ultra, ...) or NAME-xS (default: the default shipped model)")
+    which.add_argument("--model", metavar="NAME", help="known weights: a variant (ultra, ...), NAME-xS or official-NAME-xS (downloaded on first use; default: the default shipped model)")
     which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_offline_arg(p)
     p.add_argument("--compile", action="store_true", help="run the network through torch.compile: each model's first frame takes seconds, then ~2x the frame rate on a CPU")
     p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA)")
     p.add_argument("--view", choices=("split", "side", "sr"), default="split", help="split (default; drag the divider), side by side, or the upscaled picture only")
@@ -47,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
         window = LiveWindow(args.view)  # no display: one line, before the source is opened
     first = Path(args.weights) if args.weights else (args.model or default_model_name(args.scale))
-    others = [name for name in shipped().names() if name != first and name != f"{first}-x{args.scale}"]
+    # `m` cycles through what is on this machine: shipped weights and downloaded ones
+    on_disk = [e.name for e in shipped().entries if shipped().is_available(e)]
+    others = [name for name in on_disk if name != first and name != f"{first}-x{args.scale}"]
     models = [first, *others]  # `m` cycles through these
     source = open_source(args.source)
     try:

@@ -1,34 +1,109 @@
-"""`vsr models`: the PlainUSR variants, their cost, and which weights are shipped."""
+"""`vsr models`: every known model (shipped with vsr or downloadable), where it comes
+from, its licence, whether it is on this machine, and its numbers; then the variants'
+cost. `vsr models pull NAME... | --all` downloads official weights into the cache,
+verified by sha256 ($VSR_CACHE, $VSR_WEIGHTS_URL for a mirror URL or folder)."""
 
 import argparse
+import sys
+
+from ._model_args import add_offline_arg
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("models", help="list model variants and shipped weights", description=__doc__)
-    p.set_defaults(run=run)
+    p = subparsers.add_parser("models", help="list known models; pull official weights", description=__doc__)
+    p.set_defaults(run=run_list)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
+    pull = actions.add_parser("pull", help="download and verify official weights into the cache", description=__doc__)
+    pull.add_argument("names", nargs="*", metavar="NAME", help="e.g. official-small-x2 (see vsr models)")
+    pull.add_argument("--all", action="store_true", help="every downloadable model")
+    add_offline_arg(pull)
+    pull.set_defaults(run=run_pull)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_list(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich import box
     from rich.table import Table
 
     from ..archs import SCALES, VARIANTS, build_plainusr
     from ..complexity import count_macs
-    from ..weights import shipped
+    from ..weights import registry
+    from ..weights.download import cache_dir
 
-    registry = shipped()
-    table = Table(title="PlainUSR variants (deployed form)")
-    table.add_column("variant")
-    table.add_column("params x2 / x3 / x4", justify="right")
-    table.add_column("GMACs per 1080p output\nx2 / x3 / x4", justify="right")
-    table.add_column("shipped weights (val PSNR-Y)")
+    known = registry()
+    weights = Table(title="Known weights (--model NAME)", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    weights.add_column("name", no_wrap=True)
+    for column in ("source", "licence", "here"):
+        weights.add_column(column, no_wrap=True)
+    for column in ("params", "GMACs", "PSNR-Y", "fp16 err", "CUDA"):
+        weights.add_column(column, justify="right", no_wrap=True)
+    for e in known.entries:
+        here = "yes" if known.is_available(e) else "no"
+        fp16 = f"{e.fp16_max_error:.1f}/{e.fp16_p999_error:.1f}" if e.fp16_max_error == e.fp16_max_error else "-"
+        psnr = f"{e.psnr_y_val:.2f}" if e.psnr_y_val == e.psnr_y_val else "-"
+        source = "shipped" if e.shipped else "download"
+        cuda = {"float16": "fp16", "float32": "fp32"}[e.cuda_precision]
+        weights.add_row(e.name, source, e.licence, here, f"{e.num_params:,}", f"{e.macs_1080p / 1e9:.1f}", psnr, fp16, cuda)
+    variants = Table(title="PlainUSR variants (deployed form)")
+    variants.add_column("variant")
+    variants.add_column("params x2 / x3 / x4", justify="right")
+    variants.add_column("GMACs per 1080p output\nx2 / x3 / x4", justify="right")
     for name in VARIANTS:
         nets = [build_plainusr(name, s) for s in SCALES]
         params = " / ".join(f"{sum(p.numel() for p in net.parameters()):,}" for net in nets)
         macs = " / ".join(f"{count_macs(net, 1080 // s, 1920 // s) / 1e9:.1f}" for net, s in zip(nets, SCALES))
-        weights = [f"{e.name} ({e.psnr_y_val:.2f} dB)" for e in registry.entries if e.variant == name]
-        table.add_row(name, params, macs, ", ".join(weights) or "none yet")
+        variants.add_row(name, params, macs)
     console = Console()
-    console.print(table)
-    console.print("Any official PlainUSR checkpoint also loads: --weights PlainUSRS_Rep_x2.pth")
+    if not console.is_terminal:
+        console = Console(width=110)  # a pipe or a log: whole rows, not 80 columns of ellipses
+    console.print(weights)
+    for site, licence, notice in sorted({(_site(e.source), e.licence, e.notice) for e in known.entries if not e.shipped}):
+        console.print(f"download: from {site}; {licence} licence, {notice}", highlight=False)
+    console.print(f"Downloads (on first use, or `vsr models pull NAME`) go to {cache_dir()} ($VSR_CACHE).", highlight=False)
+    console.print("here: on this machine and verified. GMACs: per 1920x1080 output. PSNR-Y: vsr eval on val.txt, dB. fp16 err:\n"
+                  "float16 against float32, worst of natural and high-contrast inputs, max/p99.9 in 1/255. CUDA: default precision.",
+                  highlight=False)  # fmt: skip
+    console.print(variants)
+    console.print("Any other PlainUSR checkpoint also loads: --weights FILE")
     return 0
+
+
+def _site(url: str) -> str:
+    """Where a download comes from, in a few words: github owner/repo@commit, else the host."""
+    from urllib.parse import urlparse
+
+    parts = urlparse(url)
+    if parts.netloc == "raw.githubusercontent.com":
+        owner, repo, commit = parts.path.split("/")[1:4]
+        return f"github.com/{owner}/{repo} at {commit[:7]}"
+    return parts.netloc
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    from ..errors import UsageError, VsrError
+    from ..weights import registry
+    from ..weights.download import pull, source_of, stderr_progress
+
+    known = registry()
+    downloadable = [e for e in known.entries if not e.shipped]
+    if args.all == bool(args.names):
+        raise UsageError("name the models to pull (see vsr models), or pass --all, not both")
+    entries = downloadable if args.all else [known.get(name) for name in args.names]
+    unknown = [name for name, entry in zip(args.names, entries) if entry is None]
+    if unknown:
+        raise UsageError(f"unknown model {', '.join(unknown)}; downloadable: {', '.join(e.name for e in downloadable)}")
+    failed = 0
+    for entry in entries:
+        if entry.shipped:
+            print(f"{entry.name}: ships with vsr, nothing to download")
+            continue
+        try:
+            with stderr_progress(f"{entry.name} ({entry.file})") as progress:
+                path, fetched = pull(entry, progress=progress)
+        except VsrError as exc:  # one line each; the others are still pulled
+            print(f"vsr models pull: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        done = f"downloaded from {source_of(entry)}" if fetched else "already there"
+        print(f"{entry.name}: {path} (sha256 verified; {done})")
+    return 1 if failed else 0

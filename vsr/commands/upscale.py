@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._model_args import add_offline_arg
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("upscale", help="upscale a video file", description=__doc__)
@@ -23,9 +25,10 @@ def add_video_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", metavar="NAME", help="settings bundle: fast, balanced, quality or a .toml file (see vsr presets)")
     p.add_argument("--scale", type=int, choices=(2, 3, 4), help="upscaling factor")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--model", metavar="NAME", help="shipped weights: a variant (ultra, small, base, ...) or NAME-xS")
+    which.add_argument("--model", metavar="NAME", help="known weights: a variant (ultra, small, base, ...), NAME-xS or official-NAME-xS (downloaded on first use)")
     which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_offline_arg(p)
     p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA)")
     p.add_argument("--compile", action="store_true", help="run the network through torch.compile: a compile of seconds first (~20 s for base), faster frames after")
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call on a GPU (the CPU takes one at a time)")
