@@ -121,9 +121,9 @@ def test_a_tiny_run_on_video_degradations_lowers_the_loss_and_resumes(photos, tm
 
 
 def test_fine_tuning_a_weights_file_at_another_scale_starts_as_nearest_neighbour(photos, tmp_path):
-    from vsr.weights import shipped
+    from vsr.weights import registry
 
-    weights = shipped().get("ultra-x2").path()
+    weights = registry().local_path(registry().get("ultra-x2"))
     config = TrainConfig(variant="ultra", scale=3, train=str(photos[0].parent), init_from=str(weights), steps=1, batch=1, patch=16)
     trainer = Trainer(config, tmp_path / "run", torch.device("cpu"))
     assert trainer.config.form == "deployed"
