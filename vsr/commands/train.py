@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--save-every", type=int, help="checkpoint every N steps (default 500)")
     p.add_argument("--seed", type=int, help="default 0")
     p.add_argument("--init-from", metavar="CKPT", help="start from a training checkpoint of the same variant (x2 -> x3/x4: new tail), "
-                   "or fine-tune a weights file (vsr's or an official PlainUSR release file) in its deployed form")  # fmt: skip
+                   "or fine-tune weights (a file, or a model name such as official-ultra-x2) in their deployed form")  # fmt: skip
     p.add_argument("--degrade", choices=("clean", "video"), help="clean: bicubic downscales (default); video: pans through a real libx264 "
                    "round trip (CRF 18-35, 4:2:0), blur and noise, decoded as vsr upscale decodes, from a bank built once and cached")  # fmt: skip
     p.add_argument("--bank-clips", type=int, help="video: clips of 8 frames in the degraded bank (default 300)")

@@ -226,7 +226,7 @@ class Trainer:
             return build_plainusr(c.variant, c.scale)
         if not c.init_from:
             return build_plainusr_train_form(c.variant, c.scale)
-        path = Path(c.init_from)
+        path = _weights_or_checkpoint(c.init_from)
         try:
             state = load_checkpoint(path)
         except WeightsError:
@@ -256,6 +256,15 @@ class Trainer:
         model.load_state_dict(body, strict=False)
         init_nearest_upsampler(model)
         return model
+
+
+def _weights_or_checkpoint(spec: str) -> Path:
+    """A path as given, or the verified file of a registry name (`official-ultra-x2` is
+    downloaded on first use)."""
+    from ..weights import registry
+
+    entry = registry().get(spec) if not Path(spec).exists() else None
+    return registry().verified_path(entry) if entry else Path(spec)
 
 
 def deployed_copy(net: PlainUSRTrainForm | PlainUSR) -> PlainUSR:
