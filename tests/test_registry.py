@@ -193,3 +193,9 @@ def test_half_on_weights_that_stray_warns_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 0 and len(err) == 1
     assert err[0].startswith("vsr image: warning: small-x2 in float16 strays up to 35/255")
+
+
+def test_an_entry_knows_where_its_file_is_or_goes(tmp_path, monkeypatch):
+    monkeypatch.setenv("VSR_CACHE", str(tmp_path))
+    assert registry().get("ultra-x2").path() == registry().weights_dir / "ultra-x2.pth"
+    assert registry().get("official-small-x2").path() == tmp_path / "weights" / "PlainUSRS_Rep_x2.pth"

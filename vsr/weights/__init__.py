@@ -39,6 +39,15 @@ class WeightsEntry:
     fp16_p999_error: float = math.nan  # 99.9th percentile of the same
     cuda_precision: str = "float16"  # what --device cuda runs it in by default (CUDA_PRECISIONS)
 
+    def path(self, weights_dir: Path = WEIGHTS_DIR) -> Path:
+        """Where the file is (shipped: in the package) or goes (downloaded: in the cache);
+        nothing is checked or fetched (Registry.verified_path does that)."""
+        if self.shipped:
+            return weights_dir / self.file
+        from .download import cache_dir
+
+        return cache_dir() / self.file
+
     @property
     def shipped(self) -> bool:
         return self.source == SHIPPED
@@ -85,11 +94,7 @@ class Registry:
 
     def local_path(self, entry: WeightsEntry) -> Path:
         """Where the entry's file is (shipped) or goes (downloaded into the cache)."""
-        if entry.shipped:
-            return self.weights_dir / entry.file
-        from .download import cache_dir
-
-        return cache_dir() / entry.file
+        return entry.path(self.weights_dir)
 
     def is_available(self, entry: WeightsEntry) -> bool:
         """The file is on this machine and its sha256 matches (nothing is downloaded)."""
