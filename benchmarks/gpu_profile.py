@@ -70,7 +70,8 @@ def pipeline_diagnostics(clip: Path, model) -> None:
     work = Path(tempfile.mkdtemp())
     settings = EncoderSettings("libx264", 23, "veryfast")
     decoded = stages.decode_alone(clip)
-    target, colour = stages.output_format(clip, model, settings, work)
+    plan = stages.video_plan(decoded.info, model.scale, settings, work / "probe.mkv")
+    target, colour = plan.layout, plan.colour
     upscaler = FrameUpscaler(model, decoded.info.layout, target, decoded.info.colour, colour, batch=4)
     packed = [f.packed for f in decoded.frames]
     upscaler.upscale(packed[:4]).wait()
@@ -99,8 +100,9 @@ def pipeline_diagnostics(clip: Path, model) -> None:
         original = sink_module.VideoSink._add_video
 
         def limited(self, *a, threads=threads, original=original, **k):
-            original(self, *a, **k)
-            self.video.codec_context.thread_count = threads
+            stream = original(self, *a, **k)
+            stream.codec_context.thread_count = threads
+            return stream
 
         sink_module.VideoSink._add_video = limited
         speed = stages.pipeline(clip, model, 4, settings, work)

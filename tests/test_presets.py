@@ -58,7 +58,7 @@ def test_the_three_presets_are_bundled_and_ordered_by_quality():
 
 
 def test_the_module_constants_match_the_model_and_the_dataclass():
-    assert VARIANT_NAMES == tuple(VARIANTS)  # copied so that vsr.presets does not import torch
+    assert VARIANT_NAMES == tuple(VARIANTS)  # vsr.constants names them without importing torch
     assert set(PRESET_KEYS) == {f.name for f in fields(Preset)} - {"name", "path"}
     assert set(CRF_MAX) == set(KNOWN_CODECS)
 
@@ -116,7 +116,7 @@ BAD_FILES = [
     ('description = "x"\nscale = "2"', "scale must be 2, 3 or 4, got '2'"),
     ('description = "x"\nscale = 2.0', "scale must be 2, 3 or 4, got 2.0 (float)"),
     ('description = "x"\nscale = true', "got True (bool)"),
-    ('description = "x"\ncodec = "h264"', "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, h264_nvenc, hevc_nvenc, av1_nvenc, ffv1, got 'h264'"),
+    ('description = "x"\ncodec = "h264"', "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, ffv1, h264_nvenc, hevc_nvenc, av1_nvenc, got 'h264'"),
     ('description = "x"\ncrf = -1', "crf must be an integer from 0 to 51 for libx264, got -1"),
     ('description = "x"\ncrf = 52', "crf must be an integer from 0 to 51 for libx264, got 52"),
     ('description = "x"\ncodec = "libsvtav1"\ncrf = 64', "from 0 to 63 for libsvtav1, got 64"),

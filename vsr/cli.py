@@ -36,12 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from .commands.flags import flag_words
     from .errors import VsrError
 
     try:
         return args.run(args) or 0
     except VsrError as exc:
-        print(f"vsr {args.command}: error: {exc}", file=sys.stderr)
+        print(f"vsr {args.command}: error: {exc.worded(flag_words)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"vsr {args.command}: interrupted; nothing half-written was left behind", file=sys.stderr)

@@ -16,28 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .constants import CRF_MAX, SCALES, VARIANT_NAMES
+from .constants import ENCODERS as KNOWN_CODECS
 from .errors import UsageError
-
-VARIANT_NAMES = ("ultra", "tiny", "small", "medium", "base", "large")
-"""The PlainUSR sizes, as in vsr.archs.VARIANTS (not imported: it would import torch; a test
-checks that the two agree)."""
-
-SCALES = (2, 3, 4)
-
-KNOWN_CODECS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "h264_nvenc", "hevc_nvenc", "av1_nvenc", "ffv1")
-"""Encoders a preset may name (FFmpeg encoder names)."""
-
-CRF_MAX: dict[str, int | None] = {
-    "libx264": 51,
-    "libx265": 51,
-    "libsvtav1": 63,
-    "libvpx-vp9": 63,
-    "h264_nvenc": 51,  # passed as -cq
-    "hevc_nvenc": 51,
-    "av1_nvenc": 63,
-    "ffv1": None,  # lossless: crf is ignored
-}
-"""The highest CRF each encoder accepts (its lowest is 0)."""
 
 PRESET_KEYS = ("description", "model", "scale", "codec", "crf", "encoder_preset", "batch", "pix_fmt")
 """The keys a preset file may have; only `description` is required."""

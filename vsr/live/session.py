@@ -29,12 +29,11 @@ from ..atomic import atomic_path
 from ..errors import DeviceError, OutputError, VsrError
 from ..model import SRModel, as_model, upscale_any_size
 from ..video.codecs import EncoderSettings
-from ..video.colour import ColourSpec, rgb_to_yuv
+from ..video.colour import rgb_to_yuv
 from ..video.engine import is_out_of_memory
 from ..video.pipeline import END, Pipeline, StageClock, Stopped
-from ..video.planes import PlaneLayout
+from ..video.plan import plan_output, rgb_frames
 from ..video.sink import VideoSink
-from ..video.source import VideoInfo
 from .latest import LatestSlot
 from .sources import Captured
 
@@ -154,18 +153,11 @@ class Recorder:
     """The upscaled frames into a video file through VideoSink (as vsr upscale writes)."""
 
     def __init__(self, temp: Path, target: Path, width: int, height: int, rate: float | None, scale: int, settings: EncoderSettings, notify):
-        info = VideoInfo(
-            layout=PlaneLayout("gbrp", width, height),  # RGB frames: the sink picks 4:2:0 (4:4:4 if odd)
-            colour=ColourSpec(None, True, 8),
-            colour_tags={"color_primaries": 2, "color_trc": 2, "colorspace": 2, "color_range": 0},
-            time_base=Fraction(1, 1000),  # the capture clock, in milliseconds
-            frame_rate=Fraction(rate).limit_denominator(1001) if rate else None,
-            rotation=0.0,
-            sample_aspect_ratio=None,
-            frames_expected=None,
-            source_format="rgb24",
-        )
-        self.sink = VideoSink(temp, target, info, scale, settings, notify)
+        frames = rgb_frames(width, height, rate, time_base=Fraction(1, 1000))  # the capture clock, in milliseconds
+        plan = plan_output(frames, (), scale, settings, target)
+        for notice in plan.notices:
+            notify(notice)
+        self.sink = VideoSink(temp, plan)
         self.target = target
         self._started: float | None = None
         self._last_pts = -1

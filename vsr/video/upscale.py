@@ -22,8 +22,9 @@ from ..model import SRModel, as_model
 from .codecs import EncoderSettings, default_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
+from .plan import plan_output
+from .sink import CopiedInput, VideoSink
 from .source import DecodedFrame, VideoSource
-from .sink import VideoSink
 
 STAGES = ("decode", "model", "encode")
 
@@ -86,23 +87,27 @@ def upscale_video(
             notify(message)
 
     if batch < 1:
-        raise UsageError(f"--batch must be 1 or more, got {batch}")
+        raise UsageError(f"batch must be 1 or more, got {batch}", hint="change {batch}")
     settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
     source = VideoSource(src)
     try:
         sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
         target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
         if target.resolve() == source.path.resolve():
-            raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
+            raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
         if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists; pass --overwrite to replace it")
+            raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
         if not target.parent.is_dir():
             raise OutputError(f"output folder does not exist: {target.parent}")
+        plan = plan_output(source.info, source.streams, sr.scale, settings, target)
+        for notice in plan.notices:
+            warn(notice)
+        source.select_copied(plan.copied)  # before decoding starts
         started = time.perf_counter()
         with atomic_path(target) as temp:
-            sink = VideoSink(temp, target, source, sr.scale, settings, warn)
+            sink = VideoSink(temp, plan, CopiedInput.of(source.container))
             try:
-                for dropped in sink.dropped:
+                for dropped in plan.dropped:
                     warn(f"{target.suffix} cannot hold the input's {dropped}; it was left out")
                 if on_start:
                     on_start(source, sink, sr)
