@@ -46,16 +46,31 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 @dataclass
 class UpscaledBatch:
-    """Packed output frames, (N, samples) on the host; valid once `wait()` returns."""
+    """Packed output frames, (N, samples) on the host; valid once `wait()` returns.
+    On CUDA, `computed` brackets the batch's work on the compute stream (CUDA events), so
+    the thread that queued it can read the GPU's time without waiting (`gpu_seconds`)."""
 
     packed: torch.Tensor
     ready: torch.cuda.Event | None = None
+    computed: tuple[torch.cuda.Event, torch.cuda.Event] | None = None
 
     def wait(self) -> np.ndarray:
         if self.ready is not None:
             self.ready.synchronize()
         array = self.packed.numpy()
         return array.view(np.uint16) if array.dtype == np.int16 else array
+
+    def gpu_seconds(self, block: bool = False) -> float | None:
+        """Seconds the GPU computed this batch; None while it is still computing (unless
+        `block`), 0.0 on the CPU (where the caller's own thread did the work)."""
+        if self.computed is None:
+            return 0.0
+        start, end = self.computed
+        if block:
+            end.synchronize()
+        elif not end.query():
+            return None
+        return start.elapsed_time(end) / 1000
 
 
 class FrameUpscaler:
@@ -95,8 +110,11 @@ class FrameUpscaler:
                 on_device = host.to(self.device, non_blocking=True)
             self.compute_stream.wait_stream(self.upload_stream)
             on_device.record_stream(self.compute_stream)
+            computed = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             with torch.cuda.stream(self.compute_stream):
+                computed[0].record()
                 result = self._process(on_device)
+                computed[1].record()
             self.download_stream.wait_stream(self.compute_stream)
             result.record_stream(self.download_stream)
             with torch.cuda.stream(self.download_stream):
@@ -104,7 +122,7 @@ class FrameUpscaler:
                 out.copy_(result, non_blocking=True)
                 ready = torch.cuda.Event(blocking=True)  # the encoder sleeps, not spins, while it waits
                 ready.record(self.download_stream)
-            return UpscaledBatch(out, ready)
+            return UpscaledBatch(out, ready, computed)
 
     def _stage_on_host(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
         dtype = torch.uint8 if self.source.dtype == np.uint8 else torch.int16

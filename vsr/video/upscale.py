@@ -10,6 +10,7 @@ The output is written under a temporary name and renamed only when everything su
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,18 +150,24 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
     pipeline = Pipeline(capacity=queue_size)
     decoded, upscaled = pipeline.channel(), pipeline.channel(max(2, queue_size // batch))
 
-    def decode(clock: StageClock) -> None:
+    def decode_stage(clock: StageClock) -> None:
         for item in source.items():
             decoded.put(item, clock)
         decoded.put(END, clock)
 
-    def model(clock: StageClock) -> None:
+    def model_stage(clock: StageClock) -> None:
         pending: list[DecodedFrame] = []
+        on_gpu: deque[UpscaledBatch] = deque()  # queued batches whose GPU time is not counted yet
 
-        def flush() -> None:
+        def flush(final: bool = False) -> None:
             if pending:
-                upscaled.put(_Batch(list(pending), upscaler.upscale([f.packed for f in pending])), clock)
+                result = upscaler.upscale([f.packed for f in pending])
+                upscaled.put(_Batch(list(pending), result), clock)
                 pending.clear()
+                on_gpu.append(result)
+            while on_gpu and (seconds := on_gpu[0].gpu_seconds(block=final)) is not None:
+                clock.device_seconds += seconds
+                on_gpu.popleft()
 
         while True:
             item = decoded.get(clock)
@@ -169,13 +176,13 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
                 if len(pending) == batch:
                     flush()
             elif item is END:
-                flush()
+                flush(final=True)
                 upscaled.put(END, clock)
                 return
             else:  # a copied packet: on its way at once, the muxer interleaves
                 upscaled.put(item, clock)
 
-    def encode(clock: StageClock) -> None:
+    def encode_stage(clock: StageClock) -> None:
         while True:
             item = upscaled.get(clock)
             if item is END:
@@ -184,18 +191,13 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
                 sink.write_packet(item)
                 continue
             waited = time.perf_counter()
-            packed = item.result.wait()
-            gpu_seconds = time.perf_counter() - waited
-            # Waiting for the GPU to finish a batch is model work that the model thread,
-            # which only queues it, cannot see: count it there, not here.
-            clock.waiting += gpu_seconds
-            model_clock.waiting = max(0.0, model_clock.waiting - gpu_seconds)
+            packed = item.result.wait()  # the GPU's time is the model stage's (it reads the events)
+            clock.waiting += time.perf_counter() - waited
             for frame, pixels in zip(item.frames, packed):
                 sink.write_frame(frame.pts, frame.duration, pixels)
 
-    for name, work in zip(STAGES, (decode, model, encode)):
+    for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    model_clock = pipeline.clocks[1]
     expected = info.frames_expected
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
     return pipeline.clocks
