@@ -6,7 +6,6 @@ with fewer encoder threads (is the model thread starved of CPU?).
 """
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -117,7 +116,7 @@ def pipeline_diagnostics(clip: Path, model) -> None:
     print(f"pipeline, switch interval 0.5 ms: {speed.fps:.1f} fps, busy {speed.busy}")
     # CUDA graphs: one launch per batch instead of one per kernel
     try:
-        graphs = compile_model(dataclasses.replace(model, compiled=None), mode="reduce-overhead")
+        graphs = compile_model(model.eager(), mode="reduce-overhead")
         speed = stages.pipeline(clip, graphs, 4, settings, work)
         print(f"pipeline, compiled with CUDA graphs: {speed.fps:.1f} fps, busy {speed.busy}")
     except Exception as exc:  # a finding, not the end of the run

@@ -20,7 +20,7 @@ loop by much here; on a GPU it does (3.0-3.8x on an H200, docs/BENCHMARKS.md).
 import pytest
 
 from vsr.bench.run import BenchPlan, run_benchmark
-from vsr.commands.demo import SAMPLE_CLIP
+from vsr.samples import SAMPLE_CLIP
 from vsr.video.codecs import EncoderSettings
 
 EFFICIENCY_FLOOR = 0.70

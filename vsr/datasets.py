@@ -32,7 +32,7 @@ def list_images(spec: str | os.PathLike, image_dir: str | os.PathLike | None = N
         paths = next((c for c in candidates if all(p.is_file() for p in c)), candidates[0])
         missing = [p for p in paths if not p.is_file()]
         if missing:
-            raise InputError(f"{spec} names {len(missing)} missing images, e.g. {missing[0]} (set the image folder with --image-dir)")
+            raise InputError(f"{spec} names {len(missing)} missing images, e.g. {missing[0]}", hint="set the image folder with {image_dir}")
     else:
         raise InputError(f"image set not found: {spec} (a folder of images or a list file)")
     if not paths:

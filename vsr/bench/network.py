@@ -52,7 +52,7 @@ def time_network(model: SRModel, width: int, height: int, batch: int, *, min_sec
     while seconds < min_seconds:  # enough calls to fill min_seconds, measured afresh
         calls, seconds = _timed_calls(model, x, max(calls * 2, int(calls * min_seconds / max(seconds, 1e-6) * 1.1)))
     dtype = str(model.dtype).removeprefix("torch.")
-    return NetworkSpeed(model.variant, model.scale, dtype, batch, model.compiled is not None, width, height, calls * batch / seconds, first_call)
+    return NetworkSpeed(model.variant, model.scale, dtype, batch, model.is_compiled, width, height, calls * batch / seconds, first_call)
 
 
 def _timed_calls(model: SRModel, x: torch.Tensor, calls: int) -> tuple[int, float]:

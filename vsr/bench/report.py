@@ -131,7 +131,7 @@ def read_baseline(path: Path) -> list[PipelineRun]:
         raise InputError(f"{path} is not a vsr bench JSON file (expected format {FORMAT!r})")
     runs = data.get("runs")
     if not isinstance(runs, list) or not runs:
-        raise InputError(f"{path} holds no pipeline runs to compare with (was it made with --network-only?)")
+        raise InputError(f"{path} holds no pipeline runs to compare with", hint="was it made with {network_only}?")
     try:
         return [PipelineRun.from_dict(run) for run in runs]
     except KeyError as exc:

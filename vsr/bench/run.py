@@ -120,7 +120,7 @@ def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> Pipe
         device=str(model.device),
         dtype=str(model.dtype).removeprefix("torch."),
         batch=stages.frames_per_call(model.device, plan.batch),
-        compiled=model.compiled is not None,
+        compiled=model.is_compiled,
         encoder=describe_encoder(plan.encoder),
         fps={"decode": decoded.fps, "model": model_fps, "encode": encode_fps, "pipeline": pipeline.fps, "naive": naive_fps},
         busy=pipeline.busy,

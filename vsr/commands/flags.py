@@ -18,7 +18,6 @@ FLAGS = {
     "encoder_preset": "--encoder-preset",
     "pix_fmt": "--pix-fmt",
     "source": "--source",
-    "window": "--no-window",
     "duration": "--duration",
     "images": "--images",
     "image_dir": "--image-dir",
@@ -26,11 +25,12 @@ FLAGS = {
     "init_from": "--init-from",
     "amp": "--amp",
     "frames": "--frames",
+    "network_only": "--network-only",
 }
 """Setting name -> flag. A setting an error names that is missing here is a bug that a
 test catches (tests/test_cli.py)."""
 
-VALUE_WORDS = {("compile", "False"): "without --compile", ("window", "False"): "--no-window", ("model", "FILE"): "--weights FILE"}
+VALUE_WORDS = {("window", "False"): "--no-window"}
 """Settings with a value that read better as another phrase on the command line."""
 
 
@@ -40,3 +40,36 @@ def flag_words(name: str, value: str | None) -> str:
         return VALUE_WORDS[name, value]
     flag = FLAGS[name]
     return flag if value in (None, "True") else f"{flag} {value}"
+
+
+def add_model_flags(p, *, several: bool = False) -> None:
+    """--scale, --model/--weights, --device, --half/--no-half and --compile, with the same
+    defaults in every command (each None or off: vsr.settings resolves them). `several`:
+    --model takes one or more names (vsr bench)."""
+    import argparse
+
+    from ..constants import SCALES, VARIANT_NAMES
+
+    p.add_argument("--scale", type=int, choices=SCALES, help="upscaling factor (default: the preset's, else the weights file's, else 2)")
+    which = p.add_mutually_exclusive_group()
+    names = f"a variant ({', '.join(VARIANT_NAMES)}) or NAME-xS"
+    if several:
+        which.add_argument("--model", nargs="+", metavar="NAME", help=f"shipped weights, one or more: {names}, or weights files (default: the default shipped model)")
+    else:
+        which.add_argument("--model", metavar="NAME", help=f"shipped weights: {names} (default: the preset's, else the default shipped model)")
+    which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint (variant and scale read off it)")
+    add_device_flag(p)
+    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA, off on the CPU)")
+    p.add_argument("--compile", action="store_true", help="run the network through torch.compile: seconds to compile first (~20 s for base), faster frames after")
+
+
+def add_device_flag(p) -> None:
+    p.add_argument("--device", default="auto", help="auto (default: CUDA when there is one), cpu, cuda or cuda:N")
+
+
+def model_spec(args):
+    """The model the flags name, as vsr.settings takes it: a weights file (Path), a name
+    (or several, with several=True), or None for the default."""
+    from pathlib import Path
+
+    return Path(args.weights) if getattr(args, "weights", None) is not None else args.model

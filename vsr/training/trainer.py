@@ -200,7 +200,7 @@ class Trainer:
         state = load_checkpoint(path)
         source = state["config"]
         if source["variant"] != self.config.variant:
-            raise UsageError(f"--init-from {path} is PlainUSR {source['variant']}, not {self.config.variant}")
+            raise UsageError(f"the checkpoint to start from, {path}, is PlainUSR {source['variant']}, not {self.config.variant}", hint="give {init_from} a checkpoint of the same variant")
         weights = {k: v for k, v in state["ema"].items() if not k.startswith("tail.")}
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
         assert not unexpected and all(k.startswith("tail.") for k in missing)
@@ -250,4 +250,4 @@ def _amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
         return torch.bfloat16
     if amp == "fp16":
         return torch.float16
-    raise UsageError(f"unknown --amp {amp!r}: auto, bf16, fp16 or off")
+    raise UsageError(f"unknown mixed precision {amp!r}", hint="set {amp} to auto, bf16, fp16 or off")

@@ -12,22 +12,20 @@ tiles each frame, then shrinks the tiles, and retries the same frames: a frame i
 dropped.
 """
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..constants import DEFAULT_TILE, MIN_TILE, TILE_OVERLAP
+from ..device import prefer_fixed_size_kernels
 from ..errors import DeviceError
 from ..model import SRModel, upscale_any_size
 from ..tiling import upscale_tiled
 from .colour import ColourSpec, rgb_to_yuv, yuv_to_rgb
 from .planes import PlaneLayout
 
-FIRST_TILE = 512
-MIN_TILE = 128
-TILE_OVERLAP = 32
 
 
 def frames_per_call(device: torch.device, batch: int) -> int:
@@ -44,6 +42,25 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
+def storage_dtype(layout: PlaneLayout) -> torch.dtype:
+    """The torch dtype that holds a layout's samples (torch has no uint16: 9-16 bit samples
+    travel as int16 with the same bits, and `host_array` views them as uint16 again)."""
+    return torch.uint8 if layout.dtype == np.uint8 else torch.int16
+
+
+def host_array(packed: torch.Tensor) -> np.ndarray:
+    """A host tensor of packed samples as the numpy array PlaneLayout.write takes."""
+    array = packed.numpy()
+    return array.view(np.uint16) if array.dtype == np.int16 else array
+
+
+def pack_rgb(rgb: torch.Tensor, layout: PlaneLayout, colour: ColourSpec) -> torch.Tensor:
+    """(N, 3, H, W) RGB in [0, 1] -> (N, layout.size) code values of `layout` in `colour`,
+    as float32 (assigning them to a `storage_dtype` tensor stores them)."""
+    planes = rgb_to_yuv(rgb, colour, *layout.chroma_shape)
+    return torch.cat([p.flatten(1) for p in planes], 1)
+
+
 @dataclass
 class UpscaledBatch:
     """Packed output frames, (N, samples) on the host; valid once `wait()` returns.
@@ -57,8 +74,7 @@ class UpscaledBatch:
     def wait(self) -> np.ndarray:
         if self.ready is not None:
             self.ready.synchronize()
-        array = self.packed.numpy()
-        return array.view(np.uint16) if array.dtype == np.int16 else array
+        return host_array(self.packed)
 
     def gpu_seconds(self, block: bool = False) -> float | None:
         """Seconds the GPU computed this batch; None while it is still computing (unless
@@ -94,8 +110,7 @@ class FrameUpscaler:
         self.device = model.device
         self.cuda = self.device.type == "cuda"
         if self.cuda:
-            # Every frame of a video has one size: let cuDNN time its algorithms once and keep the fastest.
-            torch.backends.cudnn.benchmark = True
+            prefer_fixed_size_kernels(self.device)  # every frame of a video has one size
             self.upload_stream = torch.cuda.Stream(self.device)
             self.compute_stream = torch.cuda.Stream(self.device)
             self.download_stream = torch.cuda.Stream(self.device)
@@ -125,8 +140,7 @@ class FrameUpscaler:
             return UpscaledBatch(out, ready, computed)
 
     def _stage_on_host(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
-        dtype = torch.uint8 if self.source.dtype == np.uint8 else torch.int16
-        host = torch.empty((len(frames), self.source.size), dtype=dtype, pin_memory=self.cuda)
+        host = torch.empty((len(frames), self.source.size), dtype=storage_dtype(self.source), pin_memory=self.cuda)
         view = host.numpy()
         for row, frame in zip(view, frames):
             row[:] = frame.view(view.dtype)
@@ -135,8 +149,7 @@ class FrameUpscaler:
     def _process(self, packed: torch.Tensor) -> torch.Tensor:
         """Packed source frames -> packed target frames, `self.batch` frames at a time from
         unpacking to packing, so an out-of-memory error can shrink every step's footprint."""
-        dtype = torch.uint8 if self.target.dtype == np.uint8 else torch.int16
-        out = torch.empty((packed.shape[0], self.target.size), dtype=dtype, device=packed.device)
+        out = torch.empty((packed.shape[0], self.target.size), dtype=storage_dtype(self.target), device=packed.device)
         done = 0
         while done < packed.shape[0]:
             chunk = packed[done : done + self.batch]
@@ -154,9 +167,7 @@ class FrameUpscaler:
         rgb = yuv_to_rgb(*self._unpack(packed, self.source), self.source_colour)
         upscaled = self._run_model(rgb)
         del rgb
-        (ch, cw) = self.target.plane_shapes[1]
-        planes = rgb_to_yuv(upscaled, self.target_colour, ch, cw)
-        return torch.cat([p.flatten(1) for p in planes], 1)
+        return pack_rgb(upscaled, self.target, self.target_colour)
 
     @staticmethod
     def _unpack(packed: torch.Tensor, layout: PlaneLayout) -> list[torch.Tensor]:
@@ -175,13 +186,13 @@ class FrameUpscaler:
     def _shrink_after_out_of_memory(self) -> None:
         if self.cuda:
             torch.cuda.empty_cache()
-        if getattr(self.model, "compiled", None) is not None:  # compiled for one batch size and whole frames
-            self.model = dataclasses.replace(self.model, compiled=None)
+        if getattr(self.model, "is_compiled", False):  # compiled for one batch size and whole frames
+            self.model = self.model.eager()
         if self.tile is None and self.batch > 1:
             self.batch //= 2
             self.notify(f"out of memory on {self.device}: now {self.batch} frame(s) at a time")
         elif self.tile is None or self.tile > MIN_TILE:
-            self.tile = FIRST_TILE if self.tile is None else self.tile // 2
+            self.tile = DEFAULT_TILE if self.tile is None else self.tile // 2
             self.notify(f"out of memory on {self.device}: now tiling frames in {self.tile}-pixel tiles")
         else:
-            raise DeviceError(f"out of memory on {self.device} even with {MIN_TILE}-pixel tiles; use a smaller model or --device cpu")
+            raise DeviceError(f"out of memory on {self.device} even with {MIN_TILE}-pixel tiles", hint="use a smaller {model} or {device=cpu}")

@@ -19,8 +19,10 @@ import av
 
 from ..atomic import atomic_path
 from ..errors import OutputError, UsageError
-from ..model import SRModel, as_model
-from .codecs import EncoderSettings, default_output
+from ..model import SRModel
+from ..presets import Preset
+from ..settings import resolve_run
+from .codecs import default_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
 from .plan import plan_output
@@ -59,13 +61,14 @@ def upscale_video(
     src: os.PathLike | str,
     dst: os.PathLike | str | None = None,
     *,
+    preset: "str | Preset | None" = None,
     model: SRModel | str | os.PathLike | None = None,
     scale: int | None = None,
     device: str = "auto",
     half: bool | None = None,
     compile: bool = False,
-    batch: int = 4,
-    codec: str = "libx264",
+    batch: int | None = None,
+    codec: str | None = None,
     crf: int | None = None,
     encoder_preset: str | None = None,
     pix_fmt: str | None = None,
@@ -76,10 +79,15 @@ def upscale_video(
     on_start: Callable[["VideoSource", VideoSink, SRModel], None] | None = None,
 ) -> UpscaleResult:
     """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
-    audio, subtitles, chapters and metadata. `model` is an SRModel, a shipped name or a
-    weights file; `half` defaults to True on CUDA; `compile` runs the network through
-    torch.compile (vsr.compiled: seconds to compile first, faster after). `notify` receives warnings as they happen;
-    `on_progress(frames_done, frames_expected)` is called from the caller's thread."""
+    audio, subtitles, chapters and metadata.
+
+    `preset` is a bundled preset's name, a .toml file, a Preset, "auto" (the device's
+    default) or None (libx264 at its defaults, 4 frames per GPU call, x2); every other
+    setting given (not None) overrides it (vsr.settings.resolve_run). `model` is an
+    SRModel, a shipped name or a weights file; `half` defaults to True on CUDA; `compile`
+    runs the network through torch.compile (vsr.compiled: seconds to compile first,
+    faster after). `notify` receives warnings as they happen; `on_progress(frames_done,
+    frames_expected)` is called from the caller's thread."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:
@@ -87,12 +95,15 @@ def upscale_video(
         if notify:
             notify(message)
 
-    if batch < 1:
+    if batch is not None and batch < 1:
         raise UsageError(f"batch must be 1 or more, got {batch}", hint="change {batch}")
-    settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
+    run = resolve_run(preset, model=model, scale=scale, device=device, half=half, batch=batch, codec=codec, crf=crf, encoder_preset=encoder_preset, pix_fmt=pix_fmt)
+    settings, batch = run.encoder, run.batch
+    for notice in run.model.notices:
+        warn(notice)
     source = VideoSource(src)
     try:
-        sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
+        sr = run.model.load(compile=compile)
         target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
         if target.resolve() == source.path.resolve():
             raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
@@ -132,8 +143,8 @@ def upscale_video(
         output=target,
         frames=sink.frames_written,
         seconds=seconds,
-        model=f"PlainUSR {sr.variant} x{sr.scale} ({sr.source})",
-        device=f"{sr.device} {str(sr.dtype).removeprefix('torch.')}{' compiled' if sr.compiled else ''}",
+        model=sr.name,
+        device=sr.runs_on,
         codec=sink.codec,
         pix_fmt=sink.layout.format,
         size_in=(info.layout.width, info.layout.height),
