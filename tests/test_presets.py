@@ -25,7 +25,7 @@ from vsr.presets import (
     presets_dir,
 )
 
-PRESET_FILES = sorted((ROOT / "presets").glob("*.toml"))
+PRESET_FILES = sorted((ROOT / "vsr" / "presets").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", PRESET_FILES, ids=[p.stem for p in PRESET_FILES])
@@ -44,7 +44,7 @@ def test_every_preset_file_is_valid(path):
 
 
 def test_the_three_presets_are_bundled_and_ordered_by_quality():
-    assert presets_dir().resolve() == (ROOT / "presets").resolve()
+    assert presets_dir().resolve() == (ROOT / "vsr" / "presets").resolve()
     bundled = list_presets()
     assert [p.name for p in bundled] == sorted(p.stem for p in PRESET_FILES)
     by_name = {p.name: p for p in bundled}
@@ -229,10 +229,9 @@ def test_a_built_wheel_carries_the_presets_and_finds_them(tmp_path):
     install would, and ask presets_dir() from a process that cannot see the checkout."""
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "setup.py", "README.md"):
+    for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    for folder in ("vsr", "presets"):
-        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "vsr", src / "vsr", ignore=shutil.ignore_patterns("__pycache__"))
     build = "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
     result = subprocess.run([sys.executable, "-c", build, str(tmp_path / "dist")], cwd=src, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -241,13 +240,13 @@ def test_a_built_wheel_carries_the_presets_and_finds_them(tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         zf.extractall(tmp_path / "site")
-    assert {f"vsr/presets_data/{p.name}" for p in PRESET_FILES} <= names
-    assert "vsr/presets_data/README.md" in names and "vsr/presets.py" in names
+    assert {f"vsr/presets/{p.name}" for p in PRESET_FILES} <= names
+    assert "vsr/presets/README.md" in names and "vsr/presets/__init__.py" in names
 
     probe = "import vsr.presets as p; print(p.presets_dir()); print(*(x.name for x in p.list_presets()))"
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     found_dir, found_names = result.stdout.splitlines()
-    assert found_dir == str(tmp_path / "site" / "vsr" / "presets_data")
+    assert found_dir == str(tmp_path / "site" / "vsr" / "presets")
     assert found_names.split() == sorted(p.stem for p in PRESET_FILES)

@@ -1,8 +1,8 @@
 """Image sets for training and evaluation: a folder of images or a list file of names.
 
 A list file (one name per line, `#` comments) names images relative to `image_dir`;
-without one, relative to the list's own folder or to a `photos/` folder beside it. The
-project's default split is ../shared/datasets/{train,val}.txt over its photos/.
+without one, relative to the list's own folder or to a `photos/` folder beside it. Where
+the project's own split lives is the command line's business (vsr.commands.flags).
 """
 
 import os
@@ -15,8 +15,6 @@ import numpy as np
 from .errors import InputError
 from .resize import crop_to_multiple, downscale_uint8
 
-PROJECT_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-"""The project's photo set, beside a checkout (absent from a user's install)."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 

@@ -7,15 +7,17 @@ as training); the SR output is rounded to 8 bits; `scale` border pixels are shav
 import argparse
 from pathlib import Path
 
+from .flags import add_device_flag, photo_set
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("eval", help="measure PSNR/SSIM on an image set", description=__doc__)
     p.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
-    p.add_argument("--images", metavar="PATH", help="folder or list file of HR images (default: ../shared/datasets/val.txt)")
+    p.add_argument("--images", metavar="PATH", help="folder or list file of HR images (default: val.txt in $VSR_DATASETS, else ../shared/datasets/val.txt)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in a list file refer to")
     p.add_argument("--model", action="append", default=[], metavar="NAME", help="shipped weights to score (repeatable; default: all shipped at this scale)")
     p.add_argument("--weights", action="append", default=[], metavar="FILE", help="other weights files to score, e.g. official checkpoints (repeatable)")
-    p.add_argument("--device", default="auto")
+    add_device_flag(p)
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.set_defaults(run=run)
 
@@ -26,12 +28,12 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..datasets import PROJECT_DATASETS, list_images, load_pairs
+    from ..datasets import list_images, load_pairs
     from ..evaluate import bicubic_upscaler, mean, model_upscaler, score
     from ..model import load_model
     from ..weights import shipped
 
-    images = args.images or str(PROJECT_DATASETS / "val.txt")
+    images = args.images or photo_set("val.txt")
     pairs = load_pairs(list_images(images, args.image_dir), args.scale)
     names = args.model or [e.name for e in shipped().entries if e.scale == args.scale]
     models = [load_model(n, scale=args.scale, device=args.device) for n in names]

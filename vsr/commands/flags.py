@@ -73,3 +73,17 @@ def model_spec(args):
     from pathlib import Path
 
     return Path(args.weights) if getattr(args, "weights", None) is not None else args.model
+
+
+PHOTO_SET_VARIABLE = "VSR_DATASETS"
+DEFAULT_PHOTO_SET = "../shared/datasets"
+
+
+def photo_set(name: str) -> str:
+    """NAME (train.txt, val.txt) in the project's photo set: the folder $VSR_DATASETS names,
+    else ../shared/datasets from the current folder (a checkout's root, where the project
+    keeps its photos beside it). The library has no default: commands pass the path."""
+    import os
+    from pathlib import Path
+
+    return str(Path(os.environ.get(PHOTO_SET_VARIABLE) or DEFAULT_PHOTO_SET) / name)

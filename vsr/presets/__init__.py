@@ -1,9 +1,8 @@
 """Encoding presets for `vsr upscale`: flat TOML tables -> frozen, validated `Preset`s.
 
 A preset names a model, a scale, an encoder and its settings, and a batch size (the keys
-are documented in presets/README.md). The bundled ones live in the top-level presets/
-folder, which the wheel installs as the data package `vsr.presets_data`; any other .toml
-file can be given by path. Command-line flags override a preset through `Preset.merged`.
+are documented in README.md here). The bundled ones are the .toml files beside this module,
+shipped as package data; any other .toml file can be given by path. Command-line flags override a preset through `Preset.merged`.
 Every mistake is a `UsageError` of one line that names the file or the preset.
 
 This module imports neither torch nor av, so `vsr presets` answers at once.
@@ -12,19 +11,18 @@ This module imports neither torch nor av, so `vsr presets` answers at once.
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .constants import CRF_MAX, SCALES, VARIANT_NAMES
-from .constants import ENCODERS as KNOWN_CODECS
-from .errors import UsageError
+from ..constants import CRF_MAX, SCALES, VARIANT_NAMES
+from ..constants import ENCODERS as KNOWN_CODECS
+from ..errors import UsageError
 
 PRESET_KEYS = ("description", "model", "scale", "codec", "crf", "encoder_preset", "batch", "pix_fmt")
 """The keys a preset file may have; only `description` is required."""
 
-BUNDLED_PACKAGE = "vsr.presets_data"
-_CHECKOUT_PRESETS = Path(__file__).resolve().parent.parent / "presets"
+BUNDLED = Path(__file__).resolve().parent
+"""The bundled presets' folder: this package, in a checkout and in an install alike."""
 
 
 @dataclass(frozen=True)
@@ -66,14 +64,8 @@ class Preset:
 
 
 def presets_dir() -> Path:
-    """The folder of bundled presets: `vsr.presets_data` when vsr is installed from a
-    wheel (or editable), else presets/ beside the vsr/ package of a source checkout."""
-    try:
-        root = resources.files(BUNDLED_PACKAGE)
-    except ModuleNotFoundError:
-        return _CHECKOUT_PRESETS
-    # A wheel installs as plain files, so this is a Path; anything else (a zip import) falls back.
-    return root if isinstance(root, Path) and root.is_dir() else _CHECKOUT_PRESETS
+    """The folder of bundled presets (vsr/presets/, shipped as package data)."""
+    return BUNDLED
 
 
 def preset_names() -> list[str]:
