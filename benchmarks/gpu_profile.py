@@ -34,7 +34,8 @@ def kernel_table(model, x, label: str, rows: int) -> None:
             model(x)
         sync()
     print(f"\n### {label}: 5 calls\n")
-    print(prof.key_averages().table(sort_by="self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total", row_limit=rows, max_name_column_width=90))
+    sort_by = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+    print(prof.key_averages().table(sort_by=sort_by, row_limit=rows, max_name_column_width=90))
 
 
 def main() -> int:
@@ -93,7 +94,8 @@ def pipeline_diagnostics(clip: Path, model) -> None:
         for result in pending:
             result.wait()
         seconds = time.perf_counter() - started
-        print(f"model stage, {label}: {len(packed) / seconds:.1f} fps; enqueue {enqueue / len(packed) * 1000:.2f} ms/frame, waiting {waiting / len(packed) * 1000:.2f} ms/frame")
+        per_frame = 1000 / len(packed)
+        print(f"model stage, {label}: {len(packed) / seconds:.1f} fps; enqueue {enqueue * per_frame:.2f} ms/frame, waiting {waiting * per_frame:.2f} ms/frame")
         del kept
     for threads in (0, 12, 8):
         original = sink_module.VideoSink._add_video

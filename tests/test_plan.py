@@ -15,7 +15,10 @@ from vsr.video.source import StreamInfo, VideoInfo
 UNTAGGED = {"color_primaries": 2, "color_trc": 2, "colorspace": 2, "color_range": 0}
 
 
-def video(width=64, height=48, fmt="yuv420p", colour=ColourSpec("bt601", False, 8), tags=UNTAGGED) -> VideoInfo:
+LIMITED_601 = ColourSpec("bt601", False, 8)
+
+
+def video(width=64, height=48, fmt="yuv420p", colour=LIMITED_601, tags=UNTAGGED) -> VideoInfo:
     return VideoInfo(PlaneLayout(fmt, width, height), colour, dict(tags), Fraction(1, 25), Fraction(25), 0.0, None, 10, fmt)
 
 

@@ -1,7 +1,6 @@
 """Packing planes, Y'CbCr <-> RGB on torch, and the inference stage's batching and
 out-of-memory fallback, against FFmpeg's swscale and simple reference models."""
 
-import av
 import numpy as np
 import pytest
 import torch

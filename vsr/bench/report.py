@@ -156,7 +156,8 @@ def compare(runs: list[PipelineRun], baseline: list[PipelineRun]) -> list[Compar
 
 def stages_table(runs: list[PipelineRun]) -> str:
     rows = [
-        "| clip | in -> out | model | device | batch | decode | model stage | encode | pipeline | naive loop | slowest | efficiency | speed-up | overhead | busy (d/m/e) |",
+        "| clip | in -> out | model | device | batch | decode | model stage | encode | pipeline | naive loop"
+        " | slowest | efficiency | speed-up | overhead | busy (d/m/e) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:

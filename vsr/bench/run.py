@@ -76,7 +76,8 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line
                 for compiled in (False, True) if plan.compile else (False,):
                     network = with_dtype(eager, dtype)
                     network = compile_model(network) if compiled else network
-                    progress(f"{eager.variant} x{eager.scale} network alone: {str(dtype).removeprefix('torch.')}, batch {batch}{', compiled' if compiled else ''}")
+                    how = f"{str(dtype).removeprefix('torch.')}, batch {batch}{', compiled' if compiled else ''}"
+                    progress(f"{eager.variant} x{eager.scale} network alone: {how}")
                     result.network.append(time_network(network, width, height, batch).as_dict())
                     del network
                     if plan.device.type == "cuda":

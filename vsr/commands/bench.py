@@ -25,8 +25,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--codec", default="libx264", help="the pipeline's encoder (default libx264)")
     p.add_argument("--crf", type=int, default=23, help="its quality (default 23)")
     p.add_argument("--encoder-preset", default="veryfast", help="its speed preset (default veryfast)")
-    p.add_argument("--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]", help="more encoders to time alone, e.g. libx264:ultrafast libx265:fast h264_nvenc:p4")
-    p.add_argument("--dtypes", nargs="+", choices=("fp16", "fp32"), metavar="DTYPE", help="network-alone dtypes (default: fp16 and fp32 on CUDA, fp32 on the CPU)")
+    p.add_argument(
+        "--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]",
+        help="more encoders to time alone, e.g. libx264:ultrafast libx265:fast h264_nvenc:p4",
+    )  # fmt: skip
+    p.add_argument(
+        "--dtypes", nargs="+", choices=("fp16", "fp32"), metavar="DTYPE", help="network-alone dtypes (default: fp16 and fp32 on CUDA, fp32 on the CPU)"
+    )
     p.add_argument("--batches", nargs="+", type=int, metavar="N", help="network-alone batch sizes (default: 1 and --batch on CUDA, 1 on the CPU)")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="time every measurement N times and keep the fastest (default 1)")
     p.add_argument("--network-only", action="store_true", help="time only the network alone (no video stages)")
@@ -62,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.network_table(result.network) + "\n")
     if args.json:
         command = "vsr " + shlex.join(args.argv)
-        report.write_json(args.json, machine=describe_machine(device), command=command, date=date, runs=result.runs, encoders=result.encoders, network=result.network)
+        machine = describe_machine(device)
+        report.write_json(args.json, machine=machine, command=command, date=date, runs=result.runs, encoders=result.encoders, network=result.network)
         print(f"wrote {args.json}")
     if baseline is not None:
         comparisons = report.compare(result.runs, baseline)

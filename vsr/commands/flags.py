@@ -54,13 +54,17 @@ def add_model_flags(p, *, several: bool = False) -> None:
     which = p.add_mutually_exclusive_group()
     names = f"a variant ({', '.join(VARIANT_NAMES)}) or NAME-xS"
     if several:
-        which.add_argument("--model", nargs="+", metavar="NAME", help=f"shipped weights, one or more: {names}, or weights files (default: the default shipped model)")
+        which.add_argument(
+            "--model", nargs="+", metavar="NAME", help=f"shipped weights, one or more: {names}, or weights files (default: the default shipped model)"
+        )
     else:
         which.add_argument("--model", metavar="NAME", help=f"shipped weights: {names} (default: the preset's, else the default shipped model)")
     which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint (variant and scale read off it)")
     add_device_flag(p)
     p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA, off on the CPU)")
-    p.add_argument("--compile", action="store_true", help="run the network through torch.compile: seconds to compile first (~20 s for base), faster frames after")
+    p.add_argument(
+        "--compile", action="store_true", help="run the network through torch.compile: seconds to compile first (~20 s for base), faster frames after"
+    )
 
 
 def add_device_flag(p) -> None:

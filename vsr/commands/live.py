@@ -14,7 +14,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("live", help="real-time preview of a camera, file, URL or lavfi source", description=__doc__)
     p.add_argument("--source", default="0", help="camera index (0), /dev/videoN, a file, a URL, or lavfi:GRAPH such as lavfi:testsrc2 (default 0)")
     add_model_flags(p)  # --compile: each model's first frame takes seconds, then ~2x the frame rate on a CPU
-    p.add_argument("--view", choices=("split", "side", "sr"), default="split", help="split (default; drag the divider), side by side, or the upscaled picture only")
+    views = "split (default; drag the divider), side by side, or the upscaled picture only"
+    p.add_argument("--view", choices=("split", "side", "sr"), default="split", help=views)
     p.add_argument("--record", type=Path, metavar="OUT", help="also write the upscaled stream to OUT (.mkv, .mp4, ...), timed by the capture clock")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--codec", default="libx264", help="--record's encoder (default libx264)")

@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train PlainUSR weights", description=__doc__)
     p.add_argument("--variant", choices=VARIANT_NAMES, help="network size")
     p.add_argument("--scale", type=int, choices=SCALES)
-    p.add_argument("--train", metavar="PATH", help="folder of HR images or a list file (default: train.txt in $VSR_DATASETS, else ../shared/datasets/train.txt)")
+    p.add_argument("--train", metavar="PATH", help="HR images: a folder or a list file (default: train.txt in $VSR_DATASETS, else ../shared/datasets)")
     p.add_argument("--val", metavar="PATH", help="validation images (default: val.txt beside --train's default; 'none' to skip)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in list files refer to (default: the list's folder, or photos/ beside it)")
     p.add_argument("--steps", type=int, help="total optimizer steps (default 50000; with --resume: a new total)")

@@ -23,7 +23,9 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
     """Preset, model and encoder flags; each defaults to None so the preset's value stands."""
     from ..constants import ENCODERS
 
-    p.add_argument("--preset", metavar="NAME", help="settings bundle: fast, balanced, quality or a .toml file (see vsr presets; default: fast on the CPU, balanced on a GPU)")
+    p.add_argument(
+        "--preset", metavar="NAME", help="settings: fast, balanced, quality or a .toml file (see vsr presets; default: fast on the CPU, balanced on a GPU)"
+    )
     add_model_flags(p)
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call on a GPU (the CPU takes one at a time)")
     p.add_argument("--codec", metavar="NAME", help=", ".join(ENCODERS))

@@ -98,7 +98,7 @@ class Display:
 
     def lines(self) -> list[str]:
         fps = len(self.recent)
-        latency = sum(l for _, l in self.recent) / len(self.recent) if self.recent else 0.0
+        latency = sum(ms for _, ms in self.recent) / len(self.recent) if self.recent else 0.0
         dropped = self.dropped()
         model = self.last.model if self.last else "starting"
         w, h = self.source.width, self.source.height

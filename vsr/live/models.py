@@ -28,7 +28,17 @@ class ModelChoice:
     window. A model that cannot be loaded is named once and skipped; while recording, a
     model at another scale is skipped too (by its -xN name, before loading it)."""
 
-    def __init__(self, specs: list, *, device: torch.device, half: bool | None, scale: int | None, notify: Callable[[str], None], fixed_scale: bool, compile: bool = False):
+    def __init__(
+        self,
+        specs: list,
+        *,
+        device: torch.device,
+        half: bool | None,
+        scale: int | None,
+        notify: Callable[[str], None],
+        fixed_scale: bool,
+        compile: bool = False,
+    ):
         self.specs, self.device, self.half, self.scale, self.notify = specs, device, half, scale, notify
         self.compile = compile  # each model compiles on its first frame (seconds; frames drop meanwhile)
         self.fixed_scale = fixed_scale  # recording: the output size cannot change

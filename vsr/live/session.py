@@ -30,6 +30,8 @@ from .latest import LatestSlot
 from .models import ModelChoice, model_label, to_bgr, upscale_bgr
 from .recording import Recorder
 
+RECORD_ENCODER = EncoderSettings("libx264", 23, "veryfast")
+"""--record's encoder unless told otherwise: fast enough to keep up with a camera."""
 TICK_SECONDS = 0.01  # the display loop's period: ~100 window polls a second
 RECORD_QUEUE = 8
 
@@ -43,7 +45,7 @@ def run_live(
     scale: int | None = None,
     record: Path | None = None,
     overwrite: bool = False,
-    encoder: EncoderSettings = EncoderSettings("libx264", 23, "veryfast"),
+    encoder: EncoderSettings = RECORD_ENCODER,
     duration: float | None = None,
     compile: bool = False,
     window=None,
@@ -130,7 +132,8 @@ def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report:
                 if not is_out_of_memory(exc):
                     raise
                 h, w = item.image.shape[:2]
-                raise DeviceError(f"{model_label(model)} ran out of memory on a {w}x{h} frame", hint="try a smaller {model} or source, or {device=cpu}") from None
+                hint = "try a smaller {model} or source, or {device=cpu}"
+                raise DeviceError(f"{model_label(model)} ran out of memory on a {w}x{h} frame", hint=hint) from None
             if recorder is not None:
                 to_record.put(recorder.pack(rgb, item.captured), clock)
             shown_slot.put(Upscaled(item.index, item.image, to_bgr(rgb), item.captured, model_label(model)))

@@ -86,7 +86,10 @@ class LiveWindow:
         from . import AV_LOADED_FIRST
 
         if AV_LOADED_FIRST:
-            raise DisplayError("PyAV was imported before OpenCV in this process, which makes OpenCV's window hang; import vsr.live (or cv2) before av", hint="or run without a window ({window=False})")
+            raise DisplayError(
+                "PyAV was imported before OpenCV in this process, which makes OpenCV's window hang; import vsr.live (or cv2) before av",
+                hint="or run without a window ({window=False})",
+            )
 
         os.environ.setdefault("QT_LOGGING_RULES", "*.debug=false;qt.qpa.*=false")
         self.view, self.divider = view, 0.5

@@ -200,7 +200,10 @@ class Trainer:
         state = load_checkpoint(path)
         source = state["config"]
         if source["variant"] != self.config.variant:
-            raise UsageError(f"the checkpoint to start from, {path}, is PlainUSR {source['variant']}, not {self.config.variant}", hint="give {init_from} a checkpoint of the same variant")
+            raise UsageError(
+                f"the checkpoint to start from, {path}, is PlainUSR {source['variant']}, not {self.config.variant}",
+                hint="give {init_from} a checkpoint of the same variant",
+            )
         weights = {k: v for k, v in state["ema"].items() if not k.startswith("tail.")}
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
         assert not unexpected and all(k.startswith("tail.") for k in missing)

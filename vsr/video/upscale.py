@@ -97,7 +97,9 @@ def upscale_video(
 
     if batch is not None and batch < 1:
         raise UsageError(f"batch must be 1 or more, got {batch}", hint="change {batch}")
-    run = resolve_run(preset, model=model, scale=scale, device=device, half=half, batch=batch, codec=codec, crf=crf, encoder_preset=encoder_preset, pix_fmt=pix_fmt)
+    run = resolve_run(
+        preset, model=model, scale=scale, device=device, half=half, batch=batch, codec=codec, crf=crf, encoder_preset=encoder_preset, pix_fmt=pix_fmt
+    )
     settings, batch = run.encoder, run.batch
     for notice in run.model.notices:
         warn(notice)
