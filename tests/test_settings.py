@@ -37,14 +37,14 @@ def test_the_shipped_preset_model_is_used_at_the_preset_scale():
 def test_auto_is_the_device_default_and_none_is_no_preset():
     assert resolve_run(AUTO_PRESET, device="cpu").preset.name == "fast"
     bare = resolve_run(None, device="cpu")
-    assert (bare.encoder.codec, bare.encoder.crf, bare.encoder.preset, bare.batch, bare.model.scale) == ("libx264", None, None, 4, 2)
+    assert (bare.encoder.codec, bare.encoder.crf, bare.encoder.encoder_preset, bare.batch, bare.model.scale) == ("libx264", None, None, 4, 2)
 
 
 def test_settings_given_override_the_preset_and_another_codec_drops_its_speed_preset():
     run = resolve_run("fast", device="cpu", codec="libx265", crf=30)
-    assert (run.encoder.codec, run.encoder.crf, run.encoder.preset) == ("libx265", 30, None)
+    assert (run.encoder.codec, run.encoder.crf, run.encoder.encoder_preset) == ("libx265", 30, None)
     kept = resolve_run("fast", device="cpu", codec="libx265", encoder_preset="slow")
-    assert kept.encoder.preset == "slow"
+    assert kept.encoder.encoder_preset == "slow"
     with pytest.raises(UsageError, match="batch must be"):
         resolve_run("fast", device="cpu", batch=0)
 

@@ -48,8 +48,8 @@ def describe_encoder(settings: EncoderSettings) -> str:
     parts = [settings.codec]
     if settings.crf is not None:
         parts.append(f"crf {settings.crf}")
-    if settings.preset:
-        parts.append(settings.preset)
+    if settings.encoder_preset:
+        parts.append(settings.encoder_preset)
     return " ".join(parts)
 
 

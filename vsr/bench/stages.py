@@ -103,7 +103,7 @@ def pipeline(clip: Path, model: SRModel, batch: int, settings: EncoderSettings, 
     for _ in range(max(1, repeat)):
         result = upscale_video(
             clip, workdir / "pipeline.mkv", model=model, batch=batch, codec=settings.codec, crf=settings.crf,
-            encoder_preset=settings.preset, pix_fmt=settings.pix_fmt, overwrite=True,
+            encoder_preset=settings.encoder_preset, pix_fmt=settings.pix_fmt, overwrite=True,
         )
         if best is None or result.seconds < best.seconds:
             best = result

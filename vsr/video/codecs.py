@@ -19,7 +19,7 @@ from .planes import NATIVE_FORMATS
 class EncoderSettings:
     codec: str = "libx264"
     crf: int | None = None
-    preset: str | None = None  # the encoder's own speed preset (x264 "veryfast", svt-av1 "8", nvenc "p5")
+    encoder_preset: str | None = None  # the encoder's own speed preset (x264 "veryfast", svt-av1 "8", nvenc "p5")
     pix_fmt: str | None = None  # None: follow the input
 
     def __post_init__(self):
@@ -30,7 +30,7 @@ class EncoderSettings:
 
     def options(self) -> dict[str, str]:
         """FFmpeg private options for this encoder."""
-        codec, crf, preset = self.codec, self.crf, self.preset
+        codec, crf, preset = self.codec, self.crf, self.encoder_preset
         opts: dict[str, str] = {}
         if codec in ("libx264", "libx265", "libsvtav1"):
             opts.update({"crf": str(crf)} if crf is not None else {})

@@ -77,7 +77,7 @@ def plan_output(
     if notice:
         notices.append(notice)
     if codec != settings.codec:  # NVENC's p1..p7 and rc options mean nothing to the fallback
-        settings = dataclasses.replace(settings, codec=codec, preset=None)
+        settings = dataclasses.replace(settings, codec=codec, encoder_preset=None)
     if not codec_fits(container, codec):
         raise UsageError(f"{output.suffix} cannot hold {codec} video", hint="name the output .mkv or pick another {codec}")
     pix_fmt, notice = choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
