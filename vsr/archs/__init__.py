@@ -8,6 +8,7 @@ from .plainusr import (
     PlainUSRTrainForm,
     build_plainusr,
     build_plainusr_train_form,
+    init_nearest_upsampler,
 )
 from .attention import IMPORTANCE_GRID, TileRegion
 from .reparam import reparameterize
@@ -22,5 +23,6 @@ __all__ = [
     "PlainUSRTrainForm",
     "build_plainusr",
     "build_plainusr_train_form",
+    "init_nearest_upsampler",
     "reparameterize",
 ]

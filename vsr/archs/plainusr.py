@@ -161,18 +161,25 @@ class PlainUSRTrainForm(_PlainUSRNet):
         super().__init__(config, scale, _train_form_block)
         self._init_nearest_upsampler()
 
-    @torch.no_grad()
     def _init_nearest_upsampler(self) -> None:
-        c0, s2 = self.config.n_feat, self.scale * self.scale
-        head_w, head_b = self.head.weight, self.head.bias
-        head_w[c0:] = 0
-        head_b[c0:] = 0
-        tail_conv = self.tail[0]
-        tail_conv.weight.zero_()
-        tail_conv.bias.zero_()
-        for rgb in range(3):
-            head_w[c0 + rgb, rgb, 1, 1] = 1
-            tail_conv.weight[rgb * s2 : (rgb + 1) * s2, c0 + rgb, 1, 1] = 1
+        init_nearest_upsampler(self)
+
+
+@torch.no_grad()
+def init_nearest_upsampler(net: _PlainUSRNet) -> None:
+    """Make `head` copy RGB into the pic channels and `tail` copy those to every sub-pixel,
+    with the tail's weights on the feature channels at zero: the network is then exactly a
+    nearest-neighbour upsampler, whatever its body holds (either form)."""
+    c0, s2 = net.config.n_feat, net.scale * net.scale
+    head_w, head_b = net.head.weight, net.head.bias
+    head_w[c0:] = 0
+    head_b[c0:] = 0
+    tail_conv = net.tail[0]
+    tail_conv.weight.zero_()
+    tail_conv.bias.zero_()
+    for rgb in range(3):
+        head_w[c0 + rgb, rgb, 1, 1] = 1
+        tail_conv.weight[rgb * s2 : (rgb + 1) * s2, c0 + rgb, 1, 1] = 1
 
 
 def build_plainusr(variant: str, scale: int) -> PlainUSR:

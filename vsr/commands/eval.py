@@ -2,6 +2,8 @@
 
 LR images are made from the HR images with vsr.resize (MATLAB-style bicubic, the same
 as training); the SR output is rounded to 8 bits; `scale` border pixels are shaved.
+With --video: pan clips made from the images, encoded with libx264 at each --crf, upscaled
+through `vsr upscale`'s own path into lossless video, scored against the clean HR frames.
 """
 
 import argparse
@@ -19,6 +21,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--weights", action="append", default=[], metavar="FILE", help="other weights files to score, e.g. official checkpoints (repeatable)")
     add_device_flag(p)
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
+    p.add_argument("--video", action="store_true", help="score on compressed video clips made from the images (see vsr.video_eval)")
+    p.add_argument("--crf", type=int, action="append", metavar="N", help="with --video: libx264 CRF of the clips (repeatable; default 23 and 30)")
+    p.add_argument("--frames", type=int, default=30, metavar="N", help="with --video: frames per clip (default 30)")
     p.set_defaults(run=run)
 
 
@@ -29,15 +34,20 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from ..datasets import list_images, load_pairs
+    from ..errors import UsageError
     from ..evaluate import bicubic_upscaler, mean, model_upscaler, score
     from ..model import load_model
     from ..weights import shipped
 
     images = args.images or photo_set("val.txt")
-    pairs = load_pairs(list_images(images, args.image_dir), args.scale)
     names = args.model or [e.name for e in shipped().entries if e.scale == args.scale]
     models = [load_model(n, scale=args.scale, device=args.device) for n in names]
     models += [load_model(w, scale=args.scale, device=args.device) for w in args.weights]
+    if args.video:
+        return _video(args, images, models)
+    elif args.crf:
+        raise UsageError("--crf applies to --video")
+    pairs = load_pairs(list_images(images, args.image_dir), args.scale)
 
     rows = [("bicubic", score(bicubic_upscaler(args.scale), pairs, args.scale))]
     for model in models:
@@ -56,4 +66,43 @@ def run(args: argparse.Namespace) -> int:
     Console().print(table)
     if args.json:
         args.json.write_text(json.dumps({"scale": args.scale, "images": images, "results": results}, indent=2) + "\n")
+    return 0
+
+
+def _video(args: argparse.Namespace, images: str, models) -> int:
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..datasets import list_images
+    from ..errors import UsageError
+    from ..video_eval import damage_of, evaluate, make_clips
+
+    if args.frames < 2:
+        raise UsageError(f"--frames must be 2 or more, got {args.frames}")
+    crfs = tuple(args.crf or (23, 30))
+    console = Console(stderr=True)
+    clips = make_clips(list_images(images, args.image_dir), args.scale, frames=args.frames)
+    labels = [f"{m.variant} ({m.source})" for m in models]
+    scores = evaluate(clips, args.scale, list(zip(labels, models)), crfs, progress=lambda message: console.print(f"[dim]{message}[/dim]"))
+    damage = {crf: damage_of(clips, crf) for crf in crfs}
+    size = f"{clips[0].lr[0].shape[1]}x{clips[0].lr[0].shape[0]}"
+    table = Table(title=f"x{args.scale}, {len(clips)} clips of {args.frames} frames ({size} LR, libx264 medium 4:2:0): PSNR-Y dB / SSIM-Y")
+    table.add_column("method")
+    for crf in crfs:
+        table.add_column(f"CRF {crf} (LR at {damage[crf]:.1f} dB)", justify="right")
+    by_method: dict[str, dict[int, object]] = {}
+    for s in scores:
+        by_method.setdefault(s.method, {})[s.crf] = s
+    for method, row in by_method.items():
+        table.add_row(method, *(f"{row[crf].psnr_y:.3f} / {row[crf].ssim_y:.4f}" for crf in crfs))
+    Console().print(table)
+    if args.json:
+        payload = {
+            "scale": args.scale, "images": images, "frames": args.frames, "lr_size": size, "crfs": list(crfs),
+            "lr_damage_psnr_y": {str(c): d for c, d in damage.items()},
+            "results": [{"method": s.method, "crf": s.crf, "psnr_y": s.psnr_y, "ssim_y": s.ssim_y, "per_clip": s.per_clip} for s in scores],
+        }  # fmt: skip
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
     return 0

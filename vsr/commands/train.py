@@ -1,4 +1,4 @@
-"""`vsr train`: train PlainUSR (training form) on folders or lists of HR images.
+"""`vsr train`: train PlainUSR on folders or lists of HR images, for clean or compressed input.
 
 Ctrl-C saves a checkpoint and stops; `vsr train --resume RUN/last.pt` continues exactly.
 `--export FILE` writes the re-parameterized EMA weights when training ends.
@@ -11,7 +11,7 @@ from ..constants import SCALES, VARIANT_NAMES
 from .flags import add_device_flag, photo_set
 
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
-                "val_every", "save_every", "seed", "init_from", "amp")  # fmt: skip
+                "val_every", "save_every", "seed", "init_from", "amp", "degrade", "bank_clips")  # fmt: skip
 """Flags that become TrainConfig fields (None: the TrainConfig default)."""
 
 
@@ -34,7 +34,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--val-every", type=int, help="validate every N steps (default 2000)")
     p.add_argument("--save-every", type=int, help="checkpoint every N steps (default 500)")
     p.add_argument("--seed", type=int, help="default 0")
-    p.add_argument("--init-from", metavar="CKPT", help="start from a training checkpoint of the same variant (x2 -> x3/x4: new tail)")
+    p.add_argument("--init-from", metavar="CKPT", help="start from a training checkpoint of the same variant (x2 -> x3/x4: new tail), "
+                   "or fine-tune a weights file (vsr's or an official PlainUSR release file) in its deployed form")  # fmt: skip
+    p.add_argument("--degrade", choices=("clean", "video"), help="clean: bicubic downscales (default); video: pans through a real libx264 "
+                   "round trip (CRF 18-35, 4:2:0), blur and noise, decoded as vsr upscale decodes, from a bank built once and cached")  # fmt: skip
+    p.add_argument("--bank-clips", type=int, help="video: clips of 8 frames in the degraded bank (default 300)")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
     add_device_flag(p)
     p.add_argument("--threads", type=int, help="CPU threads for torch")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import torch
 
-from ..archs import build_plainusr_train_form, reparameterize
+from ..archs import build_plainusr, build_plainusr_train_form
 from ..weights import sha256_of
 from ..errors import OutputError
 from ..atomic import write_atomically
-from .trainer import TrainConfig, load_checkpoint, save_atomically
+from .trainer import TrainConfig, deployed_copy, load_checkpoint, save_atomically
 
 EXPORT_FORMAT = "vsr-plainusr/1"
 
@@ -20,9 +20,10 @@ def export_deployed(checkpoint: Path, out: Path, recipe: str) -> dict:
     metadata, which is also stored inside the file and beside it as OUT.json."""
     state = load_checkpoint(checkpoint)
     config = TrainConfig(**state["config"])
-    train_form = build_plainusr_train_form(config.variant, config.scale)
-    train_form.load_state_dict(state["ema"])
-    deployed = reparameterize(train_form)
+    build = build_plainusr if config.form == "deployed" else build_plainusr_train_form
+    net = build(config.variant, config.scale)
+    net.load_state_dict(state["ema"])
+    deployed = deployed_copy(net)
     last_val = state["history"][-1] if state["history"] else None
     meta = {
         "variant": config.variant,
@@ -39,6 +40,7 @@ def export_deployed(checkpoint: Path, out: Path, recipe: str) -> dict:
         "torch": str(torch.__version__),
         "exported": datetime.date.today().isoformat(),
         "config": state["config"],
+        "bank": state.get("bank"),
     }
     out = Path(out)
     if not out.parent.is_dir():

@@ -20,6 +20,9 @@ class PatchSampler:
         self.pairs, self.scale, self.patch, self.batch = pairs, scale, patch, batch
         self.generator = torch.Generator().manual_seed(seed)
 
+    def describe(self) -> str:
+        return f"{len(self.pairs)} images, clean bicubic"
+
     def _draw(self, high: int) -> int:
         return int(torch.randint(high, (1,), generator=self.generator))
 

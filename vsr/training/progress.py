@@ -32,7 +32,7 @@ class TrainingReporter:
         config = self.trainer.config
         self.console.print(
             f"training PlainUSR {config.variant} x{config.scale} on {self.trainer.device}: "
-            f"{len(self.trainer.sampler.pairs)} images, batch {config.batch} x {config.patch}px, "
+            f"{self.trainer.sampler.describe()}, {config.form} form, batch {config.batch} x {config.patch}px, "
             f"steps {self.trainer.step}->{config.steps}, run dir {self.trainer.run_dir}"
         )
         self.progress.start()

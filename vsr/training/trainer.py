@@ -1,6 +1,16 @@
-"""The training loop: patches -> PlainUSR training form -> L1/Charbonnier -> Adam(W),
-with warm-up + cosine learning rate, an EMA of the weights (what gets exported),
-validation PSNR, and checkpoints that resume exactly.
+"""The training loop: patches -> PlainUSR -> L1/Charbonnier -> Adam(W), with warm-up +
+cosine learning rate, an EMA of the weights (what gets exported), validation PSNR, and
+checkpoints that resume exactly.
+
+Patches come from one of two degradations (`degrade`):
+- "clean": bicubic downscales of the photos (vsr.training.patches);
+- "video": the codec-degraded bank of vsr.training.bank (pans, blur, noise, a libx264
+  round trip, decoded as `vsr upscale` decodes).
+
+A run trains the training form (re-parameterizable blocks) from scratch or from a
+training checkpoint, or fine-tunes the deployed form of an existing weights file (vsr's
+or the official release's: `init_from` a .pth). At another scale than the file's, the
+body is kept and head/tail restart as a nearest-neighbour upsampler.
 
 Schedule: the learning rate rises linearly from 0 over `warmup` steps (Adam's first
 steps are sign-sized and would otherwise wreck the nearest-neighbour init), then
@@ -19,12 +29,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ..archs import PlainUSRTrainForm, build_plainusr_train_form, reparameterize
+from ..archs import build_plainusr, build_plainusr_train_form, init_nearest_upsampler, reparameterize
+from ..archs.plainusr import PlainUSR, PlainUSRTrainForm
+from ..checkpoint import build_deployed, read_checkpoint
 from ..atomic import atomic_path
 from ..datasets import list_images, load_pairs
 from ..errors import OutputError, UsageError, WeightsError
 from ..evaluate import mean, model_upscaler, score
 from ..model import SRModel
+from .bank import BankSampler, VideoRecipe, load_or_build
 from .patches import PatchSampler
 
 CHECKPOINT_FORMAT = "vsr-train/1"
@@ -50,8 +63,11 @@ class TrainConfig:
     val_every: int = 2000
     save_every: int = 500
     seed: int = 0
-    init_from: str | None = None  # a training checkpoint of the same variant (e.g. its x2)
+    init_from: str | None = None  # a training checkpoint of the same variant (e.g. its x2), or a weights file to fine-tune
     amp: str = "auto"  # auto (bf16 on CUDA) | bf16 | fp16 | off
+    degrade: str = "clean"  # clean | video
+    bank_clips: int = 300  # video: clips in the degraded bank
+    form: str = "train"  # train | deployed (set from init_from: a weights file is fine-tuned as deployed)
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup:
@@ -77,17 +93,12 @@ class Trainer:
         except OSError as exc:
             raise OutputError(f"cannot create run folder {self.run_dir}: {exc.strerror}") from None
         torch.manual_seed(config.seed)
-        self.model: PlainUSRTrainForm = build_plainusr_train_form(config.variant, config.scale).to(device)
-        if config.init_from:
-            self._init_from(Path(config.init_from))
+        self.model: PlainUSRTrainForm | PlainUSR = self._initial_model().to(device)
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
         self.optimizer = self._make_optimizer()
         self.amp_dtype = _amp_dtype(config.amp, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
-        self.sampler = PatchSampler(
-            load_pairs(list_images(config.train, config.image_dir), config.scale),
-            config.scale, config.patch, config.batch, config.seed,
-        )  # fmt: skip
+        self.sampler = self._make_sampler()
         self.val_pairs = load_pairs(list_images(config.val, config.image_dir), config.scale) if config.val else []
         self.step = 0
         self.history: list[ValResult] = []
@@ -136,7 +147,7 @@ class Trainer:
         return result
 
     def deployed_model(self) -> SRModel:
-        module = reparameterize(self.ema).eval().requires_grad_(False)
+        module = deployed_copy(self.ema).eval().requires_grad_(False)
         return SRModel(module, self.config.variant, self.config.scale, "ema", self.device, torch.float32)
 
     # ----- state -----
@@ -160,6 +171,7 @@ class Trainer:
             "sampler_rng": self.sampler.generator.get_state(),
             "history": [dataclasses.asdict(v) for v in self.history],
             "commands": self.commands,
+            "bank": getattr(self, "bank_meta", None),
         }
         save_atomically(state, self.checkpoint_path)
 
@@ -196,17 +208,65 @@ class Trainer:
         for ema_p, p in zip(self.ema.parameters(), self.model.parameters()):
             ema_p.lerp_(p, 1 - decay)
 
-    def _init_from(self, path: Path) -> None:
-        state = load_checkpoint(path)
+    def _make_sampler(self) -> PatchSampler | BankSampler:
+        c = self.config
+        photos = list_images(c.train, c.image_dir)
+        if c.degrade == "clean":
+            return PatchSampler(load_pairs(photos, c.scale), c.scale, c.patch, c.batch, c.seed)
+        bank = load_or_build(photos, c.scale, c.seed, VideoRecipe(clips=c.bank_clips), notify=self.notify)
+        self.bank_meta = {k: v for k, v in bank.meta.items() if k != "clips"}
+        return BankSampler(bank, c.scale, c.patch, c.batch, c.seed)
+
+    def notify(self, message: str) -> None:
+        print(message, flush=True)
+
+    def _initial_model(self) -> PlainUSRTrainForm | PlainUSR:
+        c = self.config
+        if c.form == "deployed" and not c.init_from:  # resuming a fine-tune: the checkpoint holds the weights
+            return build_plainusr(c.variant, c.scale)
+        if not c.init_from:
+            return build_plainusr_train_form(c.variant, c.scale)
+        path = Path(c.init_from)
+        try:
+            state = load_checkpoint(path)
+        except WeightsError:
+            return self._fine_tune_start(path)
         source = state["config"]
-        if source["variant"] != self.config.variant:
+        if source["variant"] != c.variant:
             raise UsageError(
-                f"the checkpoint to start from, {path}, is PlainUSR {source['variant']}, not {self.config.variant}",
+                f"the checkpoint to start from, {path}, is PlainUSR {source['variant']}, not {c.variant}",
                 hint="give {init_from} a checkpoint of the same variant",
             )
+        if source.get("form", "train") != "train":
+            raise UsageError(f"the checkpoint to start from, {path}, is a fine-tuning run", hint="export it and give {init_from} the exported weights file")
+        model = build_plainusr_train_form(c.variant, c.scale)
         weights = {k: v for k, v in state["ema"].items() if not k.startswith("tail.")}
-        missing, unexpected = self.model.load_state_dict(weights, strict=False)
+        missing, unexpected = model.load_state_dict(weights, strict=False)
         assert not unexpected and all(k.startswith("tail.") for k in missing)
+        return model
+
+    def _fine_tune_start(self, path: Path) -> PlainUSR:
+        """The deployed network of a weights file, to be fine-tuned as it is."""
+        checkpoint = read_checkpoint(path)
+        if checkpoint.variant != self.config.variant:
+            raise UsageError(
+                f"the weights to start from, {path}, are PlainUSR {checkpoint.variant}, not {self.config.variant}",
+                hint="give {init_from} weights of the same variant",
+            )
+        self.config.form = "deployed"
+        source = build_deployed(checkpoint)
+        if checkpoint.scale == self.config.scale:
+            return source
+        model = PlainUSR(config=source.config, scale=self.config.scale)
+        body = {k: v for k, v in source.state_dict().items() if not k.startswith("tail.")}
+        model.load_state_dict(body, strict=False)
+        init_nearest_upsampler(model)
+        return model
+
+
+def deployed_copy(net: PlainUSRTrainForm | PlainUSR) -> PlainUSR:
+    """The deployed form of a network in either form (a copy; `net` is left as it is)."""
+    return copy.deepcopy(net) if isinstance(net, PlainUSR) else reparameterize(net)
 
 
 def save_atomically(obj, path: Path) -> None:
@@ -219,6 +279,8 @@ def _check(config: TrainConfig) -> None:
     for name in ("steps", "batch", "warmup", "val_every", "save_every"):
         if getattr(config, name) < 1:
             raise UsageError(f"{name.replace('_', '-')} must be at least 1, got {getattr(config, name)}")
+    if config.degrade not in ("clean", "video"):
+        raise UsageError(f"unknown degradation {config.degrade!r}: clean or video")
     if config.patch < 16:
         raise UsageError(f"patch must be at least 16 LR pixels, got {config.patch}")
     if not config.lr > 0:

@@ -61,6 +61,21 @@ def pack_rgb(rgb: torch.Tensor, layout: PlaneLayout, colour: ColourSpec) -> torc
     return torch.cat([p.flatten(1) for p in planes], 1)
 
 
+def unpack_planes(packed: torch.Tensor, layout: PlaneLayout) -> list[torch.Tensor]:
+    """(N, samples) packed frames -> their planes, (N, h, w) each (views, no copy)."""
+    planes, offset = [], 0
+    for h, w in layout.plane_shapes:
+        planes.append(packed[:, offset : offset + h * w].view(-1, h, w))
+        offset += h * w
+    return planes
+
+
+def packed_to_rgb(packed: torch.Tensor, layout: PlaneLayout, colour: ColourSpec) -> torch.Tensor:
+    """(N, samples) packed frames (PlaneLayout.read) -> (N, 3, H, W) float32 RGB in [0, 1]:
+    the decode every model input goes through, in inference and in training."""
+    return yuv_to_rgb(*unpack_planes(packed, layout), colour)
+
+
 @dataclass
 class UpscaledBatch:
     """Packed output frames, (N, samples) on the host; valid once `wait()` returns.
@@ -164,18 +179,10 @@ class FrameUpscaler:
         return out
 
     def _process_chunk(self, packed: torch.Tensor) -> torch.Tensor:
-        rgb = yuv_to_rgb(*self._unpack(packed, self.source), self.source_colour)
+        rgb = packed_to_rgb(packed, self.source, self.source_colour)
         upscaled = self._run_model(rgb)
         del rgb
         return pack_rgb(upscaled, self.target, self.target_colour)
-
-    @staticmethod
-    def _unpack(packed: torch.Tensor, layout: PlaneLayout) -> list[torch.Tensor]:
-        planes, offset = [], 0
-        for h, w in layout.plane_shapes:
-            planes.append(packed[:, offset : offset + h * w].view(-1, h, w))
-            offset += h * w
-        return planes
 
     def _run_model(self, rgb: torch.Tensor) -> torch.Tensor:
         if self.tile is None:

@@ -84,6 +84,7 @@ class PlaneLayout:
         for plane, (h, w) in zip(frame.planes, self.plane_shapes):
             rows = np.frombuffer(plane, self.dtype).reshape(h, plane.line_size // self.dtype.itemsize)
             rows[:, :w] = packed[offset : offset + h * w].reshape(h, w)
+            rows[:, w:] = rows[:, w - 1 : w]  # line padding: encoders' SIMD reads it (x264 did, nondeterministically)
             offset += h * w
         return frame
 
