@@ -6,7 +6,6 @@ with fewer encoder threads (is the model thread starved of CPU?).
 """
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -35,7 +34,8 @@ def kernel_table(model, x, label: str, rows: int) -> None:
             model(x)
         sync()
     print(f"\n### {label}: 5 calls\n")
-    print(prof.key_averages().table(sort_by="self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total", row_limit=rows, max_name_column_width=90))
+    sort_by = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+    print(prof.key_averages().table(sort_by=sort_by, row_limit=rows, max_name_column_width=90))
 
 
 def main() -> int:
@@ -70,7 +70,8 @@ def pipeline_diagnostics(clip: Path, model) -> None:
     work = Path(tempfile.mkdtemp())
     settings = EncoderSettings("libx264", 23, "veryfast")
     decoded = stages.decode_alone(clip)
-    target, colour = stages.output_format(clip, model, settings, work)
+    plan = stages.video_plan(decoded.info, model.scale, settings, work / "probe.mkv")
+    target, colour = plan.layout, plan.colour
     upscaler = FrameUpscaler(model, decoded.info.layout, target, decoded.info.colour, colour, batch=4)
     packed = [f.packed for f in decoded.frames]
     upscaler.upscale(packed[:4]).wait()
@@ -93,14 +94,16 @@ def pipeline_diagnostics(clip: Path, model) -> None:
         for result in pending:
             result.wait()
         seconds = time.perf_counter() - started
-        print(f"model stage, {label}: {len(packed) / seconds:.1f} fps; enqueue {enqueue / len(packed) * 1000:.2f} ms/frame, waiting {waiting / len(packed) * 1000:.2f} ms/frame")
+        per_frame = 1000 / len(packed)
+        print(f"model stage, {label}: {len(packed) / seconds:.1f} fps; enqueue {enqueue * per_frame:.2f} ms/frame, waiting {waiting * per_frame:.2f} ms/frame")
         del kept
     for threads in (0, 12, 8):
         original = sink_module.VideoSink._add_video
 
         def limited(self, *a, threads=threads, original=original, **k):
-            original(self, *a, **k)
-            self.video.codec_context.thread_count = threads
+            stream = original(self, *a, **k)
+            stream.codec_context.thread_count = threads
+            return stream
 
         sink_module.VideoSink._add_video = limited
         speed = stages.pipeline(clip, model, 4, settings, work)
@@ -115,7 +118,7 @@ def pipeline_diagnostics(clip: Path, model) -> None:
     print(f"pipeline, switch interval 0.5 ms: {speed.fps:.1f} fps, busy {speed.busy}")
     # CUDA graphs: one launch per batch instead of one per kernel
     try:
-        graphs = compile_model(dataclasses.replace(model, compiled=None), mode="reduce-overhead")
+        graphs = compile_model(model.eager(), mode="reduce-overhead")
         speed = stages.pipeline(clip, graphs, 4, settings, work)
         print(f"pipeline, compiled with CUDA graphs: {speed.fps:.1f} fps, busy {speed.busy}")
     except Exception as exc:  # a finding, not the end of the run

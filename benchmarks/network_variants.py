@@ -85,13 +85,18 @@ def main() -> int:
             except Exception as exc:  # a variant that fails is a finding, not the end of the run
                 print(f"| {variant} x{args.scale} | {args.size} | {args.batch} | {name} | failed: {type(exc).__name__}: {str(exc)[:120]} | | | |", flush=True)
                 continue
-            row = {"model": variant, "scale": args.scale, "size": args.size, "batch": args.batch, "variant": name, "fps": speed.fps, "first_call_seconds": speed.first_call_seconds, "max_err_lsb": error, "seconds": time.perf_counter() - started}
+            row = {
+                "model": variant, "scale": args.scale, "size": args.size, "batch": args.batch, "variant": name, "fps": speed.fps,
+                "first_call_seconds": speed.first_call_seconds, "max_err_lsb": error, "seconds": time.perf_counter() - started,
+            }  # fmt: skip
             rows.append(row)
-            print(f"| {variant} x{args.scale} | {args.size} | {args.batch} | {name} | {speed.fps:.1f} | {speed.ms_per_frame:.2f} | {speed.first_call_seconds:.1f} | {error:.2f} |", flush=True)
+            cells = f"{speed.fps:.1f} | {speed.ms_per_frame:.2f} | {speed.first_call_seconds:.1f} | {error:.2f}"
+            print(f"| {variant} x{args.scale} | {args.size} | {args.batch} | {name} | {cells} |", flush=True)
             del model, half
             torch.cuda.empty_cache() if device.type == "cuda" else None
     if args.json:
-        info = {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu", "cudnn": torch.backends.cudnn.version()}
+        gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+        info = {"torch": torch.__version__, "gpu": gpu, "cudnn": torch.backends.cudnn.version()}
         args.json.write_text(json.dumps({"machine": info, "rows": rows}, indent=2))
     return 0
 

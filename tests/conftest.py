@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
-import vsr  # noqa: F401  (before torch: sets the allocator/OpenMP defaults the CLI gets)
+from vsr.environment import tune_cpu_environment
+
+tune_cpu_environment()  # before torch starts: the allocator/OpenMP settings the CLI runs with
 import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

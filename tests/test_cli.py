@@ -109,7 +109,10 @@ def test_bad_input_is_one_line_nonzero_and_writes_nothing(tmp_path, capsys, weig
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-@pytest.mark.parametrize("argv", [["image", "x.png", "-o", "o", "--scale", "5"], ["image"], ["frobnicate"], ["image", "x", "-o", "o", "--model", "a", "--weights", "b"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["image", "x.png", "-o", "o", "--scale", "5"], ["image"], ["frobnicate"], ["image", "x", "-o", "o", "--model", "a", "--weights", "b"]],
+)
 def test_bad_flags_are_one_line_with_exit_2(capsys, argv):
     with pytest.raises(SystemExit) as info:
         main(argv)

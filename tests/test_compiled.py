@@ -29,8 +29,8 @@ def test_compiled_matches_eager_in_float32_for_every_batch_size_with_one_compile
     assert torch.allclose(compiled(x[:3]), reference[:3], atol=1e-4)  # compiles for batch 3
     assert torch.allclose(compiled(x[:1]), reference[:1], atol=1e-4)  # padded up to 3
     assert torch.allclose(compiled(x), reference, atol=1e-4)  # sliced: 3 + 2 (padded)
-    assert compiled.compiled.batch_for == {(36, 48): 3}
-    assert eager.compiled is None and compiled.module is eager.module  # the eager model is untouched
+    assert compiled.compiled_network.batch_for == {(36, 48): 3}
+    assert not eager.is_compiled and compiled.module is eager.module  # the eager model is untouched
 
 
 def test_compiled_model_keeps_tiles_eager_and_describes_itself(compiled_pair):
@@ -96,9 +96,9 @@ def test_out_of_memory_in_the_compiled_network_falls_back_to_the_eager_one(compi
     frames = [np.full(layout.size, 100, np.uint8), np.full(layout.size, 140, np.uint8)]
     reference = FrameUpscaler(eager, layout, layout.scaled(2), spec, spec, batch=2).upscale(frames).wait()
     notices = []
-    upscaler = FrameUpscaler(dataclasses.replace(eager, compiled=out_of_memory), layout, layout.scaled(2), spec, spec, batch=2, notify=notices.append)
+    upscaler = FrameUpscaler(dataclasses.replace(eager, compiled_network=out_of_memory), layout, layout.scaled(2), spec, spec, batch=2, notify=notices.append)
     np.testing.assert_array_equal(upscaler.upscale(frames).wait(), reference)
-    assert upscaler.model.compiled is None and upscaler.batch == 1 and notices
+    assert not upscaler.model.is_compiled and upscaler.batch == 1 and notices
 
 
 def test_a_compile_that_cannot_work_is_one_line(monkeypatch):
@@ -109,6 +109,6 @@ def test_a_compile_that_cannot_work_is_one_line(monkeypatch):
     monkeypatch.setattr(torch._inductor.config.cpp, "cxx", ("no-such-c++-compiler",))
     torch._dynamo.reset()
     compiled = compile_model(_small_model("ultra"))
-    with pytest.raises(vsr.errors.DeviceError, match=r"torch.compile failed \(.*C\+\+ compiler.*\); run without --compile"):
+    with pytest.raises(vsr.errors.DeviceError, match=r"torch.compile failed \(.*C\+\+ compiler.*\); run without compile"):
         compiled(natural_image(20, 20))
     torch._dynamo.reset()

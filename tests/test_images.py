@@ -121,5 +121,5 @@ def test_out_of_memory_becomes_one_clear_error(ultra_x2, monkeypatch):
         raise torch.OutOfMemoryError("CUDA out of memory")
 
     monkeypatch.setattr(images, "upscale_tiled", exhausted)
-    with pytest.raises(DeviceError, match="out of memory on cpu with 512px tiles; try --tile 256"):
+    with pytest.raises(DeviceError, match="out of memory on cpu with 512px tiles; try tile=256"):
         upscale_image(ultra_x2, Image(np.zeros((20, 20, 3), np.float32), 8))

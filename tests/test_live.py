@@ -245,7 +245,7 @@ def test_headless_run_prints_the_numbers_once_a_second_and_a_summary(tmp_path):
     lines = result.stdout.splitlines()
     status = [line for line in lines if "latency" in line and "dropped" in line and not line.startswith("vsr live:")]
     assert len(status) >= 2 and "96x64 -> 192x128" in status[0]
-    assert lines[-1].startswith("vsr live:") and f"recorded" in lines[-1] and out.is_file()
+    assert lines[-1].startswith("vsr live:") and "recorded" in lines[-1] and out.is_file()
     existing = _cli("--source", TESTSRC, "--no-window", "--duration", "1", "--record", str(out))
     assert "exists" in _one_line(existing)
 

@@ -60,7 +60,8 @@ def green_painter(path: Path) -> Path:
 def test_split_view_shows_the_original_left_and_the_upscaled_picture_right(display, tmp_path):
     name, framebuffer = display
     weights = green_painter(tmp_path / "green.pth")
-    command = [sys.executable, "-m", "vsr", "live", "--source", "lavfi:color=c=red:size=160x120:rate=25", "--weights", str(weights), "--device", "cpu", "--duration", "12"]
+    source = "lavfi:color=c=red:size=160x120:rate=25"
+    command = [sys.executable, "-m", "vsr", "live", "--source", source, "--weights", str(weights), "--device", "cpu", "--duration", "12"]
     live = subprocess.Popen(command, env=dict(os.environ, DISPLAY=name), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         red = green = None

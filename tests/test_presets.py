@@ -25,7 +25,7 @@ from vsr.presets import (
     presets_dir,
 )
 
-PRESET_FILES = sorted((ROOT / "presets").glob("*.toml"))
+PRESET_FILES = sorted((ROOT / "vsr" / "presets").glob("*.toml"))
 
 
 @pytest.mark.parametrize("path", PRESET_FILES, ids=[p.stem for p in PRESET_FILES])
@@ -44,7 +44,7 @@ def test_every_preset_file_is_valid(path):
 
 
 def test_the_three_presets_are_bundled_and_ordered_by_quality():
-    assert presets_dir().resolve() == (ROOT / "presets").resolve()
+    assert presets_dir().resolve() == (ROOT / "vsr" / "presets").resolve()
     bundled = list_presets()
     assert [p.name for p in bundled] == sorted(p.stem for p in PRESET_FILES)
     by_name = {p.name: p for p in bundled}
@@ -58,7 +58,7 @@ def test_the_three_presets_are_bundled_and_ordered_by_quality():
 
 
 def test_the_module_constants_match_the_model_and_the_dataclass():
-    assert VARIANT_NAMES == tuple(VARIANTS)  # copied so that vsr.presets does not import torch
+    assert VARIANT_NAMES == tuple(VARIANTS)  # vsr.constants names them without importing torch
     assert set(PRESET_KEYS) == {f.name for f in fields(Preset)} - {"name", "path"}
     assert set(CRF_MAX) == set(KNOWN_CODECS)
 
@@ -116,7 +116,7 @@ BAD_FILES = [
     ('description = "x"\nscale = "2"', "scale must be 2, 3 or 4, got '2'"),
     ('description = "x"\nscale = 2.0', "scale must be 2, 3 or 4, got 2.0 (float)"),
     ('description = "x"\nscale = true', "got True (bool)"),
-    ('description = "x"\ncodec = "h264"', "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, h264_nvenc, hevc_nvenc, av1_nvenc, ffv1, got 'h264'"),
+    ('description = "x"\ncodec = "h264"', "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, ffv1, h264_nvenc, hevc_nvenc, av1_nvenc, got 'h264'"),
     ('description = "x"\ncrf = -1', "crf must be an integer from 0 to 51 for libx264, got -1"),
     ('description = "x"\ncrf = 52', "crf must be an integer from 0 to 51 for libx264, got 52"),
     ('description = "x"\ncodec = "libsvtav1"\ncrf = 64', "from 0 to 63 for libsvtav1, got 64"),
@@ -229,10 +229,9 @@ def test_a_built_wheel_carries_the_presets_and_finds_them(tmp_path):
     install would, and ask presets_dir() from a process that cannot see the checkout."""
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "setup.py", "README.md"):
+    for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    for folder in ("vsr", "presets"):
-        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "vsr", src / "vsr", ignore=shutil.ignore_patterns("__pycache__"))
     build = "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
     result = subprocess.run([sys.executable, "-c", build, str(tmp_path / "dist")], cwd=src, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -241,13 +240,13 @@ def test_a_built_wheel_carries_the_presets_and_finds_them(tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         zf.extractall(tmp_path / "site")
-    assert {f"vsr/presets_data/{p.name}" for p in PRESET_FILES} <= names
-    assert "vsr/presets_data/README.md" in names and "vsr/presets.py" in names
+    assert {f"vsr/presets/{p.name}" for p in PRESET_FILES} <= names
+    assert "vsr/presets/README.md" in names and "vsr/presets/__init__.py" in names
 
     probe = "import vsr.presets as p; print(p.presets_dir()); print(*(x.name for x in p.list_presets()))"
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     found_dir, found_names = result.stdout.splitlines()
-    assert found_dir == str(tmp_path / "site" / "vsr" / "presets_data")
+    assert found_dir == str(tmp_path / "site" / "vsr" / "presets")
     assert found_names.split() == sorted(p.stem for p in PRESET_FILES)

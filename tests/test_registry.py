@@ -146,7 +146,7 @@ def test_unshipped_variant_says_what_is_shipped(tmp_path):
 def test_shipped_weights_beat_bicubic_on_the_bundled_sample(entry):
     # snow-trees.png is from the validation split: the weights never saw it. Measured
     # gains at the time of shipping: x2 +1.40 dB, x3 +0.55 dB, x4 +0.34 dB.
-    from vsr.commands.demo import SAMPLE_IMAGE
+    from vsr.samples import SAMPLE_IMAGE
     from vsr.datasets import load_pairs
     from vsr.evaluate import bicubic_upscaler, model_upscaler, score
 

@@ -163,7 +163,8 @@ def test_train_refuses_bad_settings_in_one_line(image_folder, tmp_path, capsys, 
     from vsr.cli import main
 
     argv = [str(tmp_path / "last.pt") if a == "RUN" else a for a in argv]
-    code = main(["train", "--train", str(image_folder), "--val", "none", "--device", "cpu", "--run-dir", str(tmp_path / "r"), *argv] if "--resume" not in argv else ["train", *argv])
+    fresh = ["train", "--train", str(image_folder), "--val", "none", "--device", "cpu", "--run-dir", str(tmp_path / "r"), *argv]
+    code = main(fresh if "--resume" not in argv else ["train", *argv])
     err = capsys.readouterr().err
     assert code != 0 and message in err and len(err.strip().splitlines()) == 1
 

@@ -129,7 +129,7 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, ultra_x2):
     src = make_clip(tmp_path / "in.mp4", frames=3)
     target = tmp_path / "out.mp4"
     target.write_bytes(b"precious")
-    with pytest.raises(OutputError, match="--overwrite"):
+    with pytest.raises(OutputError, match="overwrite=True"):
         vsr.upscale_video(src, target, model=ultra_x2)
     assert target.read_bytes() == b"precious"
     vsr.upscale_video(src, target, model=ultra_x2, overwrite=True)

@@ -1,7 +1,6 @@
 """Packing planes, Y'CbCr <-> RGB on torch, and the inference stage's batching and
 out-of-memory fallback, against FFmpeg's swscale and simple reference models."""
 
-import av
 import numpy as np
 import pytest
 import torch
@@ -140,10 +139,26 @@ def test_out_of_memory_with_the_smallest_tiles_is_one_clear_error():
         upscaler.upscale(_frames(source, 2))
 
 
+class NeedsSevenPixels(NearestModel):
+    """Refuses inputs below its minimum size, as SRModel does."""
+
+    def __init__(self):
+        super().__init__()
+        self.min_size, self.sizes = 7, []
+
+    def __call__(self, x, region=None):
+        self.sizes.append(tuple(x.shape[-2:]))
+        if min(x.shape[-2:]) < self.min_size:
+            raise ValueError(f"input {tuple(x.shape[-2:])} is smaller than the model's minimum {self.min_size}")
+        return super().__call__(x, region)
+
+
 def test_frames_smaller_than_the_model_minimum_are_padded_and_cropped_back():
     source = PlaneLayout("yuv444p", 3, 2)
     spec = ColourSpec("bt601", False, 8)
-    model = NearestModel()
-    model.min_size = 7
-    out = FrameUpscaler(model, source, source.scaled(2), spec, spec).upscale(_frames(source, 1)).wait()
-    assert out.shape == (1, source.scaled(2).size)
+    frames = _frames(source, 1)
+    model = NeedsSevenPixels()
+    out = FrameUpscaler(model, source, source.scaled(2), spec, spec).upscale(frames).wait()
+    assert model.sizes == [(7, 7)]  # 3x2 padded up to the minimum
+    reference = FrameUpscaler(NearestModel(), source, source.scaled(2), spec, spec).upscale(frames).wait()
+    np.testing.assert_array_equal(out, reference)  # the padding is cropped off again, exactly

@@ -140,7 +140,8 @@ def test_eval_video_gives_the_table_and_json(photos, tmp_path, capsys):
     folder.mkdir()
     for p in photos[:2]:
         (folder / p.name).write_bytes(cv2.imencode(".png", cv2.resize(cv2.imread(str(p)), (640, 400)))[1].tobytes())
-    code = main(["eval", "--video", "--scale", "2", "--images", str(folder), "--frames", "3", "--crf", "28", "--model", "ultra-x2", "--device", "cpu", "--json", str(out)])
+    argv = ["eval", "--video", "--scale", "2", "--images", str(folder), "--frames", "3", "--crf", "28", "--model", "ultra-x2", "--device", "cpu"]
+    code = main([*argv, "--json", str(out)])
     assert code == 0
     table = capsys.readouterr().out
     assert "bicubic" in table and "ultra-x2" in table and "CRF 28" in table

@@ -6,23 +6,13 @@ Public API (imported lazily, so `import vsr` and `vsr --help` stay fast):
     vsr.upscale_video(src, dst=None, model=None, scale=None, device="auto", ...) -> UpscaleResult
     vsr.upscale_frames(frames, model=None, scale=None, ...) -> iterator of upscaled frames
     vsr.VsrError: base of every error meant for the user
+
+Importing vsr changes no global state (see vsr.device for what running it changes). On a
+CPU, call `vsr.environment.tune_cpu_environment()` before importing torch to get the
+allocator and OpenMP settings the `vsr` command runs with.
 """
 
-import os
-
 from .errors import VsrError
-
-# Let PyTorch's CPU allocator back large tensors with transparent huge pages. Without it a
-# model call on the CPU spends about half its time faulting in freshly mapped 4 KiB pages
-# for its activations (measured at 720p on 2 cores: 0.55 -> 0.24-0.32 s per frame). Read by
-# torch once, at its first allocation, so it only takes effect if vsr is imported before
-# torch allocates; THP_MEM_ALLOC_ENABLE=0 in the environment turns it off.
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
-# OpenMP threads that wait by sleeping, not spinning: the model shares the CPU with the
-# decoder's and encoder's threads, and spinning workers steal their cores (2-core machine,
-# 320x180 x2 ultra with x264 encoding beside it: 29 -> 40 fps; model alone 58 -> 72 fps).
-# Read when OpenMP starts, so it too only applies if vsr is imported before torch.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = ["SRModel", "VsrError", "load_model", "upscale_frames", "upscale_video"]
 

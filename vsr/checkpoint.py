@@ -25,7 +25,6 @@ class Checkpoint:
     scale: int
     form: str  # "deployed" or "training"
     state_dict: dict[str, Tensor]
-    meta: dict[str, Any]
 
 
 def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -40,9 +39,9 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
         else:
             why = "not a PyTorch checkpoint"
         raise WeightsError(f"cannot read weights file {path}: {why}") from None
-    state_dict, meta = _canonical_state_dict(raw, path)
+    state_dict = _canonical_state_dict(raw, path)
     variant, scale, form = _detect(state_dict, path)
-    return Checkpoint(path, variant, scale, form, state_dict, meta)
+    return Checkpoint(path, variant, scale, form, state_dict)
 
 
 def build_deployed(checkpoint: Checkpoint) -> PlainUSR:
@@ -55,18 +54,15 @@ def build_deployed(checkpoint: Checkpoint) -> PlainUSR:
     return net if isinstance(net, PlainUSR) else reparameterize(net)
 
 
-def _canonical_state_dict(raw: Any, path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    meta: dict[str, Any] = {}
+def _canonical_state_dict(raw: Any, path: Path) -> dict[str, Tensor]:
     while isinstance(raw, dict):
         wrapper = next((k for k in WRAPPER_KEYS if isinstance(raw.get(k), dict)), None)
         if wrapper is None:
             break
-        meta = raw.get("meta", meta) if isinstance(raw.get("meta"), dict) else meta
         raw = raw[wrapper]
     if not isinstance(raw, dict) or not raw or not all(isinstance(v, Tensor) for v in raw.values()):
         raise WeightsError(f"weights file {path} holds no state dict of tensors (found {type(raw).__name__})")
-    state_dict = {k.removeprefix("module."): v for k, v in raw.items()}
-    return state_dict, meta
+    return {k.removeprefix("module."): v for k, v in raw.items()}
 
 
 def _detect(sd: dict[str, Tensor], path: Path) -> tuple[str, int, str]:

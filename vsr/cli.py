@@ -30,12 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .environment import tune_cpu_environment
+
+    tune_cpu_environment()  # before any command imports torch (it reads them once)
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for recorded recipes
     if args.command is None:
         parser.print_help()
         return 2
+    from .commands.flags import flag_words
     from .errors import VsrError
 
     if getattr(args, "offline", False):
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except VsrError as exc:
-        print(f"vsr {args.command}: error: {exc}", file=sys.stderr)
+        print(f"vsr {args.command}: error: {exc.worded(flag_words)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"vsr {args.command}: interrupted; nothing half-written was left behind", file=sys.stderr)

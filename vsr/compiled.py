@@ -56,12 +56,12 @@ class CompiledNetwork:
             return self.compiled(x)[:frames].contiguous()
         except torch._dynamo.exc.BackendCompilerFailed as exc:  # e.g. no C++ compiler for the CPU
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DeviceError(f"torch.compile failed ({reason}); run without --compile") from None
+            raise DeviceError(f"torch.compile failed ({reason})", hint="run without {compile}") from None
 
 
 def compile_model(model: SRModel, *, channels_last: bool = True, mode: str | None = None) -> SRModel:
     """`model` with its whole-frame calls compiled (see the module docstring); tiles and
     the eager `model.module` keep running eagerly, on the same weight values."""
-    if model.compiled is not None:
+    if model.is_compiled:
         return model
-    return dataclasses.replace(model, compiled=CompiledNetwork(model.module, channels_last=channels_last, mode=mode))
+    return dataclasses.replace(model, compiled_network=CompiledNetwork(model.module, channels_last=channels_last, mode=mode))

@@ -1,8 +1,8 @@
 """Image sets for training and evaluation: a folder of images or a list file of names.
 
 A list file (one name per line, `#` comments) names images relative to `image_dir`;
-without one, relative to the list's own folder or to a `photos/` folder beside it. The
-project's default split is ../shared/datasets/{train,val}.txt over its photos/.
+without one, relative to the list's own folder or to a `photos/` folder beside it. Where
+the project's own split lives is the command line's business (vsr.commands.flags).
 """
 
 import os
@@ -15,8 +15,6 @@ import numpy as np
 from .errors import InputError
 from .resize import crop_to_multiple, downscale_uint8
 
-PROJECT_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-"""The project's photo set, beside a checkout (absent from a user's install)."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
@@ -32,7 +30,7 @@ def list_images(spec: str | os.PathLike, image_dir: str | os.PathLike | None = N
         paths = next((c for c in candidates if all(p.is_file() for p in c)), candidates[0])
         missing = [p for p in paths if not p.is_file()]
         if missing:
-            raise InputError(f"{spec} names {len(missing)} missing images, e.g. {missing[0]} (set the image folder with --image-dir)")
+            raise InputError(f"{spec} names {len(missing)} missing images, e.g. {missing[0]}", hint="set the image folder with {image_dir}")
     else:
         raise InputError(f"image set not found: {spec} (a folder of images or a list file)")
     if not paths:

@@ -1,11 +1,48 @@
 """Errors a user can cause and fix. The CLI prints them as one line and exits non-zero;
-anything else is a bug in vsr and keeps its traceback."""
+anything else is a bug in vsr and keeps its traceback.
+
+An error carries a `hint`: how to fix it, in the words of the settings, not of any one
+interface. A setting is written `{name}` or `{name=value}` (`{overwrite=True}`,
+`{device=cpu}`, `{codec}`); `str(error)` words them as the Python API's keyword arguments
+(`overwrite=True`), and vsr.commands words them as the command line's flags
+(`--overwrite`) through `worded`. So the library never speaks in flags.
+"""
+
+import re
+from collections.abc import Callable
+
+SETTING = re.compile(r"\{(\w+)(?:=([^{}]*))?\}")
+"""A setting named in a hint: {name} or {name=value}."""
+
+API_NAMES = {"weights": "model"}
+"""Settings whose Python keyword differs from the setting's name (a weights file is given
+to the API as `model=PATH`)."""
+
+
+def api_words(name: str, value: str | None) -> str:
+    """A setting as the Python API spells it: `name` or `name=value`."""
+    name = API_NAMES.get(name, name)
+    return name if value is None else f"{name}={value}"
 
 
 class VsrError(Exception):
-    """Base of every error meant for the user. `exit_code` is what the CLI exits with."""
+    """Base of every error meant for the user. `exit_code` is what the CLI exits with;
+    `hint` says how to fix it (see the module docstring)."""
 
     exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)  # one argument: OSError reads two as (errno, strerror)
+        self.message, self.hint = message, hint
+
+    def worded(self, words: Callable[[str, str | None], str] = api_words) -> str:
+        """The message and its hint, with each setting in the hint spelt by `words(name, value)`."""
+        if not self.hint:
+            return self.message
+        return f"{self.message}; {SETTING.sub(lambda m: words(m.group(1), m.group(2)), self.hint)}"
+
+    def __str__(self) -> str:
+        return self.worded()
 
 
 class UsageError(VsrError, ValueError):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .atomic import write_atomically
+from .constants import MIN_IMAGE_TILE
 from .errors import DeviceError, InputError, OutputError
 from .model import SRModel
 from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, upscale_tiled
@@ -113,5 +114,5 @@ def _upscale_rgb(model: SRModel, rgb: np.ndarray, tile: int, overlap: int) -> np
     try:
         sr = upscale_tiled(model, x, model.scale, tile, overlap)  # float32 on the CPU
     except torch.OutOfMemoryError:
-        raise DeviceError(f"out of memory on {model.device} with {tile}px tiles; try --tile {max(tile // 2, 96)}") from None
+        raise DeviceError(f"out of memory on {model.device} with {tile}px tiles", hint=f"try {{tile={max(tile // 2, MIN_IMAGE_TILE)}}}") from None
     return sr[0].clamp(0, 1).permute(1, 2, 0).numpy()

@@ -1,5 +1,6 @@
 """`load_model`: a ready-to-run PlainUSR from a shipped name or any weights file."""
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Callable
@@ -12,12 +13,10 @@ from torch import Tensor
 
 from .archs import SCALES, VARIANTS, PlainUSR, TileRegion
 from .checkpoint import build_deployed, read_checkpoint
+from .constants import DEFAULT_SCALE, DEFAULT_VARIANTS
 from .device import resolve_device
 from .errors import PrecisionWarning, UsageError, WeightsError
 from .weights import Registry, WeightsEntry, shipped
-
-DEFAULT_VARIANTS = ("small", "base", "ultra", "tiny", "medium", "large")
-"""Preference order for the default model when the user names none."""
 
 
 @dataclass
@@ -30,7 +29,7 @@ class SRModel:
     source: str  # shipped name or file path
     device: torch.device
     dtype: torch.dtype
-    compiled: Callable[[Tensor], Tensor] | None = None  # whole-frame calls (vsr.compiled)
+    compiled_network: Callable[[Tensor], Tensor] | None = None  # whole-frame calls (vsr.compiled)
 
     supports_half = True  # SoftPool is computed in float32 (vsr.archs.softpool)
 
@@ -49,15 +48,32 @@ class SRModel:
             raise ValueError(f"input {x.shape[-1]}x{x.shape[-2]} is smaller than the model's minimum {self.min_size}x{self.min_size}")
         with torch.inference_mode():
             x = x.to(self.device, self.dtype)
-            if self.compiled is not None and region is None:
-                return self.compiled(x)
+            if self.compiled_network is not None and region is None:
+                return self.compiled_network(x)
             return self.module(x, region)
+
+    @property
+    def is_compiled(self) -> bool:
+        return self.compiled_network is not None
+
+    def eager(self) -> "SRModel":
+        """This model without its compiled network (for calls of many sizes)."""
+        return dataclasses.replace(self, compiled_network=None)
+
+    @property
+    def name(self) -> str:
+        """e.g. 'PlainUSR base x2 (base-x2)'."""
+        return f"PlainUSR {self.variant} x{self.scale} ({self.source})"
+
+    @property
+    def runs_on(self) -> str:
+        """e.g. 'cuda:0 float16, compiled'."""
+        return f"{self.device} {str(self.dtype).removeprefix('torch.')}{', compiled' if self.is_compiled else ''}"
 
     @property
     def description(self) -> str:
         """e.g. 'PlainUSR base x2 (base-x2) on cuda:0 float16, compiled'."""
-        dtype = str(self.dtype).removeprefix("torch.")
-        return f"PlainUSR {self.variant} x{self.scale} ({self.source}) on {self.device} {dtype}{', compiled' if self.compiled else ''}"
+        return f"{self.name} on {self.runs_on}"
 
 
 def upscale_any_size(model: "SRModel", x: Tensor) -> Tensor:
@@ -148,30 +164,30 @@ def default_model_name(scale: int | None, registry: Registry | None = None) -> s
     """The shipped model used when none is named (the first of DEFAULT_VARIANTS shipped at
     this scale), or None if no weights are shipped at that scale."""
     registry = registry or shipped()
-    return next((f"{v}-x{scale or 2}" for v in DEFAULT_VARIANTS if registry.get(f"{v}-x{scale or 2}")), None)
+    return next((f"{v}-x{scale or DEFAULT_SCALE}" for v in DEFAULT_VARIANTS if registry.get(f"{v}-x{scale or DEFAULT_SCALE}")), None)
 
 
 def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry) -> tuple[Path, str]:
     if model is None:
-        wanted = scale or 2
+        wanted = scale or DEFAULT_SCALE
         name = default_model_name(wanted, registry)
         if name is not None:
             return registry.verified_path(registry.get(name)), name
         raise WeightsError(
-            f"no shipped weights for x{wanted} in this version of vsr; pass a weights file "
-            "(--weights FILE; an official PlainUSR checkpoint works)"
+            f"no shipped weights for x{wanted} in this version of vsr",
+            hint="pass a weights file ({weights=FILE}; an official PlainUSR checkpoint works)",
         )
     if isinstance(model, os.PathLike):
         return Path(model), os.fspath(model)
     text = model
-    name = f"{text}-x{scale or 2}" if text in VARIANTS else text
+    name = f"{text}-x{scale or DEFAULT_SCALE}" if text in VARIANTS else text
     entry = registry.get(name)
     if entry:
         return registry.verified_path(entry), entry.name
     if text in VARIANTS:
         available = ", ".join(e.name for e in registry.shipped_entries()) or "none yet"
-        official = f"; --model official-{name} downloads the official release" if registry.get(f"official-{name}") else ""
-        raise WeightsError(f"no shipped weights for {name} (shipped: {available}){official}; or pass --weights FILE")
+        official = f"; official-{name} is the official release (downloaded on first use)" if registry.get(f"official-{name}") else ""
+        raise WeightsError(f"no shipped weights for {name} (shipped: {available}){official}", hint="pass {weights=FILE}")
     if Path(text).exists() or os.sep in text or text.endswith((".pth", ".pt")):
         return Path(text), text
     available = ", ".join(registry.names()) or "none yet"

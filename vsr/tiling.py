@@ -18,9 +18,9 @@ import torch
 from torch import Tensor
 
 from .archs import IMPORTANCE_GRID, TileRegion
+from .constants import DEFAULT_TILE
+from .constants import TILE_OVERLAP as DEFAULT_OVERLAP
 
-DEFAULT_TILE = 512
-DEFAULT_OVERLAP = 32
 GRID = IMPORTANCE_GRID
 
 

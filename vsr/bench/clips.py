@@ -30,7 +30,7 @@ def make_synthetic_clip(width: int, height: int, frames: int, folder: Path | Non
     """An H.264 (yuv420p, BT.709, crf 18 veryfast) mp4 of `frames` testsrc2 frames, in
     `folder` (default: a new temporary folder, which the caller removes)."""
     if frames < 1:
-        raise UsageError(f"--frames must be 1 or more, got {frames}")
+        raise UsageError(f"a synthetic clip needs 1 frame or more, got {frames}", hint="change {frames}")
     folder = Path(folder or tempfile.mkdtemp(prefix="vsr-bench-"))
     path = folder / f"testsrc2-{width}x{height}-{frames}.mp4"
     graph = f"testsrc2=size={width}x{height}:rate={SYNTHETIC_RATE}"

@@ -27,5 +27,5 @@ def model_for_speed(spec: str, scale: int, device: torch.device, dtype: torch.dt
 
 def with_dtype(model: SRModel, dtype: torch.dtype) -> SRModel:
     if dtype == model.dtype:
-        return dataclasses.replace(model, compiled=None)
-    return dataclasses.replace(model, module=copy.deepcopy(model.module).to(dtype), dtype=dtype, compiled=None)
+        return model.eager()
+    return dataclasses.replace(model, module=copy.deepcopy(model.module).to(dtype), dtype=dtype, compiled_network=None)

@@ -43,7 +43,7 @@ def _run(clip: Path, model: SRModel, settings: EncoderSettings, pix_fmt: str, ou
         width, height = stream.codec_context.width * model.scale, stream.codec_context.height * model.scale
         codec, _ = choose_encoder(settings, width, height)
         if codec != settings.codec:  # as the pipeline does: the fallback gets no NVENC options
-            settings = dataclasses.replace(settings, codec=codec, preset=None)
+            settings = dataclasses.replace(settings, codec=codec, encoder_preset=None)
         video = out.add_stream(codec, rate=stream.average_rate or 25)
         video.width, video.height = width, height
         video.pix_fmt = pix_fmt

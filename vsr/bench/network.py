@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..device import prefer_fixed_size_kernels
 from ..model import SRModel
 from .stages import synchronize
 
@@ -40,7 +41,7 @@ class NetworkSpeed:
 def time_network(model: SRModel, width: int, height: int, batch: int, *, min_seconds: float = 1.0) -> NetworkSpeed:
     device = model.device
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # as the pipeline's model stage runs (vsr.video.engine)
+        prefer_fixed_size_kernels(device)  # as the pipeline's model stage runs (vsr.video.engine)
     x = torch.rand(batch, 3, height, width, device=device, dtype=model.dtype)
     started = time.perf_counter()
     model(x)
@@ -52,7 +53,7 @@ def time_network(model: SRModel, width: int, height: int, batch: int, *, min_sec
     while seconds < min_seconds:  # enough calls to fill min_seconds, measured afresh
         calls, seconds = _timed_calls(model, x, max(calls * 2, int(calls * min_seconds / max(seconds, 1e-6) * 1.1)))
     dtype = str(model.dtype).removeprefix("torch.")
-    return NetworkSpeed(model.variant, model.scale, dtype, batch, model.compiled is not None, width, height, calls * batch / seconds, first_call)
+    return NetworkSpeed(model.variant, model.scale, dtype, batch, model.is_compiled, width, height, calls * batch / seconds, first_call)
 
 
 def _timed_calls(model: SRModel, x: torch.Tensor, calls: int) -> tuple[int, float]:

@@ -131,7 +131,7 @@ def read_baseline(path: Path) -> list[PipelineRun]:
         raise InputError(f"{path} is not a vsr bench JSON file (expected format {FORMAT!r})")
     runs = data.get("runs")
     if not isinstance(runs, list) or not runs:
-        raise InputError(f"{path} holds no pipeline runs to compare with (was it made with --network-only?)")
+        raise InputError(f"{path} holds no pipeline runs to compare with", hint="was it made with {network_only}?")
     try:
         return [PipelineRun.from_dict(run) for run in runs]
     except KeyError as exc:
@@ -156,7 +156,8 @@ def compare(runs: list[PipelineRun], baseline: list[PipelineRun]) -> list[Compar
 
 def stages_table(runs: list[PipelineRun]) -> str:
     rows = [
-        "| clip | in -> out | model | device | batch | decode | model stage | encode | pipeline | naive loop | slowest | efficiency | speed-up | overhead | busy (d/m/e) |",
+        "| clip | in -> out | model | device | batch | decode | model stage | encode | pipeline | naive loop"
+        " | slowest | efficiency | speed-up | overhead | busy (d/m/e) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:

@@ -48,8 +48,8 @@ def describe_encoder(settings: EncoderSettings) -> str:
     parts = [settings.codec]
     if settings.crf is not None:
         parts.append(f"crf {settings.crf}")
-    if settings.preset:
-        parts.append(settings.preset)
+    if settings.encoder_preset:
+        parts.append(settings.encoder_preset)
     return " ".join(parts)
 
 
@@ -63,10 +63,10 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line
     progress(f"decoding {plan.clip_label} alone")
     decoded = stages.decode_alone(plan.clip, plan.repeat)
     width, height = decoded.info.layout.width, decoded.info.layout.height
-    codec, notice = choose_encoder(plan.encoder, width * plan.scale, height * plan.scale)
-    if notice:  # measure, and name, the encoder that really runs
+    output = stages.video_plan(decoded.info, plan.scale, plan.encoder, workdir / "pipeline.mkv")
+    for notice in output.notices:  # measure, and name, the encoder that really runs
         progress(notice)
-        plan = dataclasses.replace(plan, encoder=dataclasses.replace(plan.encoder, codec=codec, preset=None))
+    plan = dataclasses.replace(plan, encoder=output.settings)
     for spec in plan.models:
         eager = model_for_speed(spec, plan.scale, plan.device, plan.dtype)
         if not plan.network_only:
@@ -76,7 +76,8 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line
                 for compiled in (False, True) if plan.compile else (False,):
                     network = with_dtype(eager, dtype)
                     network = compile_model(network) if compiled else network
-                    progress(f"{eager.variant} x{eager.scale} network alone: {str(dtype).removeprefix('torch.')}, batch {batch}{', compiled' if compiled else ''}")
+                    how = f"{str(dtype).removeprefix('torch.')}, batch {batch}{', compiled' if compiled else ''}"
+                    progress(f"{eager.variant} x{eager.scale} network alone: {how}")
                     result.network.append(time_network(network, width, height, batch).as_dict())
                     del network
                     if plan.device.type == "cuda":
@@ -86,12 +87,13 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line
 
 def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> PipelineRun:
     model = compile_model(eager) if plan.compile else eager
-    target, colour = stages.output_format(plan.clip, model, plan.encoder, workdir)
+    output = stages.video_plan(decoded.info, model.scale, plan.encoder, workdir / "pipeline.mkv")
+    target, colour = output.layout, output.colour
     label = f"{model.variant} x{model.scale}"
     progress(f"{label}: model stage alone")
     upscaled, model_fps = stages.model_stage_alone(decoded, model, target, colour, plan.batch, plan.repeat)
     progress(f"{label}: encode alone ({describe_encoder(plan.encoder)})")
-    encode_fps = stages.encode_alone(plan.clip, decoded, upscaled, model.scale, plan.encoder, workdir, plan.repeat)
+    encode_fps = stages.encode_alone(decoded, upscaled, model.scale, plan.encoder, workdir, plan.repeat)
     size_out = (target.width, target.height)
     if not result.encoders:
         result.encoders.append(EncoderRun(size_out, describe_encoder(plan.encoder), encode_fps))
@@ -100,7 +102,7 @@ def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> Pipe
                 progress(f"{settings.codec} does not open on this machine: not timed")
                 continue
             progress(f"encode alone ({describe_encoder(settings)})")
-            fps = stages.encode_alone(plan.clip, decoded, upscaled, model.scale, settings, workdir, plan.repeat)
+            fps = stages.encode_alone(decoded, upscaled, model.scale, settings, workdir, plan.repeat)
             result.encoders.append(EncoderRun(size_out, describe_encoder(settings), fps))
     del upscaled
     progress(f"{label}: the whole pipeline")
@@ -119,7 +121,7 @@ def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> Pipe
         device=str(model.device),
         dtype=str(model.dtype).removeprefix("torch."),
         batch=stages.frames_per_call(model.device, plan.batch),
-        compiled=model.compiled is not None,
+        compiled=model.is_compiled,
         encoder=describe_encoder(plan.encoder),
         fps={"decode": decoded.fps, "model": model_fps, "encode": encode_fps, "pipeline": pipeline.fps, "naive": naive_fps},
         busy=pipeline.busy,

@@ -23,6 +23,7 @@ import torch
 from ..model import SRModel
 from ..video.codecs import EncoderSettings
 from ..video.engine import FrameUpscaler, frames_per_call
+from ..video.plan import OutputPlan, plan_output
 from ..video.sink import VideoSink
 from ..video.source import DecodedFrame, VideoInfo, VideoSource
 from ..video.upscale import upscale_video
@@ -60,15 +61,9 @@ def decode_alone(clip: Path, repeat: int = 1) -> DecodedClip:
     return DecodedClip(frames, info, len(frames) / best)
 
 
-def output_format(clip: Path, model: SRModel, settings: EncoderSettings, workdir: Path):
-    """(target PlaneLayout, target ColourSpec) the pipeline would write for this clip."""
-    source = VideoSource(clip)
-    try:
-        probe = VideoSink(workdir / "probe.mkv", workdir / "probe.mkv", source, model.scale, settings)
-        probe.abort()
-    finally:
-        source.close()
-    return probe.layout, probe.colour
+def video_plan(info: VideoInfo, scale: int, settings: EncoderSettings, output: Path) -> OutputPlan:
+    """What the pipeline writes for this video (its frames only: nothing copied)."""
+    return plan_output(info, (), scale, settings, output)
 
 
 def model_stage_alone(decoded: DecodedClip, model: SRModel, target, target_colour, batch: int, repeat: int = 1) -> tuple[list[np.ndarray], float]:
@@ -90,21 +85,16 @@ def model_stage_alone(decoded: DecodedClip, model: SRModel, target, target_colou
     return outputs, len(packed) / best
 
 
-def encode_alone(clip: Path, decoded: DecodedClip, upscaled: list[np.ndarray], scale: int, settings: EncoderSettings, workdir: Path, repeat: int = 1) -> float:
+def encode_alone(decoded: DecodedClip, upscaled: list[np.ndarray], scale: int, settings: EncoderSettings, workdir: Path, repeat: int = 1) -> float:
     best = float("inf")
+    plan = video_plan(decoded.info, scale, settings, workdir / "encode-only.mkv")
     for _ in range(max(1, repeat)):
-        source = VideoSource(clip)
-        try:
-            source.select_copied([])
-            path = workdir / "encode-only.mkv"
-            sink = VideoSink(path, path, source, scale, settings)
-            started = time.perf_counter()
-            for frame, pixels in zip(decoded.frames, upscaled):
-                sink.write_frame(frame.pts, frame.duration, pixels)
-            sink.finish()
-            best = min(best, time.perf_counter() - started)
-        finally:
-            source.close()
+        sink = VideoSink(plan.output, plan)
+        started = time.perf_counter()
+        for frame, pixels in zip(decoded.frames, upscaled):
+            sink.write_frame(frame.pts, frame.duration, pixels)
+        sink.finish()
+        best = min(best, time.perf_counter() - started)
     return len(upscaled) / best
 
 
@@ -113,7 +103,7 @@ def pipeline(clip: Path, model: SRModel, batch: int, settings: EncoderSettings, 
     for _ in range(max(1, repeat)):
         result = upscale_video(
             clip, workdir / "pipeline.mkv", model=model, batch=batch, codec=settings.codec, crf=settings.crf,
-            encoder_preset=settings.preset, pix_fmt=settings.pix_fmt, overwrite=True,
+            encoder_preset=settings.encoder_preset, pix_fmt=settings.pix_fmt, overwrite=True,
         )
         if best is None or result.seconds < best.seconds:
             best = result

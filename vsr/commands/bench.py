@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._model_args import add_offline_arg
+from .flags import add_model_flags, model_spec
 
 
 def add_parser(subparsers) -> None:
@@ -20,18 +20,18 @@ def add_parser(subparsers) -> None:
     source.add_argument("clip", nargs="?", type=Path, metavar="CLIP", help="video to measure on (default: the bundled sample clip)")
     source.add_argument("--synthetic", metavar="WxH", help="measure on a generated H.264 testsrc2 clip of this size")
     p.add_argument("--frames", type=int, default=100, metavar="N", help="frames in the --synthetic clip (default 100)")
-    p.add_argument("--model", nargs="+", default=["ultra"], metavar="NAME", help="variants, known names (ultra-x2, official-small-x2: downloaded on first use) or weights files (default ultra); a variant vsr does not ship runs with fresh weights: speed only")
-    p.add_argument("--scale", type=int, choices=(2, 3, 4), default=2, help="upscaling factor (default 2)")
-    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    add_offline_arg(p)
-    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 pipeline (default: on for CUDA)")
+    add_model_flags(p, several=True)  # a variant vsr does not ship runs with fresh weights: speed only; --compile times the network both ways
     p.add_argument("--batch", type=int, default=4, metavar="N", help="frames per model call in the pipeline on a GPU (default 4; the CPU takes one)")
-    p.add_argument("--compile", action="store_true", help="run the pipeline and the naive loop through torch.compile, and time the network both ways")
     p.add_argument("--codec", default="libx264", help="the pipeline's encoder (default libx264)")
     p.add_argument("--crf", type=int, default=23, help="its quality (default 23)")
     p.add_argument("--encoder-preset", default="veryfast", help="its speed preset (default veryfast)")
-    p.add_argument("--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]", help="more encoders to time alone, e.g. libx264:ultrafast libx265:fast h264_nvenc:p4")
-    p.add_argument("--dtypes", nargs="+", choices=("fp16", "fp32"), metavar="DTYPE", help="network-alone dtypes (default: fp16 and fp32 on CUDA, fp32 on the CPU)")
+    p.add_argument(
+        "--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]",
+        help="more encoders to time alone, e.g. libx264:ultrafast libx265:fast h264_nvenc:p4",
+    )  # fmt: skip
+    p.add_argument(
+        "--dtypes", nargs="+", choices=("fp16", "fp32"), metavar="DTYPE", help="network-alone dtypes (default: fp16 and fp32 on CUDA, fp32 on the CPU)"
+    )
     p.add_argument("--batches", nargs="+", type=int, metavar="N", help="network-alone batch sizes (default: 1 and --batch on CUDA, 1 on the CPU)")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="time every measurement N times and keep the fastest (default 1)")
     p.add_argument("--network-only", action="store_true", help="time only the network alone (no video stages)")
@@ -42,9 +42,11 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..bench import report
+    from ..constants import DEFAULT_SCALE
     from ..bench.machine import describe_device, describe_machine
-    from ..device import resolve_device
     from ..errors import OutputError, UsageError
+    from ..device import resolve_half
+    from ..settings import resolve_model
 
     if args.repeat < 1 or args.batch < 1 or any(b < 1 for b in args.batches or []):
         raise UsageError("--repeat, --batch and --batches take numbers of 1 or more")
@@ -53,12 +55,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json and not args.json.parent.is_dir():
         raise OutputError(f"output folder does not exist: {args.json.parent}")
     baseline = report.read_baseline(args.compare) if args.compare else None  # a bad file fails before minutes of work
-    device = resolve_device(args.device)
-    half = device.type == "cuda" if args.half is None else args.half
+    resolved = resolve_model(None, device=args.device, half=args.half)
+    device, half = resolved.device, resolve_half(resolved.device, resolved.half)
     with tempfile.TemporaryDirectory(prefix="vsr-bench-") as temp:  # the clips and videos it writes go with it
         result = _measure(args, device, half, Path(temp))
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"\nvsr bench, {date}, {describe_device(device)}, x{args.scale}\n")
+    print(f"\nvsr bench, {date}, {describe_device(device)}, x{args.scale or DEFAULT_SCALE}\n")
     if result.runs:
         print(report.stages_table(result.runs) + "\n")
         print(report.encoders_table(result.encoders) + "\n")
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.network_table(result.network) + "\n")
     if args.json:
         command = "vsr " + shlex.join(args.argv)
-        report.write_json(args.json, machine=describe_machine(device), command=command, date=date, runs=result.runs, encoders=result.encoders, network=result.network)
+        machine = describe_machine(device)
+        report.write_json(args.json, machine=machine, command=command, date=date, runs=result.runs, encoders=result.encoders, network=result.network)
         print(f"wrote {args.json}")
     if baseline is not None:
         comparisons = report.compare(result.runs, baseline)
@@ -84,9 +87,10 @@ def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
     from ..bench.clips import make_synthetic_clip, parse_size
     from ..bench.models import DTYPES
     from ..bench.run import BenchPlan, run_benchmark
+    from ..constants import DEFAULT_SCALE
     from ..video.codecs import EncoderSettings
     from ..video.source import VideoSource
-    from .demo import SAMPLE_CLIP
+    from ..samples import SAMPLE_CLIP
 
     cuda = device.type == "cuda"
     if args.synthetic:
@@ -104,8 +108,8 @@ def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
     plan = BenchPlan(
         clip=clip,
         clip_label=label,
-        models=args.model,
-        scale=args.scale,
+        models=_models(args),
+        scale=args.scale or DEFAULT_SCALE,
         device=device,
         dtype=DTYPES["fp16" if half else "fp32"],
         batch=args.batch,
@@ -118,3 +122,13 @@ def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
         network_only=args.network_only,
     )
     return run_benchmark(plan, lambda line: print(f"  {line} ...", file=sys.stderr, flush=True), workdir)
+
+
+def _models(args: argparse.Namespace) -> list[str]:
+    """The models to time: --weights, the --model names, or the default shipped model."""
+    from ..model import default_model_name
+
+    spec = model_spec(args)
+    if spec is None:
+        return [default_model_name(args.scale) or "ultra"]
+    return [str(spec)] if not isinstance(spec, list) else spec

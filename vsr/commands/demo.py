@@ -5,34 +5,51 @@ main job on a fresh install."""
 import argparse
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-SAMPLE_IMAGE = SAMPLES / "snow-trees.png"
-SAMPLE_CLIP = SAMPLES / "bbb-320x180.mp4"
-
 
 def add_parser(subparsers) -> None:
-    from .upscale import add_video_args
+    from .upscale import add_video_flags
 
     p = subparsers.add_parser("demo", help="upscale the bundled sample clip and picture", description=__doc__)
     p.add_argument("-o", "--output", type=Path, default=Path("vsr-demo"), metavar="DIR", help="output folder (default ./vsr-demo)")
-    add_video_args(p)
+    add_video_flags(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import OutputError
-    from . import image, upscale
+    from ..images import read_image, upscale_image, write_image
+    from ..samples import SAMPLE_CLIP, SAMPLE_IMAGE
+    from ..settings import resolve_run
+    from ..video.upscale import upscale_video
+    from .progress_view import ProgressView
+    from .upscale import video_settings
 
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {args.output}: {exc.strerror}") from None
-    scale_hint = args.scale or 2
-    clip_out = args.output / f"{SAMPLE_CLIP.stem}_x{scale_hint}{SAMPLE_CLIP.suffix}"
-    video_args = argparse.Namespace(**vars(args), input=SAMPLE_CLIP, overwrite=True, quiet=False)
-    video_args.output = clip_out
-    upscale.run(video_args)
-    image_args = argparse.Namespace(**vars(args), inputs=[SAMPLE_IMAGE], tile=512, overwrite=True, quiet=False)
-    image.run(image_args)
+    settings = video_settings(args)
+    compile = settings.pop("compile")
+    resolved = resolve_run(**settings)
+    view = ProgressView()
+    for notice in resolved.model.notices:
+        view.warn(notice)
+    model = resolved.model.load(compile=compile)  # one model for the clip and the picture
+    with view:
+        result = upscale_video(
+            SAMPLE_CLIP,
+            args.output / f"{SAMPLE_CLIP.stem}_x{model.scale}{SAMPLE_CLIP.suffix}",
+            preset=resolved.preset,
+            model=model,
+            overwrite=True,
+            notify=view.warn,
+            on_progress=view.update,
+            on_start=view.start,
+        )
+    view.summary(result)
+    picture = read_image(SAMPLE_IMAGE)
+    image_target = args.output / f"{SAMPLE_IMAGE.stem}_x{model.scale}{SAMPLE_IMAGE.suffix}"
+    write_image(image_target, upscale_image(model.eager(), picture))
+    print(f"{SAMPLE_IMAGE} ({picture.width}x{picture.height}) -> {image_target}")
     print(f"compare {SAMPLE_CLIP} and {SAMPLE_IMAGE} with their upscaled copies in {args.output}/")
     return 0

@@ -9,18 +9,19 @@ through `vsr upscale`'s own path into lossless video, scored against the clean H
 import argparse
 from pathlib import Path
 
-from ._model_args import add_offline_arg
+from .flags import add_device_flag, add_offline_flag, photo_set
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("eval", help="measure PSNR/SSIM on an image set", description=__doc__)
     p.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
-    p.add_argument("--images", metavar="PATH", help="folder or list file of HR images (default: ../shared/datasets/val.txt)")
+    p.add_argument("--images", metavar="PATH", help="folder or list file of HR images (default: val.txt in $VSR_DATASETS, else ../shared/datasets/val.txt)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in a list file refer to")
-    p.add_argument("--model", action="append", default=[], metavar="NAME", help="known weights to score, e.g. ultra-x2 or official-small-x2 (repeatable; default: all shipped at this scale)")
+    models = "known weights, e.g. ultra-x2 or official-small-x2 (repeatable; default: all shipped at --scale)"
+    p.add_argument("--model", action="append", default=[], metavar="NAME", help=models)
     p.add_argument("--weights", action="append", default=[], metavar="FILE", help="other weights files to score, e.g. official checkpoints (repeatable)")
-    p.add_argument("--device", default="auto")
-    add_offline_arg(p)
+    add_device_flag(p)
+    add_offline_flag(p)
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.add_argument("--video", action="store_true", help="score on compressed video clips made from the images (see vsr.video_eval)")
     p.add_argument("--crf", type=int, action="append", metavar="N", help="with --video: libx264 CRF of the clips (repeatable; default 23 and 30)")
@@ -34,13 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..datasets import PROJECT_DATASETS, list_images, load_pairs
+    from ..datasets import list_images, load_pairs
     from ..errors import UsageError
     from ..evaluate import bicubic_upscaler, mean, model_upscaler, score
     from ..model import load_model
     from ..weights import shipped
 
-    images = args.images or str(PROJECT_DATASETS / "val.txt")
+    images = args.images or photo_set("val.txt")
     names = args.model or [e.name for e in shipped().shipped_entries() if e.scale == args.scale]
     models = [load_model(n, scale=args.scale, device=args.device) for n in names]
     models += [load_model(w, scale=args.scale, device=args.device) for w in args.weights]

@@ -12,7 +12,7 @@ metadata; it is checked against PyTorch with ONNX Runtime before it is kept.
 import argparse
 from pathlib import Path
 
-from ._model_args import add_offline_arg
+from .flags import add_offline_flag
 
 
 def add_parser(subparsers) -> None:
@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--scale", type=int, choices=(2, 3, 4), help="with --model VARIANT: the scale")
     p.add_argument("--half", action="store_true", help="--onnx in float16 (input and output float16; SoftPool stays float32)")
     p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
-    add_offline_arg(p)
+    add_offline_flag(p)
     p.set_defaults(run=run)
 
 

@@ -3,9 +3,8 @@
 import argparse
 from pathlib import Path
 
-from ._model_args import add_model_args, load_model_from_args
-
-MIN_TILE = 96  # twice the tiling overlap (32) plus room for the tiles to advance
+from ..constants import DEFAULT_TILE, MIN_IMAGE_TILE
+from .flags import add_model_flags, model_spec
 
 
 def add_parser(subparsers) -> None:
@@ -17,8 +16,8 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="image files")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="output folder (or file, for one input)")
-    add_model_args(p)
-    p.add_argument("--tile", type=int, default=512, help="largest input tile side in pixels (default 512)")
+    add_model_flags(p)
+    p.add_argument("--tile", type=int, default=DEFAULT_TILE, help=f"largest input tile side in pixels (default {DEFAULT_TILE})")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=run)
@@ -45,13 +44,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import InputError, OutputError, UsageError
     from ..images import read_image, upscale_image, write_image
+    from ..settings import resolve_model
 
     for path in args.inputs:
         if not path.is_file():
             raise InputError(f"input not found: {path}")
-    if args.tile < MIN_TILE:
-        raise UsageError(f"--tile must be at least {MIN_TILE} pixels, got {args.tile}")
-    model = load_model_from_args(args)
+    if args.tile < MIN_IMAGE_TILE:
+        raise UsageError(f"--tile must be at least {MIN_IMAGE_TILE} pixels, got {args.tile}")
+    model = resolve_model(model_spec(args), scale=args.scale, device=args.device, half=args.half).load(compile=args.compile)
     targets = plan_outputs(args.inputs, args.output, model.scale)
     existing = [t for t in targets if t.exists()]
     if existing and not args.overwrite:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise OutputError(f"cannot create output folder {target.parent}: {exc.strerror}") from None
     if not args.quiet:
-        print(f"model PlainUSR {model.variant} x{model.scale} from {model.source} on {model.device} ({str(model.dtype).removeprefix('torch.')})")
+        print(f"model {model.description}")
     for source, target in zip(args.inputs, targets):
         started = time.perf_counter()
         image = read_image(source)

@@ -7,21 +7,15 @@ normally and keeps the recording; a second Ctrl-C abandons it."""
 import argparse
 from pathlib import Path
 
-from ._model_args import add_offline_arg
+from .flags import add_model_flags, model_spec
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("live", help="real-time preview of a camera, file, URL or lavfi source", description=__doc__)
     p.add_argument("--source", default="0", help="camera index (0), /dev/videoN, a file, a URL, or lavfi:GRAPH such as lavfi:testsrc2 (default 0)")
-    p.add_argument("--scale", type=int, choices=(2, 3, 4), default=2, help="upscaling factor (default 2)")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--model", metavar="NAME", help="known weights: a variant (ultra, ...), NAME-xS or official-NAME-xS (downloaded on first use; default: the default shipped model)")
-    which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint")
-    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    add_offline_arg(p)
-    p.add_argument("--compile", action="store_true", help="run the network through torch.compile: each model's first frame takes seconds, then ~2x the frame rate on a CPU")
-    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA)")
-    p.add_argument("--view", choices=("split", "side", "sr"), default="split", help="split (default; drag the divider), side by side, or the upscaled picture only")
+    add_model_flags(p)  # --compile: each model's first frame takes seconds, then ~2x the frame rate on a CPU
+    views = "split (default; drag the divider), side by side, or the upscaled picture only"
+    p.add_argument("--view", choices=("split", "side", "sr"), default="split", help=views)
     p.add_argument("--record", type=Path, metavar="OUT", help="also write the upscaled stream to OUT (.mkv, .mp4, ...), timed by the capture clock")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--codec", default="libx264", help="--record's encoder (default libx264)")
@@ -33,35 +27,29 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..device import resolve_device
     from ..errors import UsageError
+    from ..live.models import models_to_cycle
     from ..live.session import run_live
     from ..live.sources import open_source
-    from ..model import default_model_name
+    from ..settings import resolve_model
     from ..video.codecs import EncoderSettings
-    from ..weights import shipped
 
     if args.duration is not None and args.duration <= 0:
         raise UsageError(f"--duration must be more than 0, got {args.duration:g}")
-    device = resolve_device(args.device)
+    resolved = resolve_model(model_spec(args), scale=args.scale, device=args.device, half=args.half)
     window = None
     if not args.no_window:
         from ..live.window import LiveWindow
 
         window = LiveWindow(args.view)  # no display: one line, before the source is opened
-    first = Path(args.weights) if args.weights else (args.model or default_model_name(args.scale))
-    # `m` cycles through what is on this machine: shipped weights and downloaded ones
-    on_disk = [e.name for e in shipped().entries if shipped().is_available(e)]
-    others = [name for name in on_disk if name != first and name != f"{first}-x{args.scale}"]
-    models = [first, *others]  # `m` cycles through these
     source = open_source(args.source)
     try:
         report = run_live(
             source,
-            models,
-            device=device,
-            half=args.half,
-            scale=args.scale,
+            models_to_cycle(resolved.model, resolved.scale),  # `m` cycles through these
+            device=resolved.device,
+            half=resolved.half,
+            scale=resolved.scale,
             record=args.record,
             overwrite=args.overwrite,
             encoder=EncoderSettings(args.codec, args.crf, args.encoder_preset),

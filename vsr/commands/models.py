@@ -6,7 +6,7 @@ verified by sha256 ($VSR_CACHE, $VSR_WEIGHTS_URL for a mirror URL or folder)."""
 import argparse
 import sys
 
-from ._model_args import add_offline_arg
+from .flags import add_offline_flag
 
 
 def add_parser(subparsers) -> None:
@@ -16,7 +16,7 @@ def add_parser(subparsers) -> None:
     pull = actions.add_parser("pull", help="download and verify official weights into the cache", description=__doc__)
     pull.add_argument("names", nargs="*", metavar="NAME", help="e.g. official-small-x2 (see vsr models)")
     pull.add_argument("--all", action="store_true", help="every downloadable model")
-    add_offline_arg(pull)
+    add_offline_flag(pull)
     pull.set_defaults(run=run_pull)
 
 

@@ -41,8 +41,7 @@ class ProgressView:
         info = source.info
         self.console.print(
             f"{source.path}: {info.layout.width}x{info.layout.height} {info.source_format} -> "
-            f"{sink.layout.width}x{sink.layout.height} {sink.layout.format} {sink.codec}, "
-            f"PlainUSR {model.variant} x{model.scale} on {model.device} ({str(model.dtype).removeprefix('torch.')})",
+            f"{sink.layout.width}x{sink.layout.height} {sink.layout.format} {sink.codec}, {model.description}",
             highlight=False,
         )
 

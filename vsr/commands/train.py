@@ -7,6 +7,9 @@ Ctrl-C saves a checkpoint and stops; `vsr train --resume RUN/last.pt` continues 
 import argparse
 from pathlib import Path
 
+from ..constants import SCALES, VARIANT_NAMES
+from .flags import add_device_flag, photo_set
+
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
                 "val_every", "save_every", "seed", "init_from", "amp", "degrade", "bank_clips")  # fmt: skip
 """Flags that become TrainConfig fields (None: the TrainConfig default)."""
@@ -14,10 +17,10 @@ CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("train", help="train PlainUSR weights", description=__doc__)
-    p.add_argument("--variant", choices=("ultra", "tiny", "small", "medium", "base", "large"), help="network size")
-    p.add_argument("--scale", type=int, choices=(2, 3, 4))
-    p.add_argument("--train", metavar="PATH", help="folder of HR images or a list file (default: ../shared/datasets/train.txt)")
-    p.add_argument("--val", metavar="PATH", help="validation images (default: ../shared/datasets/val.txt; 'none' to skip)")
+    p.add_argument("--variant", choices=VARIANT_NAMES, help="network size")
+    p.add_argument("--scale", type=int, choices=SCALES)
+    p.add_argument("--train", metavar="PATH", help="HR images: a folder or a list file (default: train.txt in $VSR_DATASETS, else ../shared/datasets)")
+    p.add_argument("--val", metavar="PATH", help="validation images (default: val.txt beside --train's default; 'none' to skip)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in list files refer to (default: the list's folder, or photos/ beside it)")
     p.add_argument("--steps", type=int, help="total optimizer steps (default 50000; with --resume: a new total)")
     p.add_argument("--batch", type=int, help="patches per step (default 16)")
@@ -37,7 +40,7 @@ def add_parser(subparsers) -> None:
                    "round trip (CRF 18-35, 4:2:0), blur and noise, decoded as vsr upscale decodes, from a bank built once and cached")  # fmt: skip
     p.add_argument("--bank-clips", type=int, help="video: clips of 8 frames in the degraded bank (default 300)")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
-    p.add_argument("--device", default="auto")
+    add_device_flag(p)
     p.add_argument("--threads", type=int, help="CPU threads for torch")
     p.add_argument("--run-dir", type=Path, help="where checkpoints go (default runs/VARIANT-xS)")
     p.add_argument("--resume", type=Path, metavar="CKPT", help="continue a run from its last.pt")
@@ -52,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from ..datasets import PROJECT_DATASETS
     from ..device import resolve_device
     from ..errors import UsageError
     from ..training.export import export_deployed
@@ -72,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.variant or not args.scale:
             raise UsageError("--variant and --scale are required (or --resume a run)")
-        train = args.train or str(PROJECT_DATASETS / "train.txt")
-        val = None if args.val == "none" else (args.val or str(PROJECT_DATASETS / "val.txt"))
+        train = args.train or photo_set("train.txt")
+        val = None if args.val == "none" else (args.val or photo_set("val.txt"))
         config = TrainConfig(variant=args.variant, scale=args.scale, train=train, val=val, image_dir=args.image_dir, **config_flags)
         run_dir = args.run_dir or Path("runs") / f"{args.variant}-x{args.scale}"
         if (run_dir / "last.pt").exists():

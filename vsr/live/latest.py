@@ -17,7 +17,6 @@ class LatestSlot:
         self._item = None
         self._full = False
         self._closed = False
-        self.delivered = 0
         self.dropped = 0
 
     def put(self, item) -> None:
@@ -57,6 +56,5 @@ class LatestSlot:
     def _take_locked(self):
         if self._full:
             item, self._item, self._full = self._item, None, False
-            self.delivered += 1
             return item
         return END if self._closed else None

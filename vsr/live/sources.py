@@ -45,17 +45,17 @@ class CameraSource:
         self.description = f"camera {spec}"
         target = int(spec) if spec.isdigit() else spec
         if isinstance(target, str) and not Path(target).exists():
-            raise InputError(f"no camera at {spec} (no such device); try --source FILE or --source lavfi:testsrc2")
+            raise InputError(f"no camera at {spec} (no such device)", hint="try {source=FILE} or {source=lavfi:testsrc2}")
         backend = cv2.CAP_V4L2 if os.name == "posix" and hasattr(cv2, "CAP_V4L2") else cv2.CAP_ANY
         self._capture = cv2.VideoCapture(target, backend)
         if not self._capture.isOpened():
-            raise InputError(f"no camera at {spec} (none found or in use); try --source FILE or --source lavfi:testsrc2")
+            raise InputError(f"no camera at {spec} (none found or in use)", hint="try {source=FILE} or {source=lavfi:testsrc2}")
         if hasattr(cv2, "CAP_PROP_READ_TIMEOUT_MSEC"):  # V4L2 waits 10 s for a frame by default
             self._capture.set(cv2.CAP_PROP_READ_TIMEOUT_MSEC, CAMERA_SILENCE_SECONDS * 1000)
         ok, image = self._capture.read()
         if not ok:
             self._capture.release()
-            raise InputError(f"{self.description} opened but gives no frames; try another --source")
+            raise InputError(f"{self.description} opened but gives no frames", hint="try another {source}")
         self._first = image
         self.height, self.width = image.shape[:2]
         rate = self._capture.get(cv2.CAP_PROP_FPS)

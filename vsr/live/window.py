@@ -33,11 +33,11 @@ def check_display() -> None:
         return
     display = os.environ.get("DISPLAY", "")
     if not display:
-        raise DisplayError("no display to open a window on (DISPLAY is not set); run with --no-window")
+        raise DisplayError("no display to open a window on (DISPLAY is not set)", hint="run without a window ({window=False})")
     host, _, number = display.rpartition(":")
     number = number.split(".")[0]
     if not number.isdigit():
-        raise DisplayError(f"cannot use display {display!r}; run with --no-window")
+        raise DisplayError(f"cannot use display {display!r}", hint="run without a window ({window=False})")
     try:
         if host in ("", "unix"):
             with socket.socket(socket.AF_UNIX) as probe:
@@ -46,7 +46,7 @@ def check_display() -> None:
         else:
             socket.create_connection((host, 6000 + int(number)), timeout=2).close()
     except OSError:
-        raise DisplayError(f"cannot reach display {display}; run with --no-window") from None
+        raise DisplayError(f"cannot reach display {display}", hint="run without a window ({window=False})") from None
 
 
 def compose(original: np.ndarray, upscaled: np.ndarray, view: str, divider: float) -> np.ndarray:
@@ -86,7 +86,10 @@ class LiveWindow:
         from . import AV_LOADED_FIRST
 
         if AV_LOADED_FIRST:
-            raise DisplayError("PyAV was imported before OpenCV in this process, which makes OpenCV's window hang; import vsr.live (or cv2) before av, or use --no-window")
+            raise DisplayError(
+                "PyAV was imported before OpenCV in this process, which makes OpenCV's window hang; import vsr.live (or cv2) before av",
+                hint="or run without a window ({window=False})",
+            )
 
         os.environ.setdefault("QT_LOGGING_RULES", "*.debug=false;qt.qpa.*=false")
         self.view, self.divider = view, 0.5
@@ -95,7 +98,7 @@ class LiveWindow:
             cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)  # no Qt toolbar
             cv2.setMouseCallback(WINDOW_NAME, self._mouse)
         except cv2.error as exc:
-            raise DisplayError(f"cannot open a window ({exc.err or exc}); run with --no-window") from None
+            raise DisplayError(f"cannot open a window ({exc.err or exc})", hint="run without a window ({window=False})") from None
 
     def show(self, original: np.ndarray, upscaled: np.ndarray, lines: list[str]) -> None:
         import cv2
@@ -106,7 +109,7 @@ class LiveWindow:
         try:
             cv2.imshow(WINDOW_NAME, canvas)
         except cv2.error as exc:  # the display went away
-            raise DisplayError(f"the window failed ({exc.err or exc}); run with --no-window") from None
+            raise DisplayError(f"the window failed ({exc.err or exc})", hint="run without a window ({window=False})") from None
 
     def poll(self) -> str | None:
         """Handle window events; returns 'quit', 'pause', 'view', 'model' or None."""
@@ -115,7 +118,7 @@ class LiveWindow:
         try:
             key = cv2.waitKey(1) & 0xFF
         except cv2.error as exc:
-            raise DisplayError(f"the window failed ({exc.err or exc}); run with --no-window") from None
+            raise DisplayError(f"the window failed ({exc.err or exc})", hint="run without a window ({window=False})") from None
         try:
             if cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
                 return "quit"  # closed with the mouse

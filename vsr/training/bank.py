@@ -97,8 +97,10 @@ def code_version() -> str:
 
 def cache_key(recipe: VideoRecipe, scale: int, seed: int, photo_paths: list[Path]) -> str:
     photos = [(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in photo_paths]
-    versions = {"av": av.__version__, "ffmpeg": {k: list(v) for k, v in av.library_versions.items()}, "torch": torch.__version__.split("+")[0], "cv2": cv2.__version__}
-    blob = json.dumps({"format": BANK_FORMAT, "recipe": dataclasses.asdict(recipe), "scale": scale, "seed": seed, "photos": photos, "versions": versions, "code": code_version()}, sort_keys=True)
+    ffmpeg = {k: list(v) for k, v in av.library_versions.items()}
+    versions = {"av": av.__version__, "ffmpeg": ffmpeg, "torch": torch.__version__.split("+")[0], "cv2": cv2.__version__}
+    key = {"format": BANK_FORMAT, "recipe": dataclasses.asdict(recipe), "scale": scale, "seed": seed, "photos": photos, "versions": versions}
+    blob = json.dumps({**key, "code": code_version()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -197,7 +199,7 @@ class BankSampler:
 
     def __init__(self, bank: Bank, scale: int, patch: int, batch: int, seed: int) -> None:
         if patch > bank.lr.shape[-1]:
-            raise InputError(f"a {patch}px patch does not fit the bank's {bank.lr.shape[-1]}px clips (choose a smaller --patch)")
+            raise InputError(f"a {patch}px patch does not fit the bank's {bank.lr.shape[-1]}px clips", hint="choose a smaller {patch}")
         self.bank, self.scale, self.patch, self.batch = bank, scale, patch, batch
         self.generator = torch.Generator().manual_seed(seed)
 

@@ -16,7 +16,7 @@ class PatchSampler:
     def __init__(self, pairs: list[ImagePair], scale: int, patch: int, batch: int, seed: int) -> None:
         too_small = [p.name for p in pairs if min(p.lr.shape[:2]) < patch]
         if too_small:
-            raise InputError(f"images smaller than a {patch}px LR patch at x{scale} (choose a smaller --patch): {', '.join(too_small[:3])}")
+            raise InputError(f"images smaller than a {patch}px LR patch at x{scale}: {', '.join(too_small[:3])}", hint="choose a smaller {patch}")
         self.pairs, self.scale, self.patch, self.batch = pairs, scale, patch, batch
         self.generator = torch.Generator().manual_seed(seed)
 

@@ -233,9 +233,12 @@ class Trainer:
             return self._fine_tune_start(path)
         source = state["config"]
         if source["variant"] != c.variant:
-            raise UsageError(f"--init-from {path} is PlainUSR {source['variant']}, not {c.variant}")
+            raise UsageError(
+                f"the checkpoint to start from, {path}, is PlainUSR {source['variant']}, not {c.variant}",
+                hint="give {init_from} a checkpoint of the same variant",
+            )
         if source.get("form", "train") != "train":
-            raise UsageError(f"--init-from {path} is a fine-tuning run; export it and start from the exported weights file")
+            raise UsageError(f"the checkpoint to start from, {path}, is a fine-tuning run", hint="export it and give {init_from} the exported weights file")
         model = build_plainusr_train_form(c.variant, c.scale)
         weights = {k: v for k, v in state["ema"].items() if not k.startswith("tail.")}
         missing, unexpected = model.load_state_dict(weights, strict=False)
@@ -246,7 +249,10 @@ class Trainer:
         """The deployed network of a weights file, to be fine-tuned as it is."""
         checkpoint = read_checkpoint(path)
         if checkpoint.variant != self.config.variant:
-            raise UsageError(f"--init-from {path} is PlainUSR {checkpoint.variant}, not {self.config.variant}")
+            raise UsageError(
+                f"the weights to start from, {path}, are PlainUSR {checkpoint.variant}, not {self.config.variant}",
+                hint="give {init_from} weights of the same variant",
+            )
         self.config.form = "deployed"
         source = build_deployed(checkpoint)
         if checkpoint.scale == self.config.scale:
@@ -318,4 +324,4 @@ def _amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
         return torch.bfloat16
     if amp == "fp16":
         return torch.float16
-    raise UsageError(f"unknown --amp {amp!r}: auto, bf16, fp16 or off")
+    raise UsageError(f"unknown mixed precision {amp!r}", hint="set {amp} to auto, bf16, fp16 or off")

@@ -9,32 +9,28 @@ from pathlib import Path
 
 import av
 
+from ..constants import ENCODERS, SOFTWARE_FALLBACK
+from ..constants import OUTPUT_CONTAINERS as CONTAINERS
 from ..errors import UsageError
 from .planes import NATIVE_FORMATS
-
-CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
-"""Output suffixes vsr writes, and FFmpeg's muxer for each."""
-
-SOFTWARE_FALLBACK = {"h264_nvenc": "libx264", "hevc_nvenc": "libx265", "av1_nvenc": "libsvtav1"}
-ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", *SOFTWARE_FALLBACK)
 
 
 @dataclass(frozen=True)
 class EncoderSettings:
     codec: str = "libx264"
     crf: int | None = None
-    preset: str | None = None  # the encoder's own speed preset (x264 "veryfast", svt-av1 "8", nvenc "p5")
+    encoder_preset: str | None = None  # the encoder's own speed preset (x264 "veryfast", svt-av1 "8", nvenc "p5")
     pix_fmt: str | None = None  # None: follow the input
 
     def __post_init__(self):
         if self.codec not in ENCODERS:
-            raise UsageError(f"unknown codec {self.codec!r}; choose one of {', '.join(ENCODERS)}")
+            raise UsageError(f"unknown codec {self.codec!r}", hint=f"choose one of {', '.join(ENCODERS)}")
         if self.crf is not None and self.crf < 0:
-            raise UsageError(f"--crf must be 0 or more, got {self.crf}")
+            raise UsageError(f"the crf must be 0 or more, got {self.crf}", hint="change {crf}")
 
     def options(self) -> dict[str, str]:
         """FFmpeg private options for this encoder."""
-        codec, crf, preset = self.codec, self.crf, self.preset
+        codec, crf, preset = self.codec, self.crf, self.encoder_preset
         opts: dict[str, str] = {}
         if codec in ("libx264", "libx265", "libsvtav1"):
             opts.update({"crf": str(crf)} if crf is not None else {})
@@ -53,7 +49,7 @@ class EncoderSettings:
 def container_for(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in CONTAINERS:
-        raise UsageError(f"cannot write {suffix or 'files without a suffix'}: name the output .mp4, .mov, .mkv or .webm")
+        raise UsageError(f"cannot write {suffix or 'files without a suffix'}", hint="name the output .mp4, .mov, .mkv or .webm")
     return CONTAINERS[suffix]
 
 
@@ -120,9 +116,9 @@ def choose_pix_fmt(codec: str, requested: str | None, source_format: str, width:
     odd = width % 2 or height % 2
     if requested:
         if requested not in accepted:
-            raise UsageError(f"{codec} cannot encode --pix-fmt {requested}; it takes {', '.join(sorted(accepted))}")
+            raise UsageError(f"{codec} cannot encode the pixel format {requested}", hint=f"choose a {{pix_fmt}} it takes: {', '.join(sorted(accepted))}")
         if odd and "444" not in requested:
-            raise UsageError(f"{requested} needs even sizes but the output is {width}x{height}; use a 444 format")
+            raise UsageError(f"{requested} needs even sizes but the output is {width}x{height}", hint="choose a 4:4:4 {pix_fmt}")
         return requested, None
     sub, depth = _split(source_format)
     odd_notice = f"the {width}x{height} output is odd-sized, which 4:2:0/4:2:2 cannot hold; writing 4:4:4" if odd and sub != "444" else None
@@ -134,7 +130,7 @@ def choose_pix_fmt(codec: str, requested: str | None, source_format: str, width:
             if name in accepted:
                 notice = odd_notice if (candidate_sub, candidate_depth) == (sub, depth) else f"{codec} cannot keep {source_format}; writing {name}"
                 return name, notice
-    raise UsageError(f"{codec} cannot encode a {width}x{height} output from {source_format}; try --codec libx265 or an even-sized input")
+    raise UsageError(f"{codec} cannot encode a {width}x{height} output from {source_format}", hint="try {codec=libx265} or an even-sized input")
 
 
 def _split(native: str) -> tuple[str, str]:

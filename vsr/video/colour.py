@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..constants import default_matrix
+
 # (Kr, Kb) luma coefficients of each matrix.
 MATRICES = {
     "bt601": (0.299, 0.114),
@@ -73,7 +75,7 @@ def colour_spec_for(
     and its chroma location (see `chroma_location_of`)."""
     if rgb:
         return ColourSpec(None, True, bits)
-    matrix = _COLORSPACE_CODES.get(colorspace) or ("bt709" if height >= 720 else "bt601")
+    matrix = _COLORSPACE_CODES.get(colorspace) or default_matrix(height)
     full = color_range == RANGE_FULL or (jpeg_format and color_range != RANGE_LIMITED)
     return ColourSpec(matrix, full, bits, chroma_location)
 

@@ -12,22 +12,20 @@ tiles each frame, then shrinks the tiles, and retries the same frames: a frame i
 dropped.
 """
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..constants import DEFAULT_TILE, MIN_TILE, TILE_OVERLAP
+from ..device import prefer_fixed_size_kernels
 from ..errors import DeviceError
 from ..model import SRModel, upscale_any_size
 from ..tiling import upscale_tiled
 from .colour import ColourSpec, rgb_to_yuv, yuv_to_rgb
 from .planes import PlaneLayout
 
-FIRST_TILE = 512
-MIN_TILE = 128
-TILE_OVERLAP = 32
 
 
 def frames_per_call(device: torch.device, batch: int) -> int:
@@ -42,6 +40,25 @@ def is_out_of_memory(exc: BaseException) -> bool:
         return True
     text = str(exc)
     return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def storage_dtype(layout: PlaneLayout) -> torch.dtype:
+    """The torch dtype that holds a layout's samples (torch has no uint16: 9-16 bit samples
+    travel as int16 with the same bits, and `host_array` views them as uint16 again)."""
+    return torch.uint8 if layout.dtype == np.uint8 else torch.int16
+
+
+def host_array(packed: torch.Tensor) -> np.ndarray:
+    """A host tensor of packed samples as the numpy array PlaneLayout.write takes."""
+    array = packed.numpy()
+    return array.view(np.uint16) if array.dtype == np.int16 else array
+
+
+def pack_rgb(rgb: torch.Tensor, layout: PlaneLayout, colour: ColourSpec) -> torch.Tensor:
+    """(N, 3, H, W) RGB in [0, 1] -> (N, layout.size) code values of `layout` in `colour`,
+    as float32 (assigning them to a `storage_dtype` tensor stores them)."""
+    planes = rgb_to_yuv(rgb, colour, *layout.chroma_shape)
+    return torch.cat([p.flatten(1) for p in planes], 1)
 
 
 def unpack_planes(packed: torch.Tensor, layout: PlaneLayout) -> list[torch.Tensor]:
@@ -61,16 +78,30 @@ def packed_to_rgb(packed: torch.Tensor, layout: PlaneLayout, colour: ColourSpec)
 
 @dataclass
 class UpscaledBatch:
-    """Packed output frames, (N, samples) on the host; valid once `wait()` returns."""
+    """Packed output frames, (N, samples) on the host; valid once `wait()` returns.
+    On CUDA, `computed` brackets the batch's work on the compute stream (CUDA events), so
+    the thread that queued it can read the GPU's time without waiting (`gpu_seconds`)."""
 
     packed: torch.Tensor
     ready: torch.cuda.Event | None = None
+    computed: tuple[torch.cuda.Event, torch.cuda.Event] | None = None
 
     def wait(self) -> np.ndarray:
         if self.ready is not None:
             self.ready.synchronize()
-        array = self.packed.numpy()
-        return array.view(np.uint16) if array.dtype == np.int16 else array
+        return host_array(self.packed)
+
+    def gpu_seconds(self, block: bool = False) -> float | None:
+        """Seconds the GPU computed this batch; None while it is still computing (unless
+        `block`), 0.0 on the CPU (where the caller's own thread did the work)."""
+        if self.computed is None:
+            return 0.0
+        start, end = self.computed
+        if block:
+            end.synchronize()
+        elif not end.query():
+            return None
+        return start.elapsed_time(end) / 1000
 
 
 class FrameUpscaler:
@@ -94,8 +125,7 @@ class FrameUpscaler:
         self.device = model.device
         self.cuda = self.device.type == "cuda"
         if self.cuda:
-            # Every frame of a video has one size: let cuDNN time its algorithms once and keep the fastest.
-            torch.backends.cudnn.benchmark = True
+            prefer_fixed_size_kernels(self.device)  # every frame of a video has one size
             self.upload_stream = torch.cuda.Stream(self.device)
             self.compute_stream = torch.cuda.Stream(self.device)
             self.download_stream = torch.cuda.Stream(self.device)
@@ -110,8 +140,11 @@ class FrameUpscaler:
                 on_device = host.to(self.device, non_blocking=True)
             self.compute_stream.wait_stream(self.upload_stream)
             on_device.record_stream(self.compute_stream)
+            computed = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             with torch.cuda.stream(self.compute_stream):
+                computed[0].record()
                 result = self._process(on_device)
+                computed[1].record()
             self.download_stream.wait_stream(self.compute_stream)
             result.record_stream(self.download_stream)
             with torch.cuda.stream(self.download_stream):
@@ -119,11 +152,10 @@ class FrameUpscaler:
                 out.copy_(result, non_blocking=True)
                 ready = torch.cuda.Event(blocking=True)  # the encoder sleeps, not spins, while it waits
                 ready.record(self.download_stream)
-            return UpscaledBatch(out, ready)
+            return UpscaledBatch(out, ready, computed)
 
     def _stage_on_host(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
-        dtype = torch.uint8 if self.source.dtype == np.uint8 else torch.int16
-        host = torch.empty((len(frames), self.source.size), dtype=dtype, pin_memory=self.cuda)
+        host = torch.empty((len(frames), self.source.size), dtype=storage_dtype(self.source), pin_memory=self.cuda)
         view = host.numpy()
         for row, frame in zip(view, frames):
             row[:] = frame.view(view.dtype)
@@ -132,8 +164,7 @@ class FrameUpscaler:
     def _process(self, packed: torch.Tensor) -> torch.Tensor:
         """Packed source frames -> packed target frames, `self.batch` frames at a time from
         unpacking to packing, so an out-of-memory error can shrink every step's footprint."""
-        dtype = torch.uint8 if self.target.dtype == np.uint8 else torch.int16
-        out = torch.empty((packed.shape[0], self.target.size), dtype=dtype, device=packed.device)
+        out = torch.empty((packed.shape[0], self.target.size), dtype=storage_dtype(self.target), device=packed.device)
         done = 0
         while done < packed.shape[0]:
             chunk = packed[done : done + self.batch]
@@ -151,9 +182,7 @@ class FrameUpscaler:
         rgb = packed_to_rgb(packed, self.source, self.source_colour)
         upscaled = self._run_model(rgb)
         del rgb
-        (ch, cw) = self.target.plane_shapes[1]
-        planes = rgb_to_yuv(upscaled, self.target_colour, ch, cw)
-        return torch.cat([p.flatten(1) for p in planes], 1)
+        return pack_rgb(upscaled, self.target, self.target_colour)
 
     def _run_model(self, rgb: torch.Tensor) -> torch.Tensor:
         if self.tile is None:
@@ -164,13 +193,13 @@ class FrameUpscaler:
     def _shrink_after_out_of_memory(self) -> None:
         if self.cuda:
             torch.cuda.empty_cache()
-        if getattr(self.model, "compiled", None) is not None:  # compiled for one batch size and whole frames
-            self.model = dataclasses.replace(self.model, compiled=None)
+        if getattr(self.model, "is_compiled", False):  # compiled for one batch size and whole frames
+            self.model = self.model.eager()
         if self.tile is None and self.batch > 1:
             self.batch //= 2
             self.notify(f"out of memory on {self.device}: now {self.batch} frame(s) at a time")
         elif self.tile is None or self.tile > MIN_TILE:
-            self.tile = FIRST_TILE if self.tile is None else self.tile // 2
+            self.tile = DEFAULT_TILE if self.tile is None else self.tile // 2
             self.notify(f"out of memory on {self.device}: now tiling frames in {self.tile}-pixel tiles")
         else:
-            raise DeviceError(f"out of memory on {self.device} even with {MIN_TILE}-pixel tiles; use a smaller model or --device cpu")
+            raise DeviceError(f"out of memory on {self.device} even with {MIN_TILE}-pixel tiles", hint="use a smaller {model} or {device=cpu}")

@@ -30,16 +30,21 @@ END = _End()
 
 @dataclass
 class StageClock:
-    """Wall time of a stage and how much of it went to waiting on its channels."""
+    """Wall time of a stage, how much of it went to waiting on its channels, and the time a
+    device (a GPU) spent on work the stage queued. Only the stage's own thread writes it."""
 
     name: str
     started: float = 0.0
     finished: float = 0.0
     waiting: float = 0.0
+    device_seconds: float = 0.0
 
     @property
     def busy_seconds(self) -> float:
-        return max(0.0, (self.finished or time.perf_counter()) - self.started - self.waiting)
+        """The stage's thread working, or the device working for it, whichever is longer
+        (a GPU computes one batch while the thread queues the next)."""
+        own = (self.finished or time.perf_counter()) - self.started - self.waiting
+        return max(0.0, own, self.device_seconds)
 
 
 class Channel:

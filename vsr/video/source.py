@@ -27,7 +27,6 @@ MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unr
 
 @dataclass
 class DecodedFrame:
-    index: int
     pts: int  # in VideoInfo.time_base
     duration: int | None
     packed: np.ndarray  # PlaneLayout.read of the frame
@@ -47,6 +46,20 @@ class VideoInfo:
     frames_expected: int | None
     source_format: str  # the decoded pixel format before any conversion
     stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """One of the input's other streams, as vsr.video.plan needs to know it."""
+
+    index: int
+    type: str  # audio, subtitle, attachment, data
+    codec: str | None  # canonical codec name ("unknown" if FFmpeg has none; None: no codec)
+    name: str | None = None  # an attachment's file name
+
+    @property
+    def described(self) -> str:
+        return f"{self.type} stream #{self.index} ({self.codec})"
 
 
 @dataclass
@@ -96,13 +109,14 @@ class VideoSource:
                 raise InputError(f"{self.path} has no video stream")
             self.video = self.container.streams.video[0]
             self.video.thread_type = "AUTO"
-            self.copied_streams = [s for s in self.container.streams if s is not self.video and s.type in ("audio", "subtitle")]
+            self.streams = tuple(_describe_stream(s) for s in self.container.streams if s is not self.video)
+            # Packets read while finding the first frame are kept for any stream that may be copied.
+            self._kept = frozenset(s.index for s in self.streams if s.type in ("audio", "subtitle"))
+            self.copied: frozenset[int] = frozenset()  # nothing until select_copied says
             self.damage = DamageReport()
             self._pending: deque = deque()
             self._packets = self._demux()
             self._next_index = 0
-            self._last_pts: int | None = None
-            self._last_duration: int | None = None
             self._reached: float | None = None  # end time (s) of the latest packet seen, any stream
             self._discarded = 0
             first = self._first_frame()
@@ -121,9 +135,10 @@ class VideoSource:
         if self.path.stat().st_size == 0:
             raise InputError(f"input is empty (0 bytes): {self.path}")
 
-    def select_copied(self, streams: list) -> None:
-        """Keep only these streams' packets (the ones the output can hold)."""
-        self.copied_streams = list(streams)
+    def select_copied(self, indices) -> None:
+        """Yield the packets of these streams (by index: an OutputPlan's `copied`) from
+        `items()`; call before iterating. By default none are copied."""
+        self.copied = self._kept = frozenset(indices)
 
     def items(self) -> Iterator["DecodedFrame | av.Packet"]:
         """Every decodable video frame, as a DecodedFrame, and every packet of the copied
@@ -134,7 +149,7 @@ class VideoSource:
                 if isinstance(item, av.VideoFrame):
                     for frame, pts in self._timer.push(item):
                         yield self._pack(frame, pts)
-                elif item.stream in self.copied_streams:
+                elif item.stream.index in self.copied:
                     yield item
             try:
                 packet = next(self._packets)
@@ -177,7 +192,7 @@ class VideoSource:
         if packet.stream is self.video:
             self._discarded += bool(packet.is_discard)  # hidden by an mp4 edit list: not lost
             self._pending.extend(self._decode(packet))
-        elif packet.size and packet.stream in self.copied_streams:
+        elif packet.size and packet.stream.index in self._kept:
             self._pending.append(packet)
 
     def _demux(self) -> Iterator[av.Packet]:
@@ -236,8 +251,7 @@ class VideoSource:
         if frame.format.name != layout.format:
             frame = frame.reformat(format=layout.format)
         duration = frame.duration or self._default_duration()
-        self._last_pts, self._last_duration = pts, duration
-        decoded = DecodedFrame(self._next_index, pts, duration or None, layout.read(frame))
+        decoded = DecodedFrame(pts, duration or None, layout.read(frame))
         self._next_index += 1
         return decoded
 
@@ -258,6 +272,15 @@ class VideoSource:
         if not rate:
             return None
         return max(1, round(1 / (rate * self.info.time_base)))
+
+
+def _describe_stream(stream) -> StreamInfo:
+    codec = None
+    if stream.type in ("audio", "subtitle"):
+        codec = stream.codec_context.codec.canonical_name if stream.codec_context else "unknown"
+    elif stream.type == "data" and stream.codec_context is not None:
+        codec = stream.codec_context.name or "unknown"
+    return StreamInfo(stream.index, stream.type, codec, getattr(stream, "name", None) if stream.type == "attachment" else None)
 
 
 def _reason(exc: BaseException) -> str:

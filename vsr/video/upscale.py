@@ -10,6 +10,7 @@ The output is written under a temporary name and renamed only when everything su
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +19,15 @@ import av
 
 from ..atomic import atomic_path
 from ..errors import OutputError, UsageError
-from ..model import SRModel, as_model
-from .codecs import EncoderSettings, default_output
+from ..model import SRModel
+from ..presets import Preset
+from ..settings import resolve_run
+from .codecs import default_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
+from .plan import plan_output
+from .sink import CopiedInput, VideoSink
 from .source import DecodedFrame, VideoSource
-from .sink import VideoSink
 
 STAGES = ("decode", "model", "encode")
 
@@ -57,13 +61,14 @@ def upscale_video(
     src: os.PathLike | str,
     dst: os.PathLike | str | None = None,
     *,
+    preset: "str | Preset | None" = None,
     model: SRModel | str | os.PathLike | None = None,
     scale: int | None = None,
     device: str = "auto",
     half: bool | None = None,
     compile: bool = False,
-    batch: int = 4,
-    codec: str = "libx264",
+    batch: int | None = None,
+    codec: str | None = None,
     crf: int | None = None,
     encoder_preset: str | None = None,
     pix_fmt: str | None = None,
@@ -74,10 +79,15 @@ def upscale_video(
     on_start: Callable[["VideoSource", VideoSink, SRModel], None] | None = None,
 ) -> UpscaleResult:
     """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
-    audio, subtitles, chapters and metadata. `model` is an SRModel, a shipped name or a
-    weights file; `half` defaults to True on CUDA; `compile` runs the network through
-    torch.compile (vsr.compiled: seconds to compile first, faster after). `notify` receives warnings as they happen;
-    `on_progress(frames_done, frames_expected)` is called from the caller's thread."""
+    audio, subtitles, chapters and metadata.
+
+    `preset` is a bundled preset's name, a .toml file, a Preset, "auto" (the device's
+    default) or None (libx264 at its defaults, 4 frames per GPU call, x2); every other
+    setting given (not None) overrides it (vsr.settings.resolve_run). `model` is an
+    SRModel, a shipped name or a weights file; `half` defaults to True on CUDA; `compile`
+    runs the network through torch.compile (vsr.compiled: seconds to compile first,
+    faster after). `notify` receives warnings as they happen; `on_progress(frames_done,
+    frames_expected)` is called from the caller's thread."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:
@@ -85,24 +95,33 @@ def upscale_video(
         if notify:
             notify(message)
 
-    if batch < 1:
-        raise UsageError(f"--batch must be 1 or more, got {batch}")
-    settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
+    if batch is not None and batch < 1:
+        raise UsageError(f"batch must be 1 or more, got {batch}", hint="change {batch}")
+    run = resolve_run(
+        preset, model=model, scale=scale, device=device, half=half, batch=batch, codec=codec, crf=crf, encoder_preset=encoder_preset, pix_fmt=pix_fmt
+    )
+    settings, batch = run.encoder, run.batch
+    for notice in run.model.notices:
+        warn(notice)
     source = VideoSource(src)
     try:
-        sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
+        sr = run.model.load(compile=compile)
         target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
         if target.resolve() == source.path.resolve():
-            raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
+            raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
         if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists; pass --overwrite to replace it")
+            raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
         if not target.parent.is_dir():
             raise OutputError(f"output folder does not exist: {target.parent}")
+        plan = plan_output(source.info, source.streams, sr.scale, settings, target)
+        for notice in plan.notices:
+            warn(notice)
+        source.select_copied(plan.copied)  # before decoding starts
         started = time.perf_counter()
         with atomic_path(target) as temp:
-            sink = VideoSink(temp, target, source, sr.scale, settings, warn)
+            sink = VideoSink(temp, plan, CopiedInput.of(source.container))
             try:
-                for dropped in sink.dropped:
+                for dropped in plan.dropped:
                     warn(f"{target.suffix} cannot hold the input's {dropped}; it was left out")
                 if on_start:
                     on_start(source, sink, sr)
@@ -126,8 +145,8 @@ def upscale_video(
         output=target,
         frames=sink.frames_written,
         seconds=seconds,
-        model=f"PlainUSR {sr.variant} x{sr.scale} ({sr.source})",
-        device=f"{sr.device} {str(sr.dtype).removeprefix('torch.')}{' compiled' if sr.compiled else ''}",
+        model=sr.name,
+        device=sr.runs_on,
         codec=sink.codec,
         pix_fmt=sink.layout.format,
         size_in=(info.layout.width, info.layout.height),
@@ -144,18 +163,24 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
     pipeline = Pipeline(capacity=queue_size)
     decoded, upscaled = pipeline.channel(), pipeline.channel(max(2, queue_size // batch))
 
-    def decode(clock: StageClock) -> None:
+    def decode_stage(clock: StageClock) -> None:
         for item in source.items():
             decoded.put(item, clock)
         decoded.put(END, clock)
 
-    def model(clock: StageClock) -> None:
+    def model_stage(clock: StageClock) -> None:
         pending: list[DecodedFrame] = []
+        on_gpu: deque[UpscaledBatch] = deque()  # queued batches whose GPU time is not counted yet
 
-        def flush() -> None:
+        def flush(final: bool = False) -> None:
             if pending:
-                upscaled.put(_Batch(list(pending), upscaler.upscale([f.packed for f in pending])), clock)
+                result = upscaler.upscale([f.packed for f in pending])
+                upscaled.put(_Batch(list(pending), result), clock)
                 pending.clear()
+                on_gpu.append(result)
+            while on_gpu and (seconds := on_gpu[0].gpu_seconds(block=final)) is not None:
+                clock.device_seconds += seconds
+                on_gpu.popleft()
 
         while True:
             item = decoded.get(clock)
@@ -164,13 +189,13 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
                 if len(pending) == batch:
                     flush()
             elif item is END:
-                flush()
+                flush(final=True)
                 upscaled.put(END, clock)
                 return
             else:  # a copied packet: on its way at once, the muxer interleaves
                 upscaled.put(item, clock)
 
-    def encode(clock: StageClock) -> None:
+    def encode_stage(clock: StageClock) -> None:
         while True:
             item = upscaled.get(clock)
             if item is END:
@@ -179,18 +204,13 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
                 sink.write_packet(item)
                 continue
             waited = time.perf_counter()
-            packed = item.result.wait()
-            gpu_seconds = time.perf_counter() - waited
-            # Waiting for the GPU to finish a batch is model work that the model thread,
-            # which only queues it, cannot see: count it there, not here.
-            clock.waiting += gpu_seconds
-            model_clock.waiting = max(0.0, model_clock.waiting - gpu_seconds)
+            packed = item.result.wait()  # the GPU's time is the model stage's (it reads the events)
+            clock.waiting += time.perf_counter() - waited
             for frame, pixels in zip(item.frames, packed):
                 sink.write_frame(frame.pts, frame.duration, pixels)
 
-    for name, work in zip(STAGES, (decode, model, encode)):
+    for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    model_clock = pipeline.clocks[1]
     expected = info.frames_expected
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
     return pipeline.clocks

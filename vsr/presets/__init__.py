@@ -1,9 +1,8 @@
 """Encoding presets for `vsr upscale`: flat TOML tables -> frozen, validated `Preset`s.
 
 A preset names a model, a scale, an encoder and its settings, and a batch size (the keys
-are documented in presets/README.md). The bundled ones live in the top-level presets/
-folder, which the wheel installs as the data package `vsr.presets_data`; any other .toml
-file can be given by path. Command-line flags override a preset through `Preset.merged`.
+are documented in README.md here). The bundled ones are the .toml files beside this module,
+shipped as package data; any other .toml file can be given by path. Command-line flags override a preset through `Preset.merged`.
 Every mistake is a `UsageError` of one line that names the file or the preset.
 
 This module imports neither torch nor av, so `vsr presets` answers at once.
@@ -12,38 +11,18 @@ This module imports neither torch nor av, so `vsr presets` answers at once.
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import UsageError
-
-VARIANT_NAMES = ("ultra", "tiny", "small", "medium", "base", "large")
-"""The PlainUSR sizes, as in vsr.archs.VARIANTS (not imported: it would import torch; a test
-checks that the two agree)."""
-
-SCALES = (2, 3, 4)
-
-KNOWN_CODECS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "h264_nvenc", "hevc_nvenc", "av1_nvenc", "ffv1")
-"""Encoders a preset may name (FFmpeg encoder names)."""
-
-CRF_MAX: dict[str, int | None] = {
-    "libx264": 51,
-    "libx265": 51,
-    "libsvtav1": 63,
-    "libvpx-vp9": 63,
-    "h264_nvenc": 51,  # passed as -cq
-    "hevc_nvenc": 51,
-    "av1_nvenc": 63,
-    "ffv1": None,  # lossless: crf is ignored
-}
-"""The highest CRF each encoder accepts (its lowest is 0)."""
+from ..constants import CRF_MAX, SCALES, VARIANT_NAMES
+from ..constants import ENCODERS as KNOWN_CODECS
+from ..errors import UsageError
 
 PRESET_KEYS = ("description", "model", "scale", "codec", "crf", "encoder_preset", "batch", "pix_fmt")
 """The keys a preset file may have; only `description` is required."""
 
-BUNDLED_PACKAGE = "vsr.presets_data"
-_CHECKOUT_PRESETS = Path(__file__).resolve().parent.parent / "presets"
+BUNDLED = Path(__file__).resolve().parent
+"""The bundled presets' folder: this package, in a checkout and in an install alike."""
 
 
 @dataclass(frozen=True)
@@ -85,14 +64,8 @@ class Preset:
 
 
 def presets_dir() -> Path:
-    """The folder of bundled presets: `vsr.presets_data` when vsr is installed from a
-    wheel (or editable), else presets/ beside the vsr/ package of a source checkout."""
-    try:
-        root = resources.files(BUNDLED_PACKAGE)
-    except ModuleNotFoundError:
-        return _CHECKOUT_PRESETS
-    # A wheel installs as plain files, so this is a Path; anything else (a zip import) falls back.
-    return root if isinstance(root, Path) and root.is_dir() else _CHECKOUT_PRESETS
+    """The folder of bundled presets (vsr/presets/, shipped as package data)."""
+    return BUNDLED
 
 
 def preset_names() -> list[str]:

@@ -1,0 +1,90 @@
+"""vsr.settings: presets, the preset's model fallback, device and precision resolved in one
+place; errors whose hints the API and the CLI each word their own way."""
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+import vsr
+from vsr.commands.flags import FLAGS, VALUE_WORDS, flag_words
+from vsr.errors import OutputError, UsageError
+from vsr.settings import AUTO_PRESET, resolve_model, resolve_run
+
+VSR = Path(vsr.__file__).parent
+
+
+def test_the_preset_model_that_is_not_shipped_falls_back_with_a_notice():
+    run = resolve_run("balanced", device="cpu")  # balanced prefers small, which is not trained yet
+    assert run.preset.name == "balanced" and run.model.model is None and run.model.scale == 2
+    assert run.model.notices == ("preset balanced prefers small-x2, which this version does not ship; using the default model",)
+    assert run.model.load().variant == "ultra"
+
+
+def test_a_model_named_by_the_caller_wins_without_a_notice():
+    run = resolve_run("balanced", model="ultra", device="cpu")
+    assert (run.model.model, run.model.scale, run.model.notices) == ("ultra", None, ())
+    weights = resolve_run("fast", model=Path("w.pth"), scale=None, device="cpu")
+    assert weights.model.scale is None  # the file's own scale, not the preset's
+
+
+def test_the_shipped_preset_model_is_used_at_the_preset_scale():
+    run = resolve_run("fast", scale=4, device="cpu")
+    assert (run.model.model, run.model.scale, run.model.notices) == ("ultra", 4, ())
+
+
+def test_auto_is_the_device_default_and_none_is_no_preset():
+    assert resolve_run(AUTO_PRESET, device="cpu").preset.name == "fast"
+    bare = resolve_run(None, device="cpu")
+    assert (bare.encoder.codec, bare.encoder.crf, bare.encoder.encoder_preset, bare.batch, bare.model.scale) == ("libx264", None, None, 4, 2)
+
+
+def test_settings_given_override_the_preset_and_another_codec_drops_its_speed_preset():
+    run = resolve_run("fast", device="cpu", codec="libx265", crf=30)
+    assert (run.encoder.codec, run.encoder.crf, run.encoder.encoder_preset) == ("libx265", 30, None)
+    kept = resolve_run("fast", device="cpu", codec="libx265", encoder_preset="slow")
+    assert kept.encoder.encoder_preset == "slow"
+    with pytest.raises(UsageError, match="batch must be"):
+        resolve_run("fast", device="cpu", batch=0)
+
+
+def test_precision_policy_is_float16_on_cuda_and_float32_on_the_cpu_unless_told():
+    assert resolve_model(device="cpu").half is None  # decided per model at load (vsr.model.use_half)
+    assert resolve_model(device="cpu").load().dtype == torch.float32
+    assert resolve_model(device="cpu", half=True).half is True
+    from vsr.device import resolve_half
+
+    assert resolve_half(torch.device("cuda"), None) is True and resolve_half(torch.device("cuda"), False) is False
+
+
+def test_a_hint_is_worded_for_the_api_and_for_the_command_line():
+    error = OutputError("out.mkv exists", hint="pass {overwrite=True} to replace it")
+    assert str(error) == "out.mkv exists; pass overwrite=True to replace it"
+    assert error.worded(flag_words) == "out.mkv exists; pass --overwrite to replace it"
+    weights = vsr.errors.WeightsError("none at x3", hint="pass {weights=FILE}")
+    assert (str(weights), weights.worded(flag_words)) == ("none at x3; pass model=FILE", "none at x3; pass --weights FILE")
+    assert flag_words("window", "False") == "--no-window" and flag_words("device", "cpu") == "--device cpu"
+
+
+def _library_sources():
+    return [p for p in VSR.rglob("*.py") if "commands" not in p.parts and p.name != "cli.py"]
+
+
+def test_every_setting_a_hint_names_has_a_flag():
+    named = set()
+    for path in VSR.rglob("*.py"):
+        for hint in re.findall(r'hint=f?"([^"]*)"', path.read_text()):
+            named |= {m.group(1) for m in re.finditer(r"\{+(\w+)(?:=[^{}]*)?\}", hint)}
+    assert named, "no hints found: the scan is broken"
+    assert named <= set(FLAGS) | {name for name, _ in VALUE_WORDS}, named - set(FLAGS)
+
+
+def test_the_library_does_not_speak_in_flags():
+    """Errors raised outside vsr/commands name settings through hints, never a --flag."""
+    offenders = []
+    for path in _library_sources():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"raise \w+Error\(", line) and re.search(r"[\"' ]--[a-z]", line):
+                offenders.append(f"{path.relative_to(VSR)}:{number}")
+    assert offenders == []

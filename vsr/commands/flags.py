@@ -1,0 +1,100 @@
+"""The command line's words for vsr's settings: the flag of each setting an error's hint
+names (vsr.errors), and the one definition of the flags several commands share."""
+
+FLAGS = {
+    "output": "-o",
+    "overwrite": "--overwrite",
+    "model": "--model",
+    "weights": "--weights",
+    "scale": "--scale",
+    "device": "--device",
+    "half": "--half",
+    "compile": "--compile",
+    "batch": "--batch",
+    "tile": "--tile",
+    "preset": "--preset",
+    "codec": "--codec",
+    "crf": "--crf",
+    "encoder_preset": "--encoder-preset",
+    "pix_fmt": "--pix-fmt",
+    "source": "--source",
+    "duration": "--duration",
+    "images": "--images",
+    "image_dir": "--image-dir",
+    "patch": "--patch",
+    "init_from": "--init-from",
+    "amp": "--amp",
+    "frames": "--frames",
+    "network_only": "--network-only",
+}
+"""Setting name -> flag. A setting an error names that is missing here is a bug that a
+test catches (tests/test_cli.py)."""
+
+VALUE_WORDS = {("window", "False"): "--no-window"}
+"""Settings with a value that read better as another phrase on the command line."""
+
+
+def flag_words(name: str, value: str | None) -> str:
+    """A hint's setting (vsr.errors) as the command line spells it."""
+    if (name, value) in VALUE_WORDS:
+        return VALUE_WORDS[name, value]
+    flag = FLAGS[name]
+    return flag if value in (None, "True") else f"{flag} {value}"
+
+
+def add_model_flags(p, *, several: bool = False) -> None:
+    """--scale, --model/--weights, --device, --half/--no-half and --compile, with the same
+    defaults in every command (each None or off: vsr.settings resolves them). `several`:
+    --model takes one or more names (vsr bench)."""
+    import argparse
+
+    from ..constants import SCALES, VARIANT_NAMES
+
+    p.add_argument("--scale", type=int, choices=SCALES, help="upscaling factor (default: the preset's, else the weights file's, else 2)")
+    which = p.add_mutually_exclusive_group()
+    names = f"a variant ({', '.join(VARIANT_NAMES)}), NAME-xS or official-NAME-xS (downloaded on first use; see vsr models)"
+    if several:
+        which.add_argument(
+            "--model", nargs="+", metavar="NAME", help=f"known weights, one or more: {names}, or weights files (default: the default shipped model)"
+        )
+    else:
+        which.add_argument("--model", metavar="NAME", help=f"known weights: {names} (default: the preset's, else the default shipped model)")
+    which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint (variant and scale read off it)")
+    add_device_flag(p)
+    add_offline_flag(p)
+    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA, off on the CPU)")
+    p.add_argument(
+        "--compile", action="store_true", help="run the network through torch.compile: seconds to compile first (~20 s for base), faster frames after"
+    )
+
+
+def add_offline_flag(p) -> None:
+    """--offline: known weights not yet on this machine are an error, not a download (the
+    CLI sets VSR_OFFLINE=1, which vsr.weights.download reads)."""
+    p.add_argument("--offline", action="store_true", help="never use the network: official weights must already be in the cache or in a VSR_WEIGHTS_URL folder")
+
+
+def add_device_flag(p) -> None:
+    p.add_argument("--device", default="auto", help="auto (default: CUDA when there is one), cpu, cuda or cuda:N")
+
+
+def model_spec(args):
+    """The model the flags name, as vsr.settings takes it: a weights file (Path), a name
+    (or several, with several=True), or None for the default."""
+    from pathlib import Path
+
+    return Path(args.weights) if getattr(args, "weights", None) is not None else args.model
+
+
+PHOTO_SET_VARIABLE = "VSR_DATASETS"
+DEFAULT_PHOTO_SET = "../shared/datasets"
+
+
+def photo_set(name: str) -> str:
+    """NAME (train.txt, val.txt) in the project's photo set: the folder $VSR_DATASETS names,
+    else ../shared/datasets from the current folder (a checkout's root, where the project
+    keeps its photos beside it). The library has no default: commands pass the path."""
+    import os
+    from pathlib import Path
+
+    return str(Path(os.environ.get(PHOTO_SET_VARIABLE) or DEFAULT_PHOTO_SET) / name)

@@ -1,0 +1,53 @@
+"""Names and numbers more than one part of vsr needs, in one place. Imports nothing heavy
+(no torch, no av), so the CLI, the presets and the planners can use it at once.
+
+Where the same list was written in two modules it drifted apart; a test checks that
+vsr.archs.VARIANTS (the networks' hyper-parameters) has exactly VARIANT_NAMES.
+"""
+
+VARIANT_NAMES = ("ultra", "tiny", "small", "medium", "base", "large")
+"""The PlainUSR sizes, smallest first (their hyper-parameters are vsr.archs.VARIANTS)."""
+
+DEFAULT_VARIANTS = ("small", "base", "ultra", "tiny", "medium", "large")
+"""Preference order for the default model when the user names none: the first one whose
+weights are shipped at the scale asked for."""
+
+SCALES = (2, 3, 4)
+DEFAULT_SCALE = 2
+
+SOFTWARE_FALLBACK = {"h264_nvenc": "libx264", "hevc_nvenc": "libx265", "av1_nvenc": "libsvtav1"}
+"""Each NVENC encoder, and the software encoder used where it does not open."""
+
+ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", *SOFTWARE_FALLBACK)
+"""Encoders vsr writes with (FFmpeg encoder names)."""
+
+CRF_MAX: dict[str, int | None] = {
+    "libx264": 51,
+    "libx265": 51,
+    "libsvtav1": 63,
+    "libvpx-vp9": 63,
+    "h264_nvenc": 51,  # passed as -cq
+    "hevc_nvenc": 51,
+    "av1_nvenc": 63,
+    "ffv1": None,  # lossless: crf is ignored
+}
+"""The highest CRF each encoder accepts (its lowest is 0)."""
+
+OUTPUT_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
+"""Output suffixes vsr writes, and FFmpeg's muxer for each."""
+
+DEFAULT_TILE = 512
+"""Largest tile side (input pixels) for images, and the first tile size after the video
+model stage runs out of memory on whole frames."""
+MIN_TILE = 128
+"""The smallest tile the video model stage shrinks to before giving up."""
+TILE_OVERLAP = 32
+"""Pixels each tile overlaps its neighbours by (vsr.tiling)."""
+MIN_IMAGE_TILE = 96
+"""The smallest tile `vsr image` accepts: twice the overlap plus room to advance."""
+
+
+def default_matrix(height: int) -> str:
+    """The Y'CbCr matrix of an untagged stream, as players assume it: BT.709 from 720
+    lines up, BT.601 below."""
+    return "bt709" if height >= 720 else "bt601"

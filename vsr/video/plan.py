@@ -1,0 +1,167 @@
+"""What to write, decided before anything is written: `plan_output`.
+
+From the input's description (its VideoInfo and a StreamInfo per other stream) and the
+settings, `plan_output` decides the container, the encoder (NVENC falls back to the
+software encoder, with a notice), its options, the pixel format, the colour, the tags and
+which streams are copied, dropped or refused. It opens no file: `vsr upscale`, `vsr bench`
+and `vsr live` all call it, then tell the source what to copy and give the plan to
+VideoSink, which writes what it says.
+
+    VideoSource.info, .streams --plan_output--> OutputPlan --> VideoSource.select_copied
+                                                           --> VideoSink(path, plan)
+"""
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from ..constants import default_matrix
+from ..errors import UsageError
+from .codecs import EncoderSettings, choose_encoder, choose_pix_fmt, codec_fits, container_for
+from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
+from .planes import PlaneLayout
+from .source import StreamInfo, VideoInfo
+
+OUTPUT_CHROMA_LOCATION = "left"
+"""Where subsampled output chroma sits (and is tagged so): what H.264/HEVC/AV1 players
+assume when a stream does not say, whatever the input's siting was."""
+
+UNSPECIFIED = 2
+"""FFmpeg's code for "unspecified" colour primaries, transfer and matrix (and 0 is both
+"reserved" for those and the unspecified range)."""
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """Everything VideoSink needs to know; built by `plan_output`."""
+
+    output: Path  # the final name (the sink may write a temporary file for it)
+    container: str  # FFmpeg's muxer
+    settings: EncoderSettings  # what really runs: the codec after any fallback
+    layout: PlaneLayout  # the encoded frames' pixel format and size
+    colour: ColourSpec  # the encoded frames' matrix, range and depth
+    frame_tags: dict[str, int]  # colorspace, color_range, color_primaries, color_trc codes
+    options: dict[str, str]  # the encoder's FFmpeg options
+    video: VideoInfo  # the input's video: timing, rotation, aspect, stream tags
+    copied: tuple[int, ...] = ()  # input stream indices copied packet for packet
+    attachments: tuple[int, ...] = ()  # input attachment streams kept
+    dropped: tuple[str, ...] = ()  # what the container cannot hold, described
+    notices: tuple[str, ...] = ()  # choices the user did not ask for (an encoder fallback)
+
+    @property
+    def codec(self) -> str:
+        return self.settings.codec
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.layout.width, self.layout.height
+
+
+def plan_output(
+    video: VideoInfo,
+    streams: Sequence[StreamInfo],
+    scale: int,
+    settings: EncoderSettings,
+    output: Path,
+) -> OutputPlan:
+    """The plan for writing `video` upscaled `scale` times (and `streams` copied) to
+    `output` with `settings`. Raises UsageError when the output cannot be written as asked
+    (a container that cannot hold the codec, or would lose an audio stream)."""
+    output = Path(output)
+    container = container_for(output)
+    width, height = video.layout.width * scale, video.layout.height * scale
+    notices = []
+    codec, notice = choose_encoder(settings, width, height)
+    if notice:
+        notices.append(notice)
+    if codec != settings.codec:  # NVENC's p1..p7 and rc options mean nothing to the fallback
+        settings = dataclasses.replace(settings, codec=codec, encoder_preset=None)
+    if not codec_fits(container, codec):
+        raise UsageError(f"{output.suffix} cannot hold {codec} video", hint="name the output .mkv or pick another {codec}")
+    pix_fmt, notice = choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
+    if notice:
+        notices.append(notice)
+    layout = PlaneLayout(pix_fmt, width, height)
+    colour = output_colour(video.colour, layout)
+    copied, attachments, dropped = _streams(container, streams)
+    return OutputPlan(
+        output=output,
+        container=container,
+        settings=settings,
+        layout=layout,
+        colour=colour,
+        frame_tags=_frame_tags(colour, video.colour_tags),
+        options=_encoder_options(settings, layout, colour),
+        video=video,
+        copied=copied,
+        attachments=attachments,
+        dropped=dropped,
+        notices=tuple(notices),
+    )
+
+
+def output_colour(source: ColourSpec, layout: PlaneLayout) -> ColourSpec:
+    """The input's matrix and range at the output's depth, chroma left-sited. RGB input
+    is written as limited-range Y'CbCr with the matrix players assume at its height."""
+    rgb_source = source.matrix is None
+    return ColourSpec(source.matrix or default_matrix(layout.height), source.full_range and not rgb_source, layout.bits, OUTPUT_CHROMA_LOCATION)
+
+
+def _encoder_options(settings: EncoderSettings, layout: PlaneLayout, colour: ColourSpec) -> dict[str, str]:
+    options = settings.options()
+    if layout.subsampled:
+        options["chroma_sample_location"] = colour.chroma_location
+    return options
+
+
+def _frame_tags(colour: ColourSpec, input_tags: dict[str, int]) -> dict[str, int]:
+    """The output's colour tags: its own matrix and range; the input's primaries and
+    transfer where it tagged them, else the ones that go with the matrix."""
+    primaries, trc = DEFAULT_PRIMARIES_TRC[colour.matrix]
+    return {
+        "colorspace": MATRIX_CODES[colour.matrix],
+        "color_range": RANGE_FULL if colour.full_range else RANGE_LIMITED,
+        "color_primaries": input_tags["color_primaries"] if input_tags["color_primaries"] not in (0, UNSPECIFIED) else primaries,
+        "color_trc": input_tags["color_trc"] if input_tags["color_trc"] not in (0, UNSPECIFIED) else trc,
+    }
+
+
+def _streams(container: str, streams: Sequence[StreamInfo]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
+    """(copied, attachments, dropped): every audio and subtitle stream the container can
+    hold is copied; one it cannot hold is dropped (named), but audio is never silently
+    lost (UsageError); attachments only fit Matroska; data streams are not copied."""
+    copied, attachments, dropped = [], [], []
+    for stream in streams:
+        if stream.type in ("audio", "subtitle"):
+            if codec_fits(container, stream.codec):
+                copied.append(stream.index)
+            elif stream.type == "audio":
+                raise UsageError(f"{container} cannot hold the input's {stream.described}", hint="name the output .mkv so no audio is lost")
+            else:
+                dropped.append(stream.described)
+        elif stream.type == "attachment":
+            if container == "matroska":
+                attachments.append(stream.index)
+            else:
+                dropped.append(f"attachment {stream.name or stream.index}")
+        elif stream.type == "data" and stream.codec is not None:  # (mp4 chapter tracks have none: chapters are copied)
+            dropped.append(f"data stream #{stream.index}")
+    return tuple(copied), tuple(attachments), tuple(dropped)
+
+
+def rgb_frames(width: int, height: int, rate: float | None, time_base: Fraction) -> VideoInfo:
+    """The description of 8-bit RGB frames from elsewhere than a file (a live capture):
+    full range, no colour tags, no rotation, no count."""
+    return VideoInfo(
+        layout=PlaneLayout("gbrp", width, height),  # written as 4:2:0 (4:4:4 if odd-sized)
+        colour=ColourSpec(None, True, 8),
+        colour_tags={"color_primaries": UNSPECIFIED, "color_trc": UNSPECIFIED, "colorspace": UNSPECIFIED, "color_range": 0},
+        time_base=time_base,
+        frame_rate=Fraction(rate).limit_denominator(1001) if rate else None,
+        rotation=0.0,
+        sample_aspect_ratio=None,
+        frames_expected=None,
+        source_format="rgb24",
+    )
