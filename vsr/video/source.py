@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import InputError
 from .colour import ColourSpec, colour_spec_for
 from .planes import PlaneLayout, native_format_for
+from .tail import DecoderTail
 from .timing import FrameTimer
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
@@ -99,6 +100,7 @@ class VideoSource:
             self.copied_streams = [s for s in self.container.streams if s is not self.video and s.type in ("audio", "subtitle")]
             self.damage = DamageReport()
             self._pending: deque = deque()
+            self._tail = DecoderTail(self.video)
             self._packets = self._demux()
             self._next_index = 0
             self._last_pts: int | None = None
@@ -141,7 +143,7 @@ class VideoSource:
             except StopIteration:
                 break
             self._route(packet)
-        for frame in self._decode(None):
+        for frame in [*self._decode(None), *self._tail.held_back()]:
             for timed, pts in self._timer.push(frame):
                 yield self._pack(timed, pts)
         for frame, pts in self._timer.flush():
@@ -165,8 +167,10 @@ class VideoSource:
                 if isinstance(item, av.VideoFrame):
                     del self._pending[i]
                     return item
-        for frame in self._decode(None):
-            return frame
+        drained = [*self._decode(None), *self._tail.held_back()]
+        if drained:
+            self._pending.extend(drained[1:])
+            return drained[0]
         lost = f" ({self.damage.summary()})" if self.damage.summary() else ""
         raise InputError(f"no video frame in {self.path} could be decoded{lost}")
 
@@ -176,6 +180,7 @@ class VideoSource:
             self._reached = end if self._reached is None else max(self._reached, end)
         if packet.stream is self.video:
             self._discarded += bool(packet.is_discard)  # hidden by an mp4 edit list: not lost
+            self._tail.keep(packet)
             self._pending.extend(self._decode(packet))
         elif packet.size and packet.stream in self.copied_streams:
             self._pending.append(packet)
@@ -197,12 +202,15 @@ class VideoSource:
 
     def _decode(self, packet: av.Packet | None) -> list[av.VideoFrame]:
         try:
-            return list(self.video.decode(packet))
+            frames = list(self.video.decode(packet))
         except av.EOFError:  # flushing a decoder that the demuxer's own flush packet already drained
             return []
         except av.FFmpegError:
             self.damage.corrupt_packets += 1
             return []
+        for frame in frames:
+            self._tail.saw(frame)
+        return frames
 
     def _describe(self, frame: av.VideoFrame) -> VideoInfo:
         native = native_format_for(frame.format.name)
