@@ -21,7 +21,7 @@ from ..errors import InputError
 from .colour import ColourSpec, colour_spec_for
 from .planes import PlaneLayout, native_format_for
 from .tail import DecoderTail
-from .timing import FrameTimer
+from .timing import FrameTimer, Repairs
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
 
@@ -54,7 +54,7 @@ class VideoInfo:
 class DamageReport:
     corrupt_packets: int = 0
     demux_errors: int = 0
-    repaired_timestamps: int = 0
+    timestamps: Repairs = field(default_factory=Repairs)
     ended_early: str | None = None
     frames_missing: int = 0  # fewer frames decoded than the container's index promised
     seconds_missing: float = 0.0  # the video ends this much before the duration the file declares
@@ -74,12 +74,7 @@ class DamageReport:
         return "; ".join(parts) or None
 
     def timing_note(self) -> str | None:
-        if not self.repaired_timestamps:
-            return None
-        return (
-            f"{self.repaired_timestamps} frame(s) had no usable timestamp (common in AVI files); "
-            "each was placed one frame duration after the frame before it"
-        )
+        return self.timestamps.note()
 
 
 class VideoSource:
@@ -148,7 +143,7 @@ class VideoSource:
                 yield self._pack(timed, pts)
         for frame, pts in self._timer.flush():
             yield self._pack(frame, pts)
-        self.damage.repaired_timestamps = self._timer.repaired
+        self.damage.timestamps = self._timer.repairs
         expected = self.info.frames_expected
         if expected and self._next_index < expected - self._discarded:
             self.damage.frames_missing = expected - self._discarded - self._next_index
