@@ -3,6 +3,7 @@ torch/av only when they run, so `vsr --help` answers at once."""
 
 import argparse
 import sys
+import threading
 
 from .commands import eval as eval_command
 from .commands import bench, demo, export, image, live, models, presets, train, upscale
@@ -30,22 +31,55 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for recorded recipes
-    if args.command is None:
-        parser.print_help()
-        return 2
+    """Run one command; returns the exit code. Ctrl-C (vsr.interrupt) returns 130 once the
+    command has cleaned up, wherever it lands, parsing included."""
     from .errors import VsrError
+    from .interrupt import EXIT_CODE, Interrupt
 
+    interrupt = Interrupt()
+    if threading.current_thread() is threading.main_thread():
+        interrupt.install()
+    name = "vsr"
     try:
-        return args.run(args) or 0
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for recorded recipes
+        args.interrupt = interrupt
+        if args.command is None:
+            parser.print_help()
+            return 2
+        name = f"vsr {args.command}"
+        code = args.run(args) or 0
     except VsrError as exc:
-        print(f"vsr {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"vsr {args.command}: interrupted; nothing half-written was left behind", file=sys.stderr)
-        return 130
+        print(f"{name}: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_CODE
+    finally:
+        interrupt.uninstall()
+    if interrupt.requested:  # swallowed on the way (see vsr.interrupt) after the work was complete
+        print(f"{name}: interrupted as it finished; what it wrote is complete", file=sys.stderr)
+        return EXIT_CODE
+    return code
+
+
+def entry() -> None:
+    """The `vsr` command and `python -m vsr`: an interrupted run ends at once, without
+    interpreter teardown (vsr.interrupt.exit_now); any other exit is a normal one."""
+    import signal
+
+    from .interrupt import EXIT_CODE, exit_now
+
+    def too_late(signum, frame) -> None:  # main() has returned: there is nothing to stop
+        print("vsr: interrupted as it finished; what it wrote is complete", file=sys.stderr)
+        exit_now(EXIT_CODE)
+
+    signal.signal(signal.SIGINT, too_late)
+    code = main()
+    if code == EXIT_CODE:
+        exit_now(code)
+    sys.exit(code)
 
 
 def _version() -> str:
@@ -58,4 +92,4 @@ def _version() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

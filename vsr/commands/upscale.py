@@ -71,6 +71,16 @@ def run(args: argparse.Namespace) -> int:
     view = ProgressView(quiet=args.quiet)
     if notice:
         view.warn(notice)
+    interrupt = args.interrupt
+
+    def on_start(source, sink, model) -> None:
+        interrupt.check()
+        view.start(source, sink, model)
+
+    def on_progress(done: int, expected: int | None) -> None:
+        interrupt.check()  # a Ctrl-C that something swallowed stops the run here
+        view.update(done, expected)
+
     with view:
         result = upscale_video(
             args.input,
@@ -87,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
             pix_fmt=preset.pix_fmt,
             overwrite=args.overwrite,
             notify=view.warn,
-            on_progress=view.update,
-            on_start=view.start,
+            on_progress=on_progress,
+            on_start=on_start,
         )
     view.summary(result)
     return 0
