@@ -33,10 +33,11 @@ def test_lavfi_source_flows_through_at_its_own_rate():
     source = open_source(TESTSRC)
     report = run_live(source, ["ultra"], device=CPU, duration=2.0)
     assert report.stopped_by == "--duration 2 s"
-    assert 40 <= report.frames_captured <= 60  # 25 fps for 2 s, paced
-    assert report.frames_shown >= 0.8 * report.frames_captured
+    # 25 fps for 2 s, paced: never ahead of its rate; behind it only on a loaded machine
+    assert 25 <= report.frames_captured <= 60
+    assert report.frames_shown >= 0.5 * report.frames_captured  # (quiet 2 cores: > 0.9)
     assert report.frames_shown + report.dropped == report.frames_captured
-    assert 0 < report.latency(0.5) < 200
+    assert 0 < report.latency(0.5) < 500  # (quiet: ~30 ms)
 
 
 class _SlowModule(torch.nn.Module):
@@ -56,19 +57,20 @@ def test_a_slow_model_drops_frames_instead_of_queueing_them():
     fast = vsr.load_model("ultra", scale=2)
     slow = SRModel(_SlowModule(fast.module, 0.2), "ultra", 2, "slow", CPU, torch.float32)
     report = run_live(open_source(TESTSRC), [slow], device=CPU, duration=3.0)
-    assert report.frames_captured >= 60
+    assert report.frames_captured >= 40  # 75 at 25 fps on a quiet machine
     assert report.frames_shown <= 20 and report.dropped >= report.frames_captured - 20  # ~5 fps shown of 25
     # queueing would make latency grow by 0.16 s per frame (3 s behind at the end);
     # the newest-frame policy keeps it at about one model call plus one frame interval
+    # (~250 ms quiet; the bound leaves room for a loaded machine, not for a queue)
     latencies = report.latencies_ms
-    assert max(latencies) < 600 and np.mean(latencies[-3:]) < 600, latencies
+    assert max(latencies) < 1200 and np.mean(latencies[-3:]) < 1200, latencies
 
 
 def test_recording_is_timed_by_the_capture_clock_and_playable(tmp_path):
     out = tmp_path / "live.mkv"
     report = run_live(open_source(TESTSRC), ["ultra"], device=CPU, duration=2.0, record=out)
     frames = _recorded(out)
-    assert len(frames) == report.recorded == report.frames_shown
+    assert len(frames) == report.recorded >= report.frames_shown  # every one recorded; shown: the newest
     assert (frames[0].width, frames[0].height) == (192, 128)
     times = [f.time for f in frames]
     assert times[0] == 0 and all(b > a for a, b in zip(times, times[1:]))
@@ -294,9 +296,27 @@ def test_ctrl_c_ends_a_session_normally_and_keeps_the_recording(tmp_path):
     assert "ended by Ctrl-C" in stdout and len(_recorded(out)) >= 10
 
 
+class _QuitAfter:
+    """A window whose user presses q once `frames` upscaled frames were shown, or after
+    `seconds` whatever was shown: the session's length follows the machine's speed."""
+
+    def __init__(self, frames, seconds):
+        self.frames, self.shown, self.deadline = frames, 0, time.monotonic() + seconds
+
+    def show(self, original, upscaled, lines):
+        self.shown += 1
+
+    def poll(self):
+        return "quit" if self.shown >= self.frames or time.monotonic() > self.deadline else None
+
+    def close(self):
+        pass
+
+
 def test_compile_runs_the_session_through_torch_compile_and_says_so():
     notices = []
-    report = run_live(open_source(TESTSRC), ["ultra"], device=CPU, duration=8.0, compile=True, notify=notices.append)
+    # after the compile (a few seconds on 2 quiet cores, far more on loaded ones) frames flow
+    report = run_live(open_source(TESTSRC), ["ultra"], device=CPU, compile=True, notify=notices.append, window=_QuitAfter(20, 180))
     assert [n for n in notices if n.startswith("compiling PlainUSR ultra x2")]
-    assert report.frames_shown >= 20  # after the compile (a few seconds on 2 cores) frames flow
+    assert report.frames_shown >= 20 and report.stopped_by == "the user (q)"
     assert report.frames_shown + report.dropped == report.frames_captured
