@@ -252,3 +252,32 @@ def video_frames_rgb(path: str | Path) -> list[np.ndarray]:
     """Every frame of the first video stream as an RGB24 (height, width, 3) array."""
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def decodable_frame_times(path: str | Path, limit_errors: int = 100) -> list[float | None]:
+    """The times of the frames FFmpeg's own decoder outputs from a damaged file: a plain
+    PyAV loop in which an error ends only the packet (or the demuxer read) that raised it,
+    as the ffmpeg tool does, decoded without frame threads, so an error cannot cut the
+    final drain short (see vsr/video/tail.py). A file that does not open gives none."""
+    times: list[float | None] = []
+    try:
+        container = av.open(str(path), metadata_errors="replace")
+    except (av.FFmpegError, UnicodeDecodeError):
+        return times
+    with container:
+        if not container.streams.video:
+            return times
+        stream = container.streams.video[0]
+        stream.thread_type = "SLICE"
+        errors = 0
+        while errors < limit_errors:
+            try:
+                for packet in container.demux(stream):
+                    try:
+                        times += [None if f.pts is None else float(f.pts * f.time_base) for f in stream.decode(packet)]
+                    except av.FFmpegError:
+                        continue
+                break
+            except av.FFmpegError:
+                errors += 1
+    return times

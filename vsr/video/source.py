@@ -91,6 +91,8 @@ class VideoSource:
             if not self.container.streams.video:
                 raise InputError(f"{self.path} has no video stream")
             self.video = self.container.streams.video[0]
+            if self.video.codec_context is None:  # a codec FFmpeg does not have, or a damaged header
+                raise InputError(f"{self.path}: FFmpeg has no decoder for its video stream (unknown codec or a damaged header)")
             self.video.thread_type = "AUTO"
             self.copied_streams = [s for s in self.container.streams if s is not self.video and s.type in ("audio", "subtitle")]
             self.damage = DamageReport()

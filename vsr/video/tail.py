@@ -49,9 +49,12 @@ class DecoderTail:
         packets = [p for group in self._groups for p in group]
         missing = {p.pts for p in packets if p.pts is not None and not p.is_discard and (self._latest is None or p.pts > self._latest)}
         self._groups.clear()
-        if not missing:
+        if not missing or self.stream.codec_context is None:
             return []
-        frames = [f for f in _decode_without_frame_threads(self.stream, packets) if f.pts in missing]
+        try:
+            frames = [f for f in _decode_without_frame_threads(self.stream, packets) if f.pts in missing]
+        except (av.FFmpegError, ValueError):  # no second decoder for this stream: keep what came
+            return []
         frames.sort(key=lambda f: f.pts)
         self.recovered = len(frames)
         return frames

@@ -121,6 +121,9 @@ def upscale_video(
         warn(f"damaged input: {sink.copy_report()}")
     if source.damage.timing_note():
         warn(source.damage.timing_note())
+    if sink.frames_retimed:
+        tick = sink.video.time_base
+        warn(f"{sink.frames_retimed} frame(s) less than {target.suffix}'s clock tick ({tick} s) after the one before were moved one tick on")
     info = source.info
     return UpscaleResult(
         output=target,
