@@ -5,25 +5,9 @@ import av
 import pytest
 
 import vsr
-from media import make_clip, probe
+from media import decodable_frame_times, make_clip, probe
 from vsr.video.source import VideoSource
 from vsr.video.timing import FrameTimer, Repairs
-
-
-def ffmpeg_frame_times(path) -> list[float]:
-    """The times of the frames FFmpeg's own decoder outputs: a plain PyAV loop in which an
-    error ends only the packet that raised it (as the ffmpeg tool does), decoded without
-    frame threads, so that an error cannot cut a drain short (see vsr/video/tail.py)."""
-    times = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "SLICE"
-        for packet in container.demux(stream):
-            try:
-                times += [float(f.pts * f.time_base) for f in stream.decode(packet)]
-            except av.FFmpegError:
-                continue
-    return times
 
 
 def plain_threaded_count(path) -> int:
@@ -47,7 +31,7 @@ def truncated_mp4(tmp_path_factory):
 
 
 def test_a_truncated_end_gives_every_frame_ffmpeg_decodes(truncated_mp4):
-    expected = len(ffmpeg_frame_times(truncated_mp4))
+    expected = len(decodable_frame_times(truncated_mp4))
     assert expected == 57  # every whole packet; only the cut one is lost
     assert plain_threaded_count(truncated_mp4) < expected  # the drain PyAV stops at the error
     source = VideoSource(truncated_mp4)
@@ -63,7 +47,7 @@ def test_a_truncated_end_gives_every_frame_ffmpeg_decodes(truncated_mp4):
 def test_upscaling_a_truncated_file_writes_those_frames_with_their_times(tmp_path, truncated_mp4):
     result = vsr.upscale_video(truncated_mp4, tmp_path / "out.mkv", model="ultra", device="cpu")
     written = probe(result.output)
-    expected = ffmpeg_frame_times(truncated_mp4)
+    expected = decodable_frame_times(truncated_mp4)
     assert result.frames == written.frames == len(expected)
     # the same times (mkv keeps whole milliseconds; the muxer may start all streams a
     # little later to keep the audio's priming samples)
@@ -156,3 +140,32 @@ def test_a_repeated_time_in_a_file_is_put_back_half_way_and_the_warning_says_so(
     assert probe(result.output).times == pytest.approx(probe(good).times, abs=0.001)
     (note,) = [w for w in result.warnings if "timestamp" in w]
     assert note.startswith("1 frame(s) had a missing or backwards timestamp") and "1 placed half-way between" in note
+
+
+def test_without_a_frame_index_progress_is_estimated_from_the_duration(tmp_path):
+    """mkv has no frame count: the ETA comes from its duration times its frame rate."""
+    src = make_clip(tmp_path / "in.mkv", frames=30, rate=25)
+    with av.open(str(src)) as container:
+        assert container.streams.video[0].frames == 0  # (no index to count)
+    seen = []
+    vsr.upscale_video(src, tmp_path / "out.mkv", model="ultra", device="cpu", on_progress=lambda done, expected: seen.append(expected))
+    assert seen and set(seen) == {30}
+
+
+@pytest.mark.parametrize("suffix,named", [(".mkv", True), (".mp4", False)])
+def test_a_timecode_track_is_named_when_dropped_and_its_start_is_kept(tmp_path, suffix, named):
+    clip = make_clip(tmp_path / "plain.mov", frames=5)
+    src = tmp_path / "timecode.mov"
+    with av.open(str(clip)) as plain, av.open(str(src), "w") as out:
+        stream = out.add_stream_from_template(plain.streams.video[0])
+        stream.metadata["timecode"] = "01:00:00:00"  # the mov muxer writes a timecode track
+        for packet in plain.demux(video=0):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    result = vsr.upscale_video(src, tmp_path / f"out{suffix}", model="ultra", device="cpu")
+    notes = [w for w in result.warnings if "timecode track #" in w]
+    assert bool(notes) == named, result.warnings
+    with av.open(str(result.output)) as written:
+        tags = {k.lower(): v for k, v in written.streams.video[0].metadata.items()}  # (mkv: upper case)
+        assert tags["timecode"] == "01:00:00:00"

@@ -95,7 +95,7 @@ class VideoSink:
             stream.set_display_rotation(info.rotation)
         self.video = stream
         self.time_base = info.time_base
-        stream.metadata.update({k: v for k, v in info.stream_metadata.items() if k in ("language", "title", "handler_name")})
+        stream.metadata.update({k: v for k, v in info.stream_metadata.items() if k in ("language", "title", "handler_name", "timecode")})
 
     def _copy_streams(self, source: VideoSource) -> None:
         self.stream_map: dict = {}
@@ -120,8 +120,24 @@ class VideoSink:
                     self.dropped.append(f"attachment {getattr(stream, 'name', stream.index)}")
                     continue
                 self.output.add_attachment(stream.name, stream.mimetype, stream.data)
-            elif stream.type == "data" and stream.codec_context is not None:  # (mp4 chapter tracks have none; chapters are copied below)
-                self.dropped.append(f"data stream #{stream.index}")
+            elif stream.type == "data":
+                described = self._data_track(stream, source)
+                if described:
+                    self.dropped.append(described)
+
+    def _data_track(self, stream, source: VideoSource) -> str | None:
+        """A data track the output leaves out, as the warning names it; None when nothing
+        is lost: mp4's chapter track (the chapters are copied), or a timecode track that
+        the mp4/mov muxer writes again from the video stream's timecode tag."""
+        timecode = stream.metadata.get("timecode")
+        if timecode:
+            if self.container_format in ("mp4", "mov"):
+                return None
+            return f"timecode track #{stream.index} (starting {timecode}; that stays as the video stream's timecode tag)"
+        if stream.codec_context is None and source.container.chapters():
+            return None
+        name = stream.codec_context.name if stream.codec_context else stream.metadata.get("handler_name", "unknown")
+        return f"data track #{stream.index} ({name})"
 
     def _start(self, settings: EncoderSettings, final_name: Path) -> None:
         """Open the encoder and write the header now, so a bad encoder option or a codec

@@ -48,6 +48,7 @@ class VideoInfo:
     frames_expected: int | None
     source_format: str  # the decoded pixel format before any conversion
     stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
+    frames_estimated: int | None = None  # the index's count, else duration x frame rate (mkv, webm, ts)
 
 
 @dataclass
@@ -228,7 +229,21 @@ class VideoSource:
             frames_expected=self.video.frames or None,
             source_format=frame.format.name,
             stream_metadata=dict(self.video.metadata),
+            frames_estimated=self.video.frames or self._frames_from_duration(rate),
         )
+
+    def _frames_from_duration(self, rate) -> int | None:
+        """Containers without a frame index (mkv, webm, ts): the video's duration, else
+        the file's, times the frame rate. An estimate for progress, never a promise."""
+        if not rate:
+            return None
+        if self.video.duration and self.video.time_base:
+            seconds = float(self.video.duration * self.video.time_base)
+        elif self.container.duration:
+            seconds = self.container.duration / 1_000_000
+        else:
+            return None
+        return max(1, round(seconds * float(rate))) if seconds > 0 else None
 
     def _pack(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
         layout = self.info.layout

@@ -77,7 +77,9 @@ def upscale_video(
     audio, subtitles, chapters and metadata. `model` is an SRModel, a shipped name or a
     weights file; `half` defaults to True on CUDA; `compile` runs the network through
     torch.compile (vsr.compiled: seconds to compile first, faster after). `notify` receives warnings as they happen;
-    `on_progress(frames_done, frames_expected)` is called from the caller's thread."""
+    `on_progress(frames_done, frames_expected)` is called from the caller's thread;
+    frames_expected is the input's frame count, or where its container has none (mkv,
+    webm, ts) an estimate from its duration and frame rate, or None."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:
@@ -194,6 +196,6 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
     for name, work in zip(STAGES, (decode, model, encode)):
         pipeline.add(name, work)
     model_clock = pipeline.clocks[1]
-    expected = info.frames_expected
+    expected = info.frames_estimated
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
     return pipeline.clocks
