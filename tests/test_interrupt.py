@@ -57,3 +57,25 @@ def test_ctrl_c_at_random_moments_always_exits_130_and_leaves_nothing(tmp_path):
             assert written and f"wrote {out}" in stdout, outcome
         phases["complete" if written else "running" if "PlainUSR" in stderr else "opening"] += 1
     assert phases["opening"] and phases["running"], phases  # both sides of the start were hit
+
+
+def test_a_swallowed_ctrl_c_that_became_another_error_still_exits_130(monkeypatch, capsys):
+    """Native code can swallow the KeyboardInterrupt (a callback) or turn it into its own
+    error (FFmpeg's "Immediate exit requested", read as a bad input): still 130."""
+    import signal
+
+    from vsr.cli import main
+    from vsr.commands import upscale
+    from vsr.errors import InputError
+
+    def swallowed_then_failed(args):
+        try:
+            signal.raise_signal(signal.SIGINT)  # vsr's handler raises KeyboardInterrupt ...
+        except KeyboardInterrupt:
+            pass  # ... which a library swallows
+        raise InputError("in.mp4 is not a video FFmpeg can read (Immediate exit requested)")
+
+    monkeypatch.setattr(upscale, "run", swallowed_then_failed)
+    assert main(["upscale", "in.mp4"]) == 130
+    assert capsys.readouterr().err == "vsr upscale: interrupted; nothing half-written was left behind\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # pytest's own again

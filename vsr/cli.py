@@ -50,12 +50,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         name = f"vsr {args.command}"
         code = args.run(args) or 0
-    except VsrError as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted; nothing half-written was left behind", file=sys.stderr)
-        return EXIT_CODE
+    except BaseException as exc:
+        # After a Ctrl-C, whatever it became on the way (FFmpeg answers an interrupted read
+        # with "Immediate exit requested", which reads as a bad input), it is an interrupt.
+        if isinstance(exc, KeyboardInterrupt) or (interrupt.requested and not isinstance(exc, SystemExit)):
+            print(f"{name}: interrupted; nothing half-written was left behind", file=sys.stderr)
+            return EXIT_CODE
+        if isinstance(exc, VsrError):
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        raise
     finally:
         interrupt.uninstall()
     if interrupt.requested:  # swallowed on the way (see vsr.interrupt) after the work was complete

@@ -30,12 +30,22 @@ class Interrupt:
     def install(self) -> "Interrupt":
         """Handle SIGINT from now on (main thread only)."""
         self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         return self
 
     def uninstall(self) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            sys.unraisablehook = self._previous_hook
             self._previous = None
+
+    def _unraisable(self, unraisable) -> None:
+        """A Ctrl-C that landed in a callback from native code (PyAV's log callback) cannot
+        be raised there; Python would print it with a traceback. It is remembered instead."""
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            self.event.set()
+            return
+        self._previous_hook(unraisable)
 
     @property
     def requested(self) -> bool:
