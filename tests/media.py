@@ -79,6 +79,8 @@ def make_clip(
     chapters: bool = False,
     metadata: dict[str, str] | None = None,
     sar: Fraction | None = None,
+    container_options: dict[str, str] | None = None,
+    codec_options: dict[str, str] | None = None,
 ) -> Path:
     """Write a synthetic clip to ``path`` (container chosen by its suffix) and return it.
 
@@ -93,6 +95,9 @@ def make_clip(
     ``rotation`` is counter-clockwise degrees; it reads back normalised to [-180, 180].
     ``colour`` holds any of color_primaries/color_trc/colorspace/color_range (ints).
     ``chapters`` adds two chapters ("one", "two") that split the clip at its middle.
+    ``container_options`` go to the muxer (``{"movflags": "faststart"}``: the mp4 index
+    first, so a cut file still opens), ``codec_options`` to the video encoder
+    (``{"bf": "3"}``: B-frames, so the decoder holds frames back for reordering).
     """
     path = Path(path)
     if pts is None:
@@ -104,13 +109,13 @@ def make_clip(
     durations = [b - a for a, b in zip(pts, pts[1:])] + [step]
     seconds = float((pts[-1] + step) * time_base)
 
-    out = av.open(str(path), "w")
+    out = av.open(str(path), "w", options=container_options or {})
     video = out.add_stream(codec, rate=rate)
     video.width, video.height = size
     video.pix_fmt = _encodable_pix_fmt(pix_fmt, size, codec)
     video.time_base = video.codec_context.time_base = time_base
-    if codec == "libx265":
-        video.codec_context.options = {"x265-params": "log-level=error"}
+    options = {"x265-params": "log-level=error"} if codec == "libx265" else {}
+    video.codec_context.options = options | (codec_options or {})
     for name, value in (colour or {}).items():
         setattr(video.codec_context, name, value)
     if sar is not None:
@@ -247,3 +252,32 @@ def video_frames_rgb(path: str | Path) -> list[np.ndarray]:
     """Every frame of the first video stream as an RGB24 (height, width, 3) array."""
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def decodable_frame_times(path: str | Path, limit_errors: int = 100) -> list[float | None]:
+    """The times of the frames FFmpeg's own decoder outputs from a damaged file: a plain
+    PyAV loop in which an error ends only the packet (or the demuxer read) that raised it,
+    as the ffmpeg tool does, decoded without frame threads, so an error cannot cut the
+    final drain short (see vsr/video/tail.py). A file that does not open gives none."""
+    times: list[float | None] = []
+    try:
+        container = av.open(str(path), metadata_errors="replace")
+    except (av.FFmpegError, UnicodeDecodeError):
+        return times
+    with container:
+        if not container.streams.video:
+            return times
+        stream = container.streams.video[0]
+        stream.thread_type = "SLICE"
+        errors = 0
+        while errors < limit_errors:
+            try:
+                for packet in container.demux(stream):
+                    try:
+                        times += [None if f.pts is None else float(f.pts * f.time_base) for f in stream.decode(packet)]
+                    except av.FFmpegError:
+                        continue
+                break
+            except av.FFmpegError:
+                errors += 1
+    return times

@@ -15,6 +15,13 @@ neighbour passes, while a change that costs the pipeline a fifth of its speed fa
 speed-up floor (0.93 x 0.8 = 0.74 < 0.80). On 2 cores
 the model takes ~90% of the work and both cores, so the pipeline cannot beat the naive
 loop by much here; on a GPU it does (3.0-3.8x on an H200, docs/BENCHMARKS.md).
+
+Every ratio compares runs made side by side (run_benchmark measures round by round), and
+a ratio that misses its bound is measured again, up to TRIES benchmarks, the best one
+counting: a neighbour that takes the cores for a while cannot fail the test, a pipeline
+that is really slower fails every try. The overhead is a ratio too: the time the pipeline
+adds to a frame, over the slowest stage's time per frame (1/efficiency - 1), not ms, which
+grow with the load. Measured with two busy loops on both cores: docs/BENCHMARKS.md.
 """
 
 import pytest
@@ -25,8 +32,25 @@ from vsr.video.codecs import EncoderSettings
 
 EFFICIENCY_FLOOR = 0.70
 SPEEDUP_FLOOR = 0.80
-OVERHEAD_BOUND_MS = 6.0
 OVERLAP_FLOOR = 1.03
+OVERHEAD_SHARE_BOUND = 0.40  # of the slowest stage's time per frame (quiet machine: -0.04 to 0.18)
+TRIES = 3
+
+
+class Benchmarks:
+    """The benchmark runs made so far; one more is made only when a bound is missed."""
+
+    def __init__(self, measure):
+        self.measure, self.runs = measure, []
+
+    def best(self, value, good) -> tuple[float, list]:
+        """The best `value(run)` (by `good`, which says whether it passes) over up to TRIES runs."""
+        values = [value(run) for run in self.runs]
+        while not any(map(good, values)) and len(self.runs) < TRIES:
+            self.runs.append(self.measure())
+            values.append(value(self.runs[-1]))
+        passing = [v for v in values if good(v)]
+        return (passing or values)[0], [(round(v, 3) if isinstance(v, float) else v, run.fps) for v, run in zip(values, self.runs)]
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +69,24 @@ def measured(tmp_path_factory):
         encoder=EncoderSettings("libx264", 23, "veryfast"),
         repeat=3,
     )
-    (run,) = run_benchmark(plan, workdir=tmp_path_factory.mktemp("throughput")).runs
-    return run
+    workdir = tmp_path_factory.mktemp("throughput")
+    return Benchmarks(lambda: run_benchmark(plan, workdir=workdir).runs[0])
 
 
 def test_the_model_is_the_slowest_stage_on_the_cpu(measured):
-    assert measured.slowest == "model", measured.fps
-    assert measured.frames == 50
+    slowest, tried = measured.best(lambda run: run.slowest, lambda name: name == "model")
+    assert slowest == "model", tried
+    assert measured.runs[0].frames == 50
 
 
 def test_pipeline_efficiency_stays_above_its_floor(measured):
-    assert measured.efficiency >= EFFICIENCY_FLOOR, measured.fps
+    efficiency, tried = measured.best(lambda run: run.efficiency, lambda value: value >= EFFICIENCY_FLOOR)
+    assert efficiency >= EFFICIENCY_FLOOR, tried
 
 
 def test_pipeline_keeps_up_with_the_naive_loop(measured):
-    assert measured.speedup >= SPEEDUP_FLOOR, measured.fps
+    speedup, tried = measured.best(lambda run: run.speedup, lambda value: value >= SPEEDUP_FLOOR)
+    assert speedup >= SPEEDUP_FLOOR, tried
 
 
 def test_pipeline_overlaps_its_stages(measured):
@@ -69,8 +96,10 @@ def test_pipeline_overlaps_its_stages(measured):
     not: the stages must have worked at the same time, their busy shares adding up to more
     than the wall time. Stages taking turns add up to 1.0 at most. Measured: 1.15 in the
     baseline (2/97/16%), 1.06 on a machine loaded tenfold (1/96/9%)."""
-    assert sum(measured.busy.values()) >= OVERLAP_FLOOR, measured.busy
+    overlap, tried = measured.best(lambda run: sum(run.busy.values()), lambda value: value >= OVERLAP_FLOOR)
+    assert overlap >= OVERLAP_FLOOR, tried
 
 
 def test_pipeline_overhead_per_frame_stays_below_its_bound(measured):
-    assert measured.overhead_ms <= OVERHEAD_BOUND_MS, measured.fps
+    share, tried = measured.best(lambda run: run.overhead_ms * run.fps[run.slowest] / 1000, lambda value: value <= OVERHEAD_SHARE_BOUND)
+    assert share <= OVERHEAD_SHARE_BOUND, tried

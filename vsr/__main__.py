@@ -1,5 +1,8 @@
-import sys
+try:
+    from .cli import entry
+except KeyboardInterrupt:  # Ctrl-C before vsr could handle it: nothing was started
+    import os
 
-from .cli import main
+    os._exit(130)
 
-sys.exit(main())
+entry()

@@ -3,6 +3,7 @@ torch/av only when they run, so `vsr --help` answers at once."""
 
 import argparse
 import sys
+import threading
 
 from .commands import eval as eval_command
 from .commands import bench, demo, export, image, live, models, presets, train, upscale
@@ -30,34 +31,70 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code. Ctrl-C (vsr.interrupt) returns 130 once the
+    command has cleaned up, wherever it lands, parsing included."""
     from .environment import tune_cpu_environment
 
     tune_cpu_environment()  # before any command imports torch (it reads them once)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for recorded recipes
-    if args.command is None:
-        parser.print_help()
-        return 2
     from .commands.flags import flag_words
     from .errors import VsrError
+    from .interrupt import EXIT_CODE, Interrupt
 
-    if getattr(args, "offline", False):
-        import os
-
-        from .weights.download import OFFLINE_ENV
-
-        os.environ[OFFLINE_ENV] = "1"  # read where a download would start (vsr.weights.download)
-
-    _print_warnings_as_one_line(args.command)
+    interrupt = Interrupt()
+    if threading.current_thread() is threading.main_thread():
+        interrupt.install()
+    name = "vsr"
     try:
-        return args.run(args) or 0
-    except VsrError as exc:
-        print(f"vsr {args.command}: error: {exc.worded(flag_words)}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"vsr {args.command}: interrupted; nothing half-written was left behind", file=sys.stderr)
-        return 130
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # as typed, for recorded recipes
+        args.interrupt = interrupt
+        if args.command is None:
+            parser.print_help()
+            return 2
+        name = f"vsr {args.command}"
+        if getattr(args, "offline", False):
+            import os
+
+            from .weights.download import OFFLINE_ENV
+
+            os.environ[OFFLINE_ENV] = "1"  # read where a download would start (vsr.weights.download)
+        _print_warnings_as_one_line(args.command)
+        code = args.run(args) or 0
+    except BaseException as exc:
+        # After a Ctrl-C, whatever it became on the way (FFmpeg answers an interrupted read
+        # with "Immediate exit requested", which reads as a bad input), it is an interrupt.
+        if isinstance(exc, KeyboardInterrupt) or (interrupt.requested and not isinstance(exc, SystemExit)):
+            print(f"{name}: interrupted; nothing half-written was left behind", file=sys.stderr)
+            return EXIT_CODE
+        if isinstance(exc, VsrError):
+            print(f"{name}: error: {exc.worded(flag_words)}", file=sys.stderr)
+            return exc.exit_code
+        raise
+    finally:
+        interrupt.uninstall()
+    if interrupt.requested:  # swallowed on the way (see vsr.interrupt) after the work was complete
+        print(f"{name}: interrupted as it finished; what it wrote is complete", file=sys.stderr)
+        return EXIT_CODE
+    return code
+
+
+def entry() -> None:
+    """The `vsr` command and `python -m vsr`: an interrupted run ends at once, without
+    interpreter teardown (vsr.interrupt.exit_now); any other exit is a normal one."""
+    import signal
+
+    from .interrupt import EXIT_CODE, exit_now
+
+    def too_late(signum, frame) -> None:  # main() has returned: there is nothing to stop
+        print("vsr: interrupted as it finished; what it wrote is complete", file=sys.stderr)
+        exit_now(EXIT_CODE)
+
+    signal.signal(signal.SIGINT, too_late)
+    code = main()
+    if code == EXIT_CODE:
+        exit_now(code)
+    sys.exit(code)
 
 
 def _print_warnings_as_one_line(command: str) -> None:
@@ -89,4 +126,4 @@ def _version() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -87,29 +87,37 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line
 
 def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> PipelineRun:
     model = compile_model(eager) if plan.compile else eager
+    naive_model = compile_model(eager) if plan.compile else eager  # compiled afresh for its batch of 1
     output = stages.video_plan(decoded.info, model.scale, plan.encoder, workdir / "pipeline.mkv")
     target, colour = output.layout, output.colour
     label = f"{model.variant} x{model.scale}"
-    progress(f"{label}: model stage alone")
-    upscaled, model_fps = stages.model_stage_alone(decoded, model, target, colour, plan.batch, plan.repeat)
-    progress(f"{label}: encode alone ({describe_encoder(plan.encoder)})")
-    encode_fps = stages.encode_alone(decoded, upscaled, model.scale, plan.encoder, workdir, plan.repeat)
     size_out = (target.width, target.height)
-    if not result.encoders:
-        result.encoders.append(EncoderRun(size_out, describe_encoder(plan.encoder), encode_fps))
-        for settings in plan.extra_encoders:
-            if choose_encoder(settings, *size_out)[0] != settings.codec:
-                progress(f"{settings.codec} does not open on this machine: not timed")
-                continue
-            progress(f"encode alone ({describe_encoder(settings)})")
-            fps = stages.encode_alone(decoded, upscaled, model.scale, settings, workdir, plan.repeat)
-            result.encoders.append(EncoderRun(size_out, describe_encoder(settings), fps))
-    del upscaled
-    progress(f"{label}: the whole pipeline")
-    pipeline = stages.pipeline(plan.clip, model, plan.batch, plan.encoder, workdir, plan.repeat)
-    progress(f"{label}: the naive loop")
-    naive_model = compile_model(eager) if plan.compile else eager  # compiled afresh for its batch of 1
-    naive_fps = naive_loop(plan.clip, naive_model, plan.encoder, workdir, plan.repeat, pix_fmt=target.format)
+    fps = {"model": 0.0, "encode": 0.0, "pipeline": 0.0, "naive": 0.0}
+    busy: dict[str, float] = {}
+    encoders = None if result.encoders else []  # the encoders are timed with the first model only
+    # Round by round, each measurement once per round, the fastest of each kept: the
+    # runs a ratio compares are made side by side, so a neighbour that loads the machine
+    # for a while slows both sides of it, not one.
+    rounds = max(1, plan.repeat)
+    for round_ in range(rounds):
+        step = f"{label}{f' (round {round_ + 1} of {rounds})' if rounds > 1 else ''}"
+        progress(f"{step}: model stage alone")
+        upscaled, model_fps = stages.model_stage_alone(decoded, model, target, colour, plan.batch)
+        progress(f"{step}: the whole pipeline")  # next to what its ratios divide by
+        pipeline = stages.pipeline(plan.clip, model, plan.batch, plan.encoder, workdir)
+        progress(f"{step}: the naive loop")
+        naive_fps = naive_loop(plan.clip, naive_model, plan.encoder, workdir, pix_fmt=target.format)
+        progress(f"{step}: encode alone ({describe_encoder(plan.encoder)})")
+        encode_fps = stages.encode_alone(decoded, upscaled, model.scale, plan.encoder, workdir)
+        if encoders is not None and round_ == rounds - 1:
+            encoders = _extra_encoders(plan, decoded, upscaled, model.scale, size_out, workdir, progress)
+        del upscaled
+        if pipeline.fps > fps["pipeline"]:
+            busy = pipeline.busy
+        for name, value in (("model", model_fps), ("encode", encode_fps), ("pipeline", pipeline.fps), ("naive", naive_fps)):
+            fps[name] = max(fps[name], value)
+    if encoders is not None:
+        result.encoders += [EncoderRun(size_out, describe_encoder(plan.encoder), fps["encode"]), *encoders]
     info = decoded.info
     return PipelineRun(
         clip=plan.clip_label,
@@ -123,6 +131,19 @@ def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> Pipe
         batch=stages.frames_per_call(model.device, plan.batch),
         compiled=model.is_compiled,
         encoder=describe_encoder(plan.encoder),
-        fps={"decode": decoded.fps, "model": model_fps, "encode": encode_fps, "pipeline": pipeline.fps, "naive": naive_fps},
-        busy=pipeline.busy,
+        fps={"decode": decoded.fps, **fps},
+        busy=busy,
     )
+
+
+def _extra_encoders(plan, decoded, upscaled, scale, size_out, workdir, progress) -> list[EncoderRun]:
+    """Encode alone with each other encoder asked for (once per benchmark)."""
+    timed = []
+    for settings in plan.extra_encoders:
+        if choose_encoder(settings, *size_out)[0] != settings.codec:
+            progress(f"{settings.codec} does not open on this machine: not timed")
+            continue
+        progress(f"encode alone ({describe_encoder(settings)})")
+        fps = stages.encode_alone(plan.clip, decoded, upscaled, scale, settings, workdir, plan.repeat)
+        timed.append(EncoderRun(size_out, describe_encoder(settings), fps))
+    return timed

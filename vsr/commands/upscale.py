@@ -58,6 +58,16 @@ def run(args: argparse.Namespace) -> int:
     from .progress_view import ProgressView
 
     view = ProgressView(quiet=args.quiet)
+    interrupt = args.interrupt
+
+    def on_start(source, sink, model) -> None:
+        interrupt.check()
+        view.start(source, sink, model)
+
+    def on_progress(done: int, expected: int | None) -> None:
+        interrupt.check()  # a Ctrl-C that something swallowed stops the run here
+        view.update(done, expected)
+
     with view:
         result = upscale_video(
             args.input,
@@ -65,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
             **video_settings(args),
             overwrite=args.overwrite,
             notify=view.warn,
-            on_progress=view.update,
-            on_start=view.start,
+            on_progress=on_progress,
+            on_start=on_start,
         )
     view.summary(result)
     return 0

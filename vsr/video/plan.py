@@ -146,8 +146,11 @@ def _streams(container: str, streams: Sequence[StreamInfo]) -> tuple[tuple[int, 
                 attachments.append(stream.index)
             else:
                 dropped.append(f"attachment {stream.name or stream.index}")
+        elif stream.type == "data" and stream.timecode:  # mp4/mov write it again from the video stream's timecode tag
+            if container not in ("mp4", "mov"):
+                dropped.append(f"timecode track #{stream.index} (starting {stream.timecode}; that stays as the video stream's timecode tag)")
         elif stream.type == "data" and stream.codec is not None:  # (mp4 chapter tracks have none: chapters are copied)
-            dropped.append(f"data stream #{stream.index}")
+            dropped.append(f"data track #{stream.index} ({stream.codec})")
     return tuple(copied), tuple(attachments), tuple(dropped)
 
 

@@ -5,8 +5,10 @@ copies (packet for packet), its attachments, chapters and metadata.
 The sink decides nothing: the encoder, pixel format, colour and the streams it copies are
 the plan's. It never sees the source either: it is handed what it copies (`CopiedInput`)."""
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -58,7 +60,9 @@ class VideoSink:
         self.frames_written = 0
         self.packets_retimed = 0  # copied packets whose dts went backwards (damaged input)
         self.packets_dropped = 0  # copied packets the muxer still refused
+        self.frames_retimed = 0  # frames moved on so that the container's coarser clock keeps them apart
         self._last_dts: dict = {}
+        self._last_tick: int | None = None  # the last frame's time in the output stream's ticks
 
     def _add_video(self):
         plan, info = self.plan, self.plan.video
@@ -74,7 +78,7 @@ class VideoSink:
         ctx.options = plan.options
         if info.rotation:
             stream.set_display_rotation(info.rotation)
-        stream.metadata.update({k: v for k, v in info.stream_metadata.items() if k in ("language", "title", "handler_name")})
+        stream.metadata.update({k: v for k, v in info.stream_metadata.items() if k in ("language", "title", "handler_name", "timecode")})
         return stream
 
     def _add_copied(self, copied: CopiedInput) -> dict:
@@ -109,6 +113,7 @@ class VideoSink:
             ) from None
 
     def write_frame(self, pts: int, duration: int | None, packed: np.ndarray) -> None:
+        pts = self._distinct(pts)
         frame = self.layout.write(packed)
         frame.pts, frame.time_base = pts, self.time_base
         if duration:
@@ -117,6 +122,19 @@ class VideoSink:
             setattr(frame, name, value)
         self._mux(self.video.encode(frame))
         self.frames_written += 1
+
+    def _distinct(self, pts: int) -> int:
+        """`pts`, moved on if the container's clock (mkv: 1 ms) would give it the same time
+        as the frame before: distinct input times a fraction of a tick apart (a VFR
+        source, a repaired time one input tick on) must not merge into one output time."""
+        tick = Fraction(self.video.time_base) / Fraction(self.time_base)  # output tick in input ticks
+        at = math.floor(pts / tick + Fraction(1, 2))  # as the muxer rounds
+        if self._last_tick is not None and at <= self._last_tick:
+            at = self._last_tick + 1
+            pts = max(pts, math.ceil((at - Fraction(1, 2)) * tick))  # rounds to `at` in the muxer
+            self.frames_retimed += 1
+        self._last_tick = at
+        return pts
 
     def write_packet(self, packet: av.Packet) -> None:
         """Copy a packet unchanged; a dts that does not move forward (damaged input) is

@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import InputError
 from .colour import ColourSpec, chroma_location_of, colour_spec_for
 from .planes import PlaneLayout, native_format_for
-from .timing import FrameTimer
+from .tail import DecoderTail
+from .timing import FrameTimer, Repairs
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
 
@@ -46,6 +47,7 @@ class VideoInfo:
     frames_expected: int | None
     source_format: str  # the decoded pixel format before any conversion
     stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
+    frames_estimated: int | None = None  # the index's count, else duration x frame rate (mkv, webm, ts)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class StreamInfo:
     type: str  # audio, subtitle, attachment, data
     codec: str | None  # canonical codec name ("unknown" if FFmpeg has none; None: no codec)
     name: str | None = None  # an attachment's file name
+    timecode: str | None = None  # a timecode (tmcd) track's start, e.g. 01:00:00:00
 
     @property
     def described(self) -> str:
@@ -66,7 +69,7 @@ class StreamInfo:
 class DamageReport:
     corrupt_packets: int = 0
     demux_errors: int = 0
-    repaired_timestamps: int = 0
+    timestamps: Repairs = field(default_factory=Repairs)
     ended_early: str | None = None
     frames_missing: int = 0  # fewer frames decoded than the container's index promised
     seconds_missing: float = 0.0  # the video ends this much before the duration the file declares
@@ -86,12 +89,7 @@ class DamageReport:
         return "; ".join(parts) or None
 
     def timing_note(self) -> str | None:
-        if not self.repaired_timestamps:
-            return None
-        return (
-            f"{self.repaired_timestamps} frame(s) had no usable timestamp (common in AVI files); "
-            "each was placed one frame duration after the frame before it"
-        )
+        return self.timestamps.note()
 
 
 class VideoSource:
@@ -108,6 +106,8 @@ class VideoSource:
             if not self.container.streams.video:
                 raise InputError(f"{self.path} has no video stream")
             self.video = self.container.streams.video[0]
+            if self.video.codec_context is None:  # a codec FFmpeg does not have, or a damaged header
+                raise InputError(f"{self.path}: FFmpeg has no decoder for its video stream (unknown codec or a damaged header)")
             self.video.thread_type = "AUTO"
             self.streams = tuple(_describe_stream(s) for s in self.container.streams if s is not self.video)
             # Packets read while finding the first frame are kept for any stream that may be copied.
@@ -115,6 +115,7 @@ class VideoSource:
             self.copied: frozenset[int] = frozenset()  # nothing until select_copied says
             self.damage = DamageReport()
             self._pending: deque = deque()
+            self._tail = DecoderTail(self.video)
             self._packets = self._demux()
             self._next_index = 0
             self._reached: float | None = None  # end time (s) of the latest packet seen, any stream
@@ -156,12 +157,12 @@ class VideoSource:
             except StopIteration:
                 break
             self._route(packet)
-        for frame in self._decode(None):
+        for frame in [*self._decode(None), *self._tail.held_back()]:
             for timed, pts in self._timer.push(frame):
                 yield self._pack(timed, pts)
         for frame, pts in self._timer.flush():
             yield self._pack(frame, pts)
-        self.damage.repaired_timestamps = self._timer.repaired
+        self.damage.timestamps = self._timer.repairs
         expected = self.info.frames_expected
         if expected and self._next_index < expected - self._discarded:
             self.damage.frames_missing = expected - self._discarded - self._next_index
@@ -180,8 +181,10 @@ class VideoSource:
                 if isinstance(item, av.VideoFrame):
                     del self._pending[i]
                     return item
-        for frame in self._decode(None):
-            return frame
+        drained = [*self._decode(None), *self._tail.held_back()]
+        if drained:
+            self._pending.extend(drained[1:])
+            return drained[0]
         lost = f" ({self.damage.summary()})" if self.damage.summary() else ""
         raise InputError(f"no video frame in {self.path} could be decoded{lost}")
 
@@ -191,6 +194,7 @@ class VideoSource:
             self._reached = end if self._reached is None else max(self._reached, end)
         if packet.stream is self.video:
             self._discarded += bool(packet.is_discard)  # hidden by an mp4 edit list: not lost
+            self._tail.keep(packet)
             self._pending.extend(self._decode(packet))
         elif packet.size and packet.stream.index in self._kept:
             self._pending.append(packet)
@@ -212,12 +216,15 @@ class VideoSource:
 
     def _decode(self, packet: av.Packet | None) -> list[av.VideoFrame]:
         try:
-            return list(self.video.decode(packet))
+            frames = list(self.video.decode(packet))
         except av.EOFError:  # flushing a decoder that the demuxer's own flush packet already drained
             return []
         except av.FFmpegError:
             self.damage.corrupt_packets += 1
             return []
+        for frame in frames:
+            self._tail.saw(frame)
+        return frames
 
     def _describe(self, frame: av.VideoFrame) -> VideoInfo:
         native = native_format_for(frame.format.name)
@@ -239,7 +246,21 @@ class VideoSource:
             frames_expected=self.video.frames or None,
             source_format=frame.format.name,
             stream_metadata=dict(self.video.metadata),
+            frames_estimated=self.video.frames or self._frames_from_duration(rate),
         )
+
+    def _frames_from_duration(self, rate) -> int | None:
+        """Containers without a frame index (mkv, webm, ts): the video's duration, else
+        the file's, times the frame rate. An estimate for progress, never a promise."""
+        if not rate:
+            return None
+        if self.video.duration and self.video.time_base:
+            seconds = float(self.video.duration * self.video.time_base)
+        elif self.container.duration:
+            seconds = self.container.duration / 1_000_000
+        else:
+            return None
+        return max(1, round(seconds * float(rate))) if seconds > 0 else None
 
     def _pack(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
         layout = self.info.layout
@@ -280,7 +301,8 @@ def _describe_stream(stream) -> StreamInfo:
         codec = stream.codec_context.codec.canonical_name if stream.codec_context else "unknown"
     elif stream.type == "data" and stream.codec_context is not None:
         codec = stream.codec_context.name or "unknown"
-    return StreamInfo(stream.index, stream.type, codec, getattr(stream, "name", None) if stream.type == "attachment" else None)
+    name = getattr(stream, "name", None) if stream.type == "attachment" else None
+    return StreamInfo(stream.index, stream.type, codec, name, stream.metadata.get("timecode") if stream.type == "data" else None)
 
 
 def _reason(exc: BaseException) -> str:

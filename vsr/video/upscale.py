@@ -87,7 +87,9 @@ def upscale_video(
     SRModel, a shipped name or a weights file; `half` defaults to True on CUDA; `compile`
     runs the network through torch.compile (vsr.compiled: seconds to compile first,
     faster after). `notify` receives warnings as they happen; `on_progress(frames_done,
-    frames_expected)` is called from the caller's thread."""
+    frames_expected)` is called from the caller's thread; frames_expected is the input's
+    frame count, or where its container has none (mkv, webm, ts) an estimate from its
+    duration and frame rate, or None."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:
@@ -140,6 +142,9 @@ def upscale_video(
         warn(f"damaged input: {sink.copy_report()}")
     if source.damage.timing_note():
         warn(source.damage.timing_note())
+    if sink.frames_retimed:
+        tick = sink.video.time_base
+        warn(f"{sink.frames_retimed} frame(s) less than {target.suffix}'s clock tick ({tick} s) after the one before were moved one tick on")
     info = source.info
     return UpscaleResult(
         output=target,
@@ -211,6 +216,6 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
 
     for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    expected = info.frames_expected
+    expected = info.frames_estimated
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
     return pipeline.clocks
