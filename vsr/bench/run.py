@@ -144,6 +144,6 @@ def _extra_encoders(plan, decoded, upscaled, scale, size_out, workdir, progress)
             progress(f"{settings.codec} does not open on this machine: not timed")
             continue
         progress(f"encode alone ({describe_encoder(settings)})")
-        fps = stages.encode_alone(plan.clip, decoded, upscaled, scale, settings, workdir, plan.repeat)
+        fps = stages.encode_alone(decoded, upscaled, scale, settings, workdir, plan.repeat)
         timed.append(EncoderRun(size_out, describe_encoder(settings), fps))
     return timed
