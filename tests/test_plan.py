@@ -35,7 +35,7 @@ def test_the_plan_copies_what_the_container_holds_and_names_what_it_drops(tmp_pa
     assert (plan.container, plan.codec, plan.size) == ("mp4", "libx264", (128, 96))
     assert plan.copied == (1,)  # mp4 holds aac, not subrip
     assert plan.attachments == ()
-    assert plan.dropped == ("subtitle stream #3 (subrip)", "attachment font.ttf", "data stream #5")
+    assert plan.dropped == ("subtitle stream #3 (subrip)", "attachment font.ttf", "data track #5 (bin_data)")
     assert not (tmp_path / "out.mp4").exists()  # planning writes nothing
 
     mkv = plan_output(video(), [AUDIO, PCM, SUBS, FONT], 2, EncoderSettings(), tmp_path / "out.mkv")
