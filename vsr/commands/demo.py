@@ -22,6 +22,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import OutputError
     from . import image, upscale
+    from .stream_args import FILE_RUN
 
     try:
         args.output.mkdir(parents=True, exist_ok=True)
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(f"cannot create {args.output}: {exc.strerror}") from None
     scale_hint = args.scale or 2
     clip_out = args.output / f"{SAMPLE_CLIP.stem}_x{scale_hint}{SAMPLE_CLIP.suffix}"
-    video_args = argparse.Namespace(**vars(args), input=SAMPLE_CLIP, overwrite=True, quiet=False)
+    video_args = argparse.Namespace(**vars(args), **FILE_RUN, inputs=[SAMPLE_CLIP], overwrite=True, quiet=False)
     video_args.output = clip_out
     upscale.run(video_args)
     image_args = argparse.Namespace(**vars(args), inputs=[SAMPLE_IMAGE], tile=512, overwrite=True, quiet=False)

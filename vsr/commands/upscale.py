@@ -9,10 +9,13 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("upscale", help="upscale a video file", description=__doc__)
-    p.add_argument("input", type=Path, metavar="IN", help="video file (any container/codec FFmpeg reads)")
-    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (.mp4 .mov .mkv .webm; default IN_xS beside the input)")
+    from .stream_args import add_stream_args
+
+    p = subparsers.add_parser("upscale", help="upscale videos: files, folders, pipes, URLs", description=__doc__)
+    p.add_argument("inputs", nargs="+", metavar="IN", help="video file, folder, - (stdin) or URL (any container/codec FFmpeg reads)")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file (.mp4 .mov .mkv .webm; default IN_xS beside the input), - (stdout), a URL, or a folder for several inputs")
     add_video_args(p)
+    add_stream_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=run)
@@ -62,36 +65,42 @@ def resolve_settings(args: argparse.Namespace):
     return preset, spec, device, notice
 
 
+def encoder_options(preset) -> dict:
+    """upscale_video's batch and encoder arguments from a resolved preset."""
+    return {"batch": preset.batch, "codec": preset.codec, "crf": preset.crf, "encoder_preset": preset.encoder_preset, "pix_fmt": preset.pix_fmt}
+
+
 def run(args: argparse.Namespace) -> int:
     from ..video.upscale import upscale_video
     from .progress_view import ProgressView
+    from .stream_args import check_stream_args, is_batch, run_batch, stream_options, wrap_up_stream
 
+    check_stream_args(args)
     preset, spec, device, notice = resolve_settings(args)
     scale = args.scale if (args.weights is not None or args.model is not None) else preset.scale
-    view = ProgressView(quiet=args.quiet)
+    if is_batch(args):
+        return run_batch(args, preset, spec, scale, device, notice)
+    view = ProgressView(quiet=args.quiet, summary_to_stderr=args.output == "-")
     if notice:
         view.warn(notice)
     with view:
         result = upscale_video(
-            args.input,
+            args.inputs[0],
             args.output,
             model=spec,
             scale=scale,
             device=device,
             half=args.half,  # None: float16 on CUDA
             compile=args.compile,
-            batch=preset.batch,
-            codec=preset.codec,
-            crf=preset.crf,
-            encoder_preset=preset.encoder_preset,
-            pix_fmt=preset.pix_fmt,
+            **encoder_options(preset),
             overwrite=args.overwrite,
             notify=view.warn,
             on_progress=view.update,
             on_start=view.start,
+            **stream_options(args),
         )
     view.summary(result)
-    return 0
+    return wrap_up_stream(result)
 
 
 if __name__ == "__main__":  # pragma: no cover

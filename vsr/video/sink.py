@@ -33,9 +33,11 @@ class VideoSink:
         notify: Callable[[str], None] = lambda message: None,
     ):
         """`source`: the input file, whose other streams, metadata and chapters are copied,
-        or just the VideoInfo of frames from elsewhere (a live capture: video only)."""
+        or just the VideoInfo of frames from elsewhere (a live capture: video only).
+        `target` may be an output container already open (a pipe or URL, in its format)."""
         info = source if isinstance(source, VideoInfo) else source.info
-        self.container_format = container_for(final_name)
+        opened = isinstance(target, av.container.OutputContainer)
+        self.container_format = target.format.name if opened else container_for(final_name)
         width, height = info.layout.width * scale, info.layout.height * scale
         codec, notice = choose_encoder(settings, width, height)
         if notice:
@@ -54,7 +56,7 @@ class VideoSink:
         self.colour = ColourSpec(info.colour.matrix or _matrix_for(height), info.colour.full_range and not rgb_source, self.layout.bits, OUTPUT_CHROMA_LOCATION)
         self.dropped: list[str] = []
         try:
-            self.output = av.open(str(target), "w", format=self.container_format)
+            self.output = target if opened else av.open(str(target), "w", format=self.container_format)
         except av.FFmpegError as exc:
             raise OutputError(f"cannot write {final_name}: {exc}") from None
         try:

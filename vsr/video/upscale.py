@@ -6,8 +6,12 @@
 Copied packets (audio, subtitles) travel through the same bounded channels as the frames,
 so they reach the muxer in step with the video around them and memory stays bounded.
 The output is written under a temporary name and renamed only when everything succeeded.
+A pipe or URL output (vsr.video.endpoints) is written in place, and, like any output of a
+live input, is finished (playable to the last frame written) when Ctrl-C, a lost input or
+a reader that quits ends the run; `UpscaleResult.ended` says which.
 """
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -20,8 +24,10 @@ from ..atomic import atomic_path
 from ..errors import OutputError, UsageError
 from ..model import SRModel, as_model
 from .codecs import EncoderSettings, default_output
+from .endpoints import DEFAULT_TIMEOUT, FORMAT_SUFFIXES, classify, open_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
+from .realtime import channel_for, describe_stop
 from .source import DecodedFrame, VideoSource
 from .sink import VideoSink
 
@@ -30,7 +36,7 @@ STAGES = ("decode", "model", "encode")
 
 @dataclass
 class UpscaleResult:
-    output: Path
+    output: Path | str  # a str for a pipe or URL output
     frames: int
     seconds: float
     model: str
@@ -41,6 +47,8 @@ class UpscaleResult:
     size_out: tuple[int, int]
     stage_busy: dict[str, float]  # seconds each stage worked (not waiting on the others)
     warnings: list[str] = field(default_factory=list)
+    ended: str = "the input ended"  # why the run stopped (a stream or live run can stop early)
+    frames_dropped: int = 0  # by --realtime drop
 
     @property
     def fps(self) -> float:
@@ -72,12 +80,18 @@ def upscale_video(
     notify: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
     on_start: Callable[["VideoSource", VideoSink, SRModel], None] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    output_format: str | None = None,
+    realtime: str = "auto",
 ) -> UpscaleResult:
     """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
     audio, subtitles, chapters and metadata. `model` is an SRModel, a shipped name or a
     weights file; `half` defaults to True on CUDA; `compile` runs the network through
     torch.compile (vsr.compiled: seconds to compile first, faster after). `notify` receives warnings as they happen;
-    `on_progress(frames_done, frames_expected)` is called from the caller's thread."""
+    `on_progress(frames_done, frames_expected)` is called from the caller's thread.
+    `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in `output_format`)
+    or a URL (vsr.video.endpoints); `timeout` bounds each network open and read;
+    `realtime` is drop, block or auto (vsr.video.realtime)."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:
@@ -88,32 +102,63 @@ def upscale_video(
     if batch < 1:
         raise UsageError(f"--batch must be 1 or more, got {batch}")
     settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
-    source = VideoSource(src)
+    out_point = classify(dst) if dst is not None else None
+    streamed = out_point is not None and not out_point.is_file
+    source = VideoSource(src, timeout=timeout)
+    ended = "the input ended"
     try:
         sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
-        target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
-        if target.resolve() == source.path.resolve():
-            raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
-        if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists; pass --overwrite to replace it")
-        if not target.parent.is_dir():
-            raise OutputError(f"output folder does not exist: {target.parent}")
+        if streamed:
+            output = open_output(out_point, output_format, timeout)
+            target = out_point.label("output")
+            place = contextlib.nullcontext(output)
+            final_name = Path(f"{target}{FORMAT_SUFFIXES.get(output.format.name, '')}")  # for messages
+        else:
+            if dst is None and not source.endpoint.is_file:
+                raise UsageError(f"an output must be named for {source.path}")
+            target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
+            if source.endpoint.is_file and target.resolve() == source.path.resolve():
+                raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
+            if target.exists() and not overwrite:
+                raise OutputError(f"{target} exists; pass --overwrite to replace it")
+            if not target.parent.is_dir():
+                raise OutputError(f"output folder does not exist: {target.parent}")
+            place, final_name = atomic_path(target), target
+        keep_on_stop = streamed or source.endpoint.live
         started = time.perf_counter()
-        with atomic_path(target) as temp:
-            sink = VideoSink(temp, target, source, sr.scale, settings, warn)
+        pipeline = Pipeline(capacity=queue_size)
+        decoded = channel_for(realtime, source.endpoint.live, pipeline)
+        with place as temp:
+            try:
+                sink = VideoSink(temp, final_name, source, sr.scale, settings, warn)
+            except BaseException:
+                if streamed:
+                    temp.close()
+                raise
             try:
                 for dropped in sink.dropped:
-                    warn(f"{target.suffix} cannot hold the input's {dropped}; it was left out")
+                    warn(f"{final_name.suffix} cannot hold the input's {dropped}; it was left out")
                 if on_start:
                     on_start(source, sink, sr)
-                clocks = _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress)
+                _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
                 sink.finish()
-            except BaseException:
-                sink.abort()
-                raise
+            except BaseException as exc:
+                why = describe_stop(exc) if keep_on_stop else None
+                if why is None or why.output_lost:
+                    with contextlib.suppress(Exception):
+                        sink.abort()
+                    if why is None or not streamed:
+                        raise
+                else:
+                    sink.finish()
+                ended = why.text
         seconds = time.perf_counter() - started
     finally:
         source.close()
+    if source.damage.ended_early and not source.endpoint.is_file:
+        ended = f"the input was lost ({source.damage.ended_early})"
+        source.damage.ended_early = None  # said once, as why the run ended
+    clocks = pipeline.clocks
     damage = source.damage.summary()
     if damage:
         warn(f"damaged input: {damage}; every frame that decoded was upscaled")
@@ -134,15 +179,16 @@ def upscale_video(
         size_out=(sink.layout.width, sink.layout.height),
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
+        ended=ended,
+        frames_dropped=decoded.dropped,
     )
 
 
-def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:
+def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress) -> None:
     info = source.info
     batch = frames_per_call(sr.device, batch)  # on the CPU one frame per call: stopping stays prompt too
     upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=batch, notify=warn)
-    pipeline = Pipeline(capacity=queue_size)
-    decoded, upscaled = pipeline.channel(), pipeline.channel(max(2, queue_size // batch))
+    upscaled = pipeline.channel(max(2, pipeline.capacity // batch))
 
     def decode(clock: StageClock) -> None:
         for item in source.items():
@@ -193,4 +239,4 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
     model_clock = pipeline.clocks[1]
     expected = info.frames_expected
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
-    return pipeline.clocks
+
