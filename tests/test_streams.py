@@ -208,3 +208,25 @@ def test_an_unreadable_pipe_input_is_one_line(tmp_path):
                 upscale_video("-", tmp_path / "o.mkv", model="ultra", device="cpu")
             finally:
                 sys.stdin = saved
+
+
+def test_an_output_url_streams_mpegts_over_tcp(tmp_path, clip):
+    receiver = socket.create_server(("127.0.0.1", 0))
+    received = tmp_path / "received.ts"
+
+    def receive() -> None:
+        conn, _ = receiver.accept()
+        with conn, open(received, "wb") as f:
+            while chunk := conn.recv(65536):
+                f.write(chunk)
+
+    thread = threading.Thread(target=receive, daemon=True)
+    thread.start()
+    try:
+        result = upscale_video(clip, f"tcp://127.0.0.1:{receiver.getsockname()[1]}", model="ultra", device="cpu", timeout=5)
+        thread.join(10)
+    finally:
+        receiver.close()
+    assert result.output.startswith("tcp://") and result.frames == 12
+    written = probe(received)
+    assert written.frames == 12 and (written.width, written.height) == (128, 96) and len(written.audio) == 1

@@ -237,6 +237,15 @@ def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
     for name, work in zip(STAGES, (decode, model, encode)):
         pipeline.add(name, work)
     model_clock = pipeline.clocks[1]
-    expected = info.frames_expected
+    expected = info.frames_expected or _frames_in_duration(source)
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
 
+
+def _frames_in_duration(source) -> int | None:
+    """For a container without a frame count (mkv, ts, most pipes and streams): the frames
+    its declared duration holds at the stream's rate, so progress can show an ETA; None
+    for a live stream, which declares none."""
+    duration, rate = source.container.duration, source.info.frame_rate
+    if not duration or not rate or source.endpoint.live:
+        return None
+    return max(1, round(duration / 1_000_000 * rate))
