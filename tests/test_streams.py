@@ -230,3 +230,23 @@ def test_an_output_url_streams_mpegts_over_tcp(tmp_path, clip):
     assert result.output.startswith("tcp://") and result.frames == 12
     written = probe(received)
     assert written.frames == 12 and (written.width, written.height) == (128, 96) and len(written.audio) == 1
+
+
+def test_a_reader_that_quits_early_ends_the_run_quietly_with_exit_0(tmp_path):
+    src = make_clip(tmp_path / "long.mkv", size=(160, 120), frames=150)
+    process = subprocess.Popen([*VSR, str(src), "-o", "-", "--device", "cpu"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=False)
+    try:
+        assert len(process.stdout.read(4096)) == 4096
+        process.stdout.close()  # like `| head -c 4096`
+        stderr = process.stderr.read().decode()
+        process.wait(60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "stopped: the reader closed the output" in " ".join(stderr.split())
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def test_urls_and_pipes_are_not_batched(tmp_path, clip, capsys):
+    assert main(["upscale", str(clip), "http://127.0.0.1:1/x.mp4", "-o", str(tmp_path / "out")]) == 2
+    assert "http://127.0.0.1:1/x.mp4: a pipe, URL or device is upscaled on its own" in capsys.readouterr().err

@@ -6,6 +6,7 @@ an exit status:
   quietly, with 0 rather than the shell's 141, so `vsr ... | head -c N` is no failure);
   the output is finished up to the last frame written and the summary says why it ended.
 - 130: Ctrl-C (a stream output, or any output of a live input, is still finished).
+- 1: an output URL's connection was dropped (what was sent is all the receiver has).
 - 1: in a batch, when any file failed.
 """
 
@@ -53,7 +54,9 @@ def wrap_up_stream(result) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-    return 130 if result.ended.startswith("interrupted") else 0
+    if result.ended.startswith("interrupted"):
+        return 130
+    return 1 if result.ended == "the output connection was dropped" else 0
 
 
 def run_batch(args: argparse.Namespace, preset, spec, scale, device, notice) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import InputError, UsageError, VsrError
 from .codecs import default_output
+from .endpoints import classify
 
 VIDEO_SUFFIXES = frozenset(
     ".mp4 .m4v .mkv .mov .webm .avi .ts .mts .m2ts .flv .wmv .mpg .mpeg .3gp .ogv .nut .y4m .mxf".split()
@@ -58,10 +59,14 @@ def find_videos(folder: Path, recursive: bool, exclude: Path | None = None) -> l
 def plan_batch(inputs: list[str], outdir: Path, scale: int, codec: str, *, recursive: bool = False) -> list[Job]:
     if outdir.exists() and not outdir.is_dir():
         raise UsageError(f"{outdir} is a file; several inputs need an output folder")
+    if not outdir.exists() and outdir.suffix.lower() in VIDEO_SUFFIXES:
+        raise UsageError(f"several inputs need an output folder, not a file name like {outdir.name}")
     outdir_resolved = outdir.resolve()
     jobs: list[Job] = []
     seen: set[Path] = set()
     for text in inputs:
+        if not classify(text).is_file:
+            raise UsageError(f"{text}: a pipe, URL or device is upscaled on its own, not in a batch with other inputs")
         given = Path(text)
         if given.is_dir():
             found = find_videos(given, recursive, exclude=outdir_resolved)

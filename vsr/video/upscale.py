@@ -131,9 +131,14 @@ def upscale_video(
         with place as temp:
             try:
                 sink = VideoSink(temp, final_name, source, sr.scale, settings, warn)
-            except BaseException:
-                if streamed:
+            except BaseException as exc:
+                if not streamed:
+                    raise
+                with contextlib.suppress(Exception):
                     temp.close()
+                why = describe_stop(exc)
+                if why is not None and why.output_lost:
+                    raise OutputError(f"{target}: {why.text} before the video started") from None
                 raise
             try:
                 for dropped in sink.dropped:
