@@ -33,10 +33,11 @@ def test_stdin_to_stdout_through_real_pipes_equals_the_file_path(tmp_path, clip,
     assert main(["upscale", str(clip), "-o", str(by_file), "--device", "cpu"]) == 0
     capsys.readouterr()
     by_pipe = tmp_path / "by_pipe.mkv"
-    with open(clip, "rb") as stdin, open(by_pipe, "wb") as stdout:
-        done = subprocess.run([*VSR, "-", "-o", "-", "--device", "cpu"], stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "wrote stdout: 12 frames" in done.stderr  # the summary went to stderr, stdout is the stream only
+    with open(by_pipe, "wb") as stdout:  # input= feeds stdin through a real (non-seekable) pipe
+        done = subprocess.run([*VSR, "-", "-o", "-", "--device", "cpu"], input=clip.read_bytes(), stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT, timeout=120)
+    stderr = done.stderr.decode()
+    assert done.returncode == 0, stderr
+    assert "wrote stdout: 12 frames" in stderr  # the summary went to stderr, stdout is the stream only
     piped, filed = probe(by_pipe), probe(by_file)
     assert (piped.width, piped.height, piped.frames) == (128, 96, 12)
     assert piped.times == filed.times
@@ -58,8 +59,8 @@ def test_a_pipe_output_in_mpegts_says_what_it_cannot_carry(tmp_path):
 
 def test_moov_at_the_end_on_stdin_is_refused_in_one_line(tmp_path):
     mp4 = make_clip(tmp_path / "clip.mp4", size=(320, 240), frames=40)  # PyAV writes the index last
-    with open(mp4, "rb") as stdin:
-        done = subprocess.run([*VSR, "-", "-o", str(tmp_path / "o.mkv"), "--device", "cpu"], stdin=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run([*VSR, "-", "-o", str(tmp_path / "o.mkv"), "--device", "cpu"], input=mp4.read_bytes(), capture_output=True, cwd=ROOT, timeout=120)
+    done.stderr = done.stderr.decode()
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "index (moov) at the end" in done.stderr
     assert not (tmp_path / "o.mkv").exists()

@@ -59,6 +59,8 @@ class ProgressView:
             self.console.print(f"vsr upscale: warning: {message}", highlight=False, markup=False)
 
     def summary(self, result) -> None:
+        from ..video.realtime import INPUT_ENDED
+
         if self.quiet:
             return
         busy = {name: seconds / result.seconds for name, seconds in result.stage_busy.items()} if result.seconds else {}
@@ -69,6 +71,6 @@ class ProgressView:
             f"{result.size_out[0]}x{result.size_out[1]} in {result.seconds:.1f} s ({result.fps:.1f} fps); "
             f"stages busy: {shares} (limited by {limit})"
             + (f"; {result.frames_dropped} frame(s) dropped to keep up" if result.frames_dropped else "")
-            + (f"; stopped: {result.ended}" if result.ended != "the input ended" else ""),
+            + (f"; stopped: {result.ended}" if result.ended != INPUT_ENDED else ""),
             file=self.summary_file,
         )

@@ -36,6 +36,8 @@ def check_stream_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--timeout must be 0 or more seconds, got {args.timeout:g}")
     if args.output == PIPE and sys.stdout.isatty():
         raise UsageError("-o - writes video to stdout, which is a terminal here; pipe it (| mpv -) or name a file")
+    if PIPE in args.inputs and sys.stdin.isatty():
+        raise UsageError("- reads video from stdin, which is a terminal here; pipe a video in (ffmpeg ... -f matroska - |)")
     if args.inputs.count(PIPE) and len(args.inputs) > 1:
         raise UsageError("- (stdin) can only be the one input")
 
@@ -49,14 +51,16 @@ def is_batch(args: argparse.Namespace) -> bool:
 
 
 def wrap_up_stream(result) -> int:
-    if result.ended == "the reader closed the output":
+    from ..video.realtime import INTERRUPTED, OUTPUT_DROPPED, READER_GONE
+
+    if result.ended == READER_GONE:
         # Anything Python still flushes to the closed pipe at exit would print a traceback.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-    if result.ended.startswith("interrupted"):
+    if result.ended == INTERRUPTED:
         return 130
-    return 1 if result.ended == "the output connection was dropped" else 0
+    return 1 if result.ended == OUTPUT_DROPPED else 0
 
 
 def run_batch(args: argparse.Namespace, preset, spec, scale, device, notice) -> int:

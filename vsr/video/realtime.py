@@ -20,6 +20,11 @@ import av
 from .pipeline import POLL_SECONDS, Channel, Pipeline, StageClock, Stopped
 
 POLICIES = ("auto", "drop", "block")
+# Why a run ended (UpscaleResult.ended): these, or "the input was lost (REASON)".
+INPUT_ENDED = "the input ended"
+INTERRUPTED = "interrupted (Ctrl-C)"
+READER_GONE = "the reader closed the output"
+OUTPUT_DROPPED = "the output connection was dropped"
 PACKET_BACKLOG = 4096  # copied packets waiting beside the frames, at most
 
 
@@ -108,9 +113,9 @@ def describe_stop(exc: BaseException) -> Stop | None:
     """A stream run that stopped for a reason that still leaves a finished output (Ctrl-C)
     or ends it quietly (the reader closed the pipe); None for a real error."""
     if isinstance(exc, KeyboardInterrupt):
-        return Stop("interrupted (Ctrl-C)")
+        return Stop(INTERRUPTED)
     if isinstance(exc, BrokenPipeError) or isinstance(exc, av.BrokenPipeError):
-        return Stop("the reader closed the output", output_lost=True)
+        return Stop(READER_GONE, output_lost=True)
     if isinstance(exc, (ConnectionResetError, av.ConnectionResetError)):
-        return Stop("the output connection was dropped", output_lost=True)
+        return Stop(OUTPUT_DROPPED, output_lost=True)
     return None

@@ -27,7 +27,7 @@ from .codecs import EncoderSettings, default_output
 from .endpoints import DEFAULT_TIMEOUT, FORMAT_SUFFIXES, classify, open_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
-from .realtime import channel_for, describe_stop
+from .realtime import INPUT_ENDED, channel_for, describe_stop
 from .source import DecodedFrame, VideoSource
 from .sink import VideoSink
 
@@ -47,7 +47,7 @@ class UpscaleResult:
     size_out: tuple[int, int]
     stage_busy: dict[str, float]  # seconds each stage worked (not waiting on the others)
     warnings: list[str] = field(default_factory=list)
-    ended: str = "the input ended"  # why the run stopped (a stream or live run can stop early)
+    ended: str = INPUT_ENDED  # why the run stopped (vsr.video.realtime: a stream or live run can stop early)
     frames_dropped: int = 0  # by --realtime drop
 
     @property
@@ -105,7 +105,7 @@ def upscale_video(
     out_point = classify(dst) if dst is not None else None
     streamed = out_point is not None and not out_point.is_file
     source = VideoSource(src, timeout=timeout)
-    ended = "the input ended"
+    ended = INPUT_ENDED
     try:
         sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
         if streamed:
