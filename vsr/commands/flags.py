@@ -26,6 +26,10 @@ FLAGS = {
     "amp": "--amp",
     "frames": "--frames",
     "network_only": "--network-only",
+    "recursive": "--recursive",
+    "timeout": "--timeout",
+    "output_format": "--format",
+    "realtime": "--realtime",
 }
 """Setting name -> flag. A setting an error names that is missing here is a bug that a
 test catches (tests/test_cli.py)."""

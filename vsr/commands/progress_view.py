@@ -8,8 +8,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 class ProgressView:
-    def __init__(self, quiet: bool = False):
+    def __init__(self, quiet: bool = False, summary_to_stderr: bool = False):
         self.quiet = quiet
+        self.summary_file = sys.stderr if summary_to_stderr else sys.stdout  # stdout may carry the video
         self.console = Console(stderr=True)
         self.progress: Progress | None = None
         self.task = None
@@ -57,6 +58,8 @@ class ProgressView:
             self.console.print(f"vsr upscale: warning: {message}", highlight=False, markup=False)
 
     def summary(self, result) -> None:
+        from ..video.realtime import INPUT_ENDED
+
         if self.quiet:
             return
         busy = {name: seconds / result.seconds for name, seconds in result.stage_busy.items()} if result.seconds else {}
@@ -65,6 +68,8 @@ class ProgressView:
         print(
             f"wrote {result.output}: {result.frames} frames {result.size_in[0]}x{result.size_in[1]} -> "
             f"{result.size_out[0]}x{result.size_out[1]} in {result.seconds:.1f} s ({result.fps:.1f} fps); "
-            f"stages busy: {shares} (limited by {limit})",
-            file=sys.stdout,
+            f"stages busy: {shares} (limited by {limit})"
+            + (f"; {result.frames_dropped} frame(s) dropped to keep up" if result.frames_dropped else "")
+            + (f"; stopped: {result.ended}" if result.ended != INPUT_ENDED else ""),
+            file=self.summary_file,
         )

@@ -1,19 +1,26 @@
-"""`vsr upscale`: upscale a video file, keeping every frame, timestamp and audio track.
+"""`vsr upscale`: upscale videos (files, folders, pipes, URLs), keeping every frame, timestamp and audio track.
 
 Settings come from a preset (vsr presets; default `fast` on the CPU, `balanced` on a
 GPU) and any flag given overrides the preset's value."""
 
 import argparse
-from pathlib import Path
 
 from .flags import add_model_flags, model_spec
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("upscale", help="upscale a video file", description=__doc__)
-    p.add_argument("input", type=Path, metavar="IN", help="video file (any container/codec FFmpeg reads)")
-    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (.mp4 .mov .mkv .webm; default IN_xS beside the input)")
+    from .stream_args import add_stream_args
+
+    p = subparsers.add_parser("upscale", help="upscale videos: files, folders, pipes, URLs", description=__doc__)
+    p.add_argument("inputs", nargs="+", metavar="IN", help="video file, folder, - (stdin) or URL (any container/codec FFmpeg reads)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (.mp4 .mov .mkv .webm; default IN_xS beside the input), - (stdout), a URL, or a folder for several inputs",
+    )
     add_video_flags(p)
+    add_stream_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(run=run)
@@ -53,11 +60,20 @@ def video_settings(args: argparse.Namespace) -> dict:
     )
 
 
+def encoder_options(preset) -> dict:
+    """upscale_video's batch and encoder arguments from a resolved preset."""
+    return {"batch": preset.batch, "codec": preset.codec, "crf": preset.crf, "encoder_preset": preset.encoder_preset, "pix_fmt": preset.pix_fmt}
+
+
 def run(args: argparse.Namespace) -> int:
     from ..video.upscale import upscale_video
     from .progress_view import ProgressView
+    from .stream_args import check_stream_args, is_batch, run_batch, stream_options, wrap_up_stream
 
-    view = ProgressView(quiet=args.quiet)
+    check_stream_args(args)
+    if is_batch(args):
+        return run_batch(args)
+    view = ProgressView(quiet=args.quiet, summary_to_stderr=args.output == "-")
     interrupt = args.interrupt
 
     def on_start(source, sink, model) -> None:
@@ -70,13 +86,14 @@ def run(args: argparse.Namespace) -> int:
 
     with view:
         result = upscale_video(
-            args.input,
+            args.inputs[0],
             args.output,
             **video_settings(args),
             overwrite=args.overwrite,
             notify=view.warn,
             on_progress=on_progress,
             on_start=on_start,
+            **stream_options(args),
         )
     view.summary(result)
-    return 0
+    return wrap_up_stream(result)

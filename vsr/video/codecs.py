@@ -58,10 +58,19 @@ def codec_fits(container: str, codec: str) -> bool:
     return _canonical(codec) in _container_codecs(container)
 
 
+MPEGTS_CODECS = frozenset(
+    "mpeg1video mpeg2video mpeg4 h264 hevc vc1 mp2 mp3 aac aac_latm ac3 eac3 dts truehd opus dvb_subtitle dvb_teletext".split()
+)
+"""FFmpeg's mpegts muxer lists no codecs of its own; these are the ones it maps to stream
+types (libavformat/mpegtsenc.c)."""
+
+
 @functools.cache
 def _container_codecs(container: str) -> frozenset[str]:
     """FFmpeg lists a muxer's codecs by implementation name (dca, pgssub, mp3float);
     turn each into its codec's canonical name (dts, hdmv_pgs_subtitle, mp3) as well."""
+    if container in ("mpegts", "rtp_mpegts"):
+        return MPEGTS_CODECS
     with av.open(io.BytesIO(), "w", format=container) as probe:
         names = set(probe.supported_codecs)
     return frozenset(names | {_canonical(name) for name in names})

@@ -65,12 +65,15 @@ def plan_output(
     scale: int,
     settings: EncoderSettings,
     output: Path,
+    container: str | None = None,
 ) -> OutputPlan:
     """The plan for writing `video` upscaled `scale` times (and `streams` copied) to
     `output` with `settings`. Raises UsageError when the output cannot be written as asked
-    (a container that cannot hold the codec, or would lose an audio stream)."""
+    (a container that cannot hold the codec, or would lose an audio stream). `container`:
+    the muxer of an output already open (a pipe or URL, vsr.video.endpoints); by default
+    the one `output`'s suffix names."""
     output = Path(output)
-    container = container_for(output)
+    container = container or container_for(output)
     width, height = video.layout.width * scale, video.layout.height * scale
     notices = []
     codec, notice = choose_encoder(settings, width, height)

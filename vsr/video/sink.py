@@ -37,16 +37,18 @@ class CopiedInput:
 class VideoSink:
     """Writes `plan` to `path` (the file written now: often a temporary name for
     `plan.output`): frames and packets, then `finish()` (flush, trailer) or `abort()`.
-    Not thread-safe: one writer thread."""
+    `path` may instead be an output container already open (a pipe or URL, opened by
+    vsr.video.endpoints in the plan's container). Not thread-safe: one writer thread."""
 
-    def __init__(self, path: Path, plan: OutputPlan, copied: CopiedInput | None = None):
+    def __init__(self, path: "Path | av.container.OutputContainer", plan: OutputPlan, copied: CopiedInput | None = None):
         self.plan = plan
         self.codec, self.layout, self.colour = plan.codec, plan.layout, plan.colour
         self.frame_tags = plan.frame_tags
         self.time_base = plan.video.time_base
         copied = copied or CopiedInput()
         try:
-            self.output = av.open(str(path), "w", format=plan.container)
+            opened = isinstance(path, av.container.OutputContainer)
+            self.output = path if opened else av.open(str(path), "w", format=plan.container)
         except av.FFmpegError as exc:
             raise OutputError(f"cannot write {plan.output}: {exc}") from None
         try:

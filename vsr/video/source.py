@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 from .colour import ColourSpec, chroma_location_of, colour_spec_for
+from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
 from .planes import PlaneLayout, native_format_for
 from .tail import DecoderTail
 from .timing import FrameTimer, Repairs
@@ -95,13 +96,21 @@ class DamageReport:
 class VideoSource:
     """An open input. Iterate `items()` once, from one thread; then `close()`."""
 
-    def __init__(self, path: os.PathLike | str):
-        self.path = Path(path)
-        self._check_file()
-        try:
-            self.container = av.open(str(self.path), "r", metadata_errors="replace")
-        except av.FFmpegError as exc:
-            raise InputError(f"{self.path} is not a video FFmpeg can read ({_reason(exc)})") from None
+    def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT):
+        """`path`: a file, or (vsr.video.endpoints) `-` for stdin, a URL or a device, which
+        `timeout` (seconds per open or read) keeps from hanging; `self.path` is then its label."""
+        self.endpoint = path if isinstance(path, Endpoint) else classify(path if isinstance(path, str) else Path(path))
+        self.timeout = timeout
+        if not self.endpoint.is_file:
+            self.path = self.endpoint.label()
+            self.container = open_input(self.endpoint, timeout)
+        else:
+            self.path = self.endpoint.path
+            self._check_file()
+            try:
+                self.container = av.open(str(self.path), "r", metadata_errors="replace")
+            except av.FFmpegError as exc:
+                raise InputError(f"{self.path} is not a video FFmpeg can read ({_reason(exc)})") from None
         try:
             if not self.container.streams.video:
                 raise InputError(f"{self.path} has no video stream")
@@ -208,6 +217,9 @@ class VideoSource:
                     yield packet
                 return
             except av.FFmpegError as exc:
+                if not self.endpoint.is_file and isinstance(exc, (OSError, av.ExitError)):  # a stream lost or timed out: no retry
+                    self.damage.ended_early = describe_failure(exc, self.path, self.timeout)
+                    return
                 self.damage.demux_errors += 1
                 errors_in_a_row += 1
                 if errors_in_a_row >= MAX_DEMUX_ERRORS:

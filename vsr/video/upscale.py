@@ -6,8 +6,12 @@
 Copied packets (audio, subtitles) travel through the same bounded channels as the frames,
 so they reach the muxer in step with the video around them and memory stays bounded.
 The output is written under a temporary name and renamed only when everything succeeded.
+A pipe or URL output (vsr.video.endpoints) is written in place, and, like any output of a
+live input, is finished (playable to the last frame written) when Ctrl-C, a lost input or
+a reader that quits ends the run; `UpscaleResult.ended` says which.
 """
 
+import contextlib
 import os
 import time
 from collections import deque
@@ -23,9 +27,11 @@ from ..model import SRModel
 from ..presets import Preset
 from ..settings import resolve_run
 from .codecs import default_output
+from .endpoints import DEFAULT_TIMEOUT, FORMAT_SUFFIXES, classify, open_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
 from .plan import plan_output
+from .realtime import INPUT_ENDED, channel_for, describe_stop
 from .sink import CopiedInput, VideoSink
 from .source import DecodedFrame, VideoSource
 
@@ -34,7 +40,7 @@ STAGES = ("decode", "model", "encode")
 
 @dataclass
 class UpscaleResult:
-    output: Path
+    output: Path | str  # a str for a pipe or URL output
     frames: int
     seconds: float
     model: str
@@ -45,6 +51,8 @@ class UpscaleResult:
     size_out: tuple[int, int]
     stage_busy: dict[str, float]  # seconds each stage worked (not waiting on the others)
     warnings: list[str] = field(default_factory=list)
+    ended: str = INPUT_ENDED  # why the run stopped (vsr.video.realtime: a stream or live run can stop early)
+    frames_dropped: int = 0  # by --realtime drop
 
     @property
     def fps(self) -> float:
@@ -77,6 +85,9 @@ def upscale_video(
     notify: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
     on_start: Callable[["VideoSource", VideoSink, SRModel], None] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    output_format: str | None = None,
+    realtime: str = "auto",
 ) -> UpscaleResult:
     """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
     audio, subtitles, chapters and metadata.
@@ -89,7 +100,11 @@ def upscale_video(
     faster after). `notify` receives warnings as they happen; `on_progress(frames_done,
     frames_expected)` is called from the caller's thread; frames_expected is the input's
     frame count, or where its container has none (mkv, webm, ts) an estimate from its
-    duration and frame rate, or None."""
+    duration and frame rate, or None (a live stream).
+
+    `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in `output_format`)
+    or a URL (vsr.video.endpoints); `timeout` bounds each network open and read;
+    `realtime` is drop, block or auto (vsr.video.realtime)."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:
@@ -105,36 +120,79 @@ def upscale_video(
     settings, batch = run.encoder, run.batch
     for notice in run.model.notices:
         warn(notice)
-    source = VideoSource(src)
+    out_point = classify(dst) if dst is not None else None
+    streamed = out_point is not None and not out_point.is_file
+    source = VideoSource(src, timeout=timeout)
+    ended = INPUT_ENDED
     try:
         sr = run.model.load(compile=compile)
-        target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
-        if target.resolve() == source.path.resolve():
-            raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
-        if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
-        if not target.parent.is_dir():
-            raise OutputError(f"output folder does not exist: {target.parent}")
-        plan = plan_output(source.info, source.streams, sr.scale, settings, target)
+        if streamed:
+            output = open_output(out_point, output_format, timeout)
+            target = out_point.label("output")
+            place = contextlib.nullcontext(output)
+            final_name = Path(f"{target}{FORMAT_SUFFIXES.get(output.format.name, '')}")  # for messages
+            container = output.format.name
+        else:
+            if dst is None and not source.endpoint.is_file:
+                raise UsageError(f"an output must be named for {source.path}", hint="name one with {output}")
+            target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
+            if source.endpoint.is_file and target.resolve() == source.path.resolve():
+                raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
+            if target.exists() and not overwrite:
+                raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
+            if not target.parent.is_dir():
+                raise OutputError(f"output folder does not exist: {target.parent}")
+            place, final_name, container = atomic_path(target), target, None
+        try:
+            plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container)
+        except BaseException:
+            if streamed:
+                with contextlib.suppress(Exception):
+                    output.close()
+            raise
         for notice in plan.notices:
             warn(notice)
         source.select_copied(plan.copied)  # before decoding starts
+        keep_on_stop = streamed or source.endpoint.live
         started = time.perf_counter()
-        with atomic_path(target) as temp:
-            sink = VideoSink(temp, plan, CopiedInput.of(source.container))
+        pipeline = Pipeline(capacity=queue_size)
+        decoded = channel_for(realtime, source.endpoint.live, pipeline)
+        with place as temp:
+            try:
+                sink = VideoSink(temp, plan, CopiedInput.of(source.container))
+            except BaseException as exc:
+                if not streamed:
+                    raise
+                with contextlib.suppress(Exception):
+                    temp.close()
+                why = describe_stop(exc)
+                if why is not None and why.output_lost:
+                    raise OutputError(f"{target}: {why.text} before the video started") from None
+                raise
             try:
                 for dropped in plan.dropped:
-                    warn(f"{target.suffix} cannot hold the input's {dropped}; it was left out")
+                    warn(f"{final_name.suffix} cannot hold the input's {dropped}; it was left out")
                 if on_start:
                     on_start(source, sink, sr)
-                clocks = _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress)
+                _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
                 sink.finish()
-            except BaseException:
-                sink.abort()
-                raise
+            except BaseException as exc:
+                why = describe_stop(exc) if keep_on_stop else None
+                if why is None or why.output_lost:
+                    with contextlib.suppress(Exception):
+                        sink.abort()
+                    if why is None or not streamed:
+                        raise
+                else:
+                    sink.finish()
+                ended = why.text
         seconds = time.perf_counter() - started
     finally:
         source.close()
+    if source.damage.ended_early and not source.endpoint.is_file:
+        ended = f"the input was lost ({source.damage.ended_early})"
+        source.damage.ended_early = None  # said once, as why the run ended
+    clocks = pipeline.clocks
     damage = source.damage.summary()
     if damage:
         warn(f"damaged input: {damage}; every frame that decoded was upscaled")
@@ -144,7 +202,7 @@ def upscale_video(
         warn(source.damage.timing_note())
     if sink.frames_retimed:
         tick = sink.video.time_base
-        warn(f"{sink.frames_retimed} frame(s) less than {target.suffix}'s clock tick ({tick} s) after the one before were moved one tick on")
+        warn(f"{sink.frames_retimed} frame(s) less than {final_name.suffix}'s clock tick ({tick} s) after the one before were moved one tick on")
     info = source.info
     return UpscaleResult(
         output=target,
@@ -158,15 +216,16 @@ def upscale_video(
         size_out=(sink.layout.width, sink.layout.height),
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
+        ended=ended,
+        frames_dropped=decoded.dropped,
     )
 
 
-def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:
+def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress) -> None:
     info = source.info
     batch = frames_per_call(sr.device, batch)  # on the CPU one frame per call: stopping stays prompt too
     upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=batch, notify=warn)
-    pipeline = Pipeline(capacity=queue_size)
-    decoded, upscaled = pipeline.channel(), pipeline.channel(max(2, queue_size // batch))
+    upscaled = pipeline.channel(max(2, pipeline.capacity // batch))
 
     def decode_stage(clock: StageClock) -> None:
         for item in source.items():
@@ -216,6 +275,5 @@ def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> lis
 
     for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    expected = info.frames_estimated
+    expected = None if source.endpoint.live else info.frames_estimated
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
-    return pipeline.clocks

@@ -1,0 +1,126 @@
+"""`vsr upscale`'s flags for pipes, URLs and batches, and how a stream run's end becomes
+an exit status:
+
+- 0: the input ended, or was lost (a dropped connection, a stream that fell silent for
+  --timeout seconds), or the reader of `-o -` quit early (a broken pipe ends the run
+  quietly, with 0 rather than the shell's 141, so `vsr ... | head -c N` is no failure);
+  the output is finished up to the last frame written and the summary says why it ended.
+- 130: Ctrl-C (a stream output, or any output of a live input, is still finished).
+- 1: an output URL's connection was dropped (what was sent is all the receiver has).
+- 1: in a batch, when any file failed.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+PIPE = "-"
+
+
+def add_stream_args(p: argparse.ArgumentParser) -> None:
+    from ..video.endpoints import DEFAULT_PIPE_FORMAT, DEFAULT_TIMEOUT, PIPE_FORMATS
+
+    p.add_argument(
+        "--format", metavar="FMT", help=f"container for -o - ({', '.join(PIPE_FORMATS)}; default {DEFAULT_PIPE_FORMAT}) or an output URL (default: by protocol)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up on a URL that does not answer or falls silent this long (default {DEFAULT_TIMEOUT:g}; 0: never)",
+    )
+    p.add_argument(
+        "--realtime",
+        choices=("auto", "drop", "block"),
+        default="auto",
+        help="when the model is slower than a live input: drop the oldest waiting frames, or block (back-pressure); "
+        "auto: drop for live inputs (network streams, devices), block otherwise",
+    )
+    p.add_argument("--recursive", action="store_true", help="search folders given as inputs in their subfolders too")
+
+
+def check_stream_args(args: argparse.Namespace) -> None:
+    from ..errors import UsageError
+
+    if args.timeout is not None and args.timeout < 0:
+        raise UsageError(f"--timeout must be 0 or more seconds, got {args.timeout:g}")
+    if args.output == PIPE and sys.stdout.isatty():
+        raise UsageError("-o - writes video to stdout, which is a terminal here; pipe it (| mpv -) or name a file")
+    if PIPE in args.inputs and sys.stdin.isatty():
+        raise UsageError("- reads video from stdin, which is a terminal here; pipe a video in (ffmpeg ... -f matroska - |)")
+    if args.inputs.count(PIPE) and len(args.inputs) > 1:
+        raise UsageError("- (stdin) can only be the one input")
+
+
+def stream_options(args: argparse.Namespace) -> dict:
+    return {"timeout": args.timeout or None, "output_format": args.format, "realtime": args.realtime}
+
+
+def is_batch(args: argparse.Namespace) -> bool:
+    return len(args.inputs) > 1 or Path(args.inputs[0]).is_dir()
+
+
+def wrap_up_stream(result) -> int:
+    from ..video.realtime import INTERRUPTED, OUTPUT_DROPPED, READER_GONE
+
+    if result.ended == READER_GONE:
+        # Anything Python still flushes to the closed pipe at exit would print a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    if result.ended == INTERRUPTED:
+        return 130
+    return 1 if result.ended == OUTPUT_DROPPED else 0
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Several inputs or a folder: every output planned first, then one model load for all."""
+    from ..errors import UsageError
+    from ..settings import resolve_run
+    from ..video.batch import SKIPPED_EXISTING, plan_batch, run_planned
+    from .batch_view import BatchView
+    from .upscale import encoder_options, video_settings
+
+    if args.output is None or args.output == PIPE or "://" in args.output:
+        raise UsageError("several inputs or a folder need -o OUTDIR (a folder; it is created if missing)")
+    settings = video_settings(args)
+    compile = settings.pop("compile")
+    run = resolve_run(**settings)
+    view = BatchView(quiet=args.quiet)
+    for notice in run.model.notices:
+        view.warn(notice)
+    interrupt = args.interrupt
+
+    def on_start(source, sink, model) -> None:
+        interrupt.check()
+        view.start(source, sink, model)
+
+    def on_progress(done: int, expected: int | None) -> None:
+        interrupt.check()  # a Ctrl-C that something swallowed stops the run here
+        view.update(done, expected)
+
+    load = lambda: run.model.load(compile=compile)  # noqa: E731
+    sr = load() if run.model.scale is None else None  # the scale is read off the weights: load them first
+    # Every output is decided, and collisions refused, before the (one) model load.
+    jobs = plan_batch(args.inputs, Path(args.output), run.model.scale or sr.scale, run.encoder.codec, recursive=args.recursive)
+    sr = sr or load()
+    with view:
+        outcomes = run_planned(
+            jobs,
+            model=sr,
+            overwrite=args.overwrite,
+            on_job=view.job_started,
+            notify=view.warn,
+            on_progress=on_progress,
+            on_start=on_start,
+            **encoder_options(run.preset),
+            **stream_options(args),
+        )
+    if any(o.result == SKIPPED_EXISTING for o in outcomes):
+        view.warn("outputs that exist were skipped; --overwrite replaces them")
+    view.table(outcomes)
+    if any(o.result == "interrupted" for o in outcomes):
+        return 130
+    return 1 if any(o.failed for o in outcomes) else 0

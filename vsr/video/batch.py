@@ -1,0 +1,134 @@
+"""Several inputs in one run: `vsr upscale A.mp4 B.mkv dir/ -o OUTDIR/`.
+
+`plan_batch` decides everything before any work: the video files (folders searched by
+suffix, subfolders with `recursive`), and each one's output, NAME_xS in a container that
+fits the codec (the single-file rule), mirrored under OUTDIR: a file named directly goes
+to OUTDIR itself, a file found in a folder keeps its path relative to that folder. Two
+inputs that would write the same output are refused before anything starts.
+
+`run_planned` upscales the jobs in turn with one loaded model. A file that fails is named
+and skipped and the batch goes on; an output that already exists is skipped (so rerunning
+an interrupted batch finishes it) unless `overwrite`. Ctrl-C abandons the current file
+(nothing half-written is left) and stops the batch.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, UsageError, VsrError
+from .codecs import default_output
+from .endpoints import classify
+
+SKIPPED_EXISTING = "skipped: output exists"
+
+VIDEO_SUFFIXES = frozenset(
+    ".mp4 .m4v .mkv .mov .webm .avi .ts .mts .m2ts .flv .wmv .mpg .mpeg .3gp .ogv .nut .y4m .mxf".split()
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path
+    output: Path
+    label: str  # the input as the user would name it
+
+
+@dataclass
+class Outcome:
+    job: Job
+    result: str  # "done", "skipped: ...", "failed: ...", "interrupted", "not started"
+    frames: int = 0
+    fps: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.result.startswith("failed") or self.result == "interrupted"
+
+
+def find_videos(folder: Path, recursive: bool, exclude: Path | None = None) -> list[Path]:
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    videos = []
+    for path in found:
+        if not path.is_file() or path.suffix.lower() not in VIDEO_SUFFIXES or path.name.startswith("."):
+            continue
+        if exclude is not None and path.resolve().is_relative_to(exclude):
+            continue  # an earlier run's outputs inside the folder being searched
+        videos.append(path)
+    return sorted(videos)
+
+
+def plan_batch(inputs: list[str], outdir: Path, scale: int, codec: str, *, recursive: bool = False) -> list[Job]:
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError(f"{outdir} is a file; several inputs need an output folder")
+    if not outdir.exists() and outdir.suffix.lower() in VIDEO_SUFFIXES:
+        raise UsageError(f"several inputs need an output folder, not a file name like {outdir.name}")
+    outdir_resolved = outdir.resolve()
+    jobs: list[Job] = []
+    seen: set[Path] = set()
+    for text in inputs:
+        if not classify(text).is_file:
+            raise UsageError(f"{text}: a pipe, URL or device is upscaled on its own, not in a batch with other inputs")
+        given = Path(text)
+        if given.is_dir():
+            found = find_videos(given, recursive, exclude=outdir_resolved)
+            if not found:
+                raise InputError(f"no video files in {given}", hint=None if recursive else "subfolders are searched with {recursive=True}")
+            pairs = [(path, path.relative_to(given).parent) for path in found]
+        elif given.is_file():
+            pairs = [(given, Path())]
+        else:
+            raise InputError(f"input not found: {given}")
+        for path, relative in pairs:
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
+            output = outdir / relative / default_output(path, scale, codec).name
+            jobs.append(Job(path, output, str(path)))
+    by_output: dict[Path, Job] = {}
+    for job in jobs:
+        key = job.output.resolve()
+        if key in by_output:
+            raise UsageError(f"{by_output[key].label} and {job.label} would both be written to {job.output}; rename one or run them apart")
+        if key in seen:
+            raise UsageError(f"the output for {job.label} would overwrite the input {job.output}")
+        by_output[key] = job
+    return jobs
+
+
+def run_planned(
+    jobs: list[Job],
+    *,
+    model,
+    overwrite: bool = False,
+    on_job: Callable[[int, int, Job], None] | None = None,
+    notify: Callable[[str], None] = lambda message: None,
+    **upscale_options,
+) -> list[Outcome]:
+    """Upscale each job with `model` (an SRModel, loaded once); `upscale_options` go to
+    upscale_video. Never raises for one file's failure; returns an Outcome per job."""
+    from .upscale import upscale_video
+
+    outcomes = [Outcome(job, "not started") for job in jobs]
+    for index, (job, outcome) in enumerate(zip(jobs, outcomes)):
+        if on_job:
+            on_job(index, len(jobs), job)
+        if job.output.exists() and not overwrite:
+            outcome.result = SKIPPED_EXISTING
+            notify(f"{job.output} exists; skipping {job.label}")
+            continue
+        try:
+            job.output.parent.mkdir(parents=True, exist_ok=True)
+            result = upscale_video(job.source, job.output, model=model, overwrite=overwrite, notify=notify, **upscale_options)
+        except KeyboardInterrupt:
+            outcome.result = "interrupted"
+            break
+        except VsrError as exc:
+            outcome.result = f"failed: {exc}"
+            notify(f"{job.label} failed: {exc}; going on with the next file")
+        except Exception as exc:  # a file FFmpeg or vsr chokes on must not end the batch
+            outcome.result = f"failed: {type(exc).__name__}: {exc}"
+            notify(f"{job.label} failed: {type(exc).__name__}: {exc}; going on with the next file")
+        else:
+            outcome.result, outcome.frames, outcome.fps = "done", result.frames, result.fps
+    return outcomes
