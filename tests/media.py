@@ -79,6 +79,7 @@ def make_clip(
     chapters: bool = False,
     metadata: dict[str, str] | None = None,
     sar: Fraction | None = None,
+    gop: int | None = None,
 ) -> Path:
     """Write a synthetic clip to ``path`` (container chosen by its suffix) and return it.
 
@@ -93,6 +94,7 @@ def make_clip(
     ``rotation`` is counter-clockwise degrees; it reads back normalised to [-180, 180].
     ``colour`` holds any of color_primaries/color_trc/colorspace/color_range (ints).
     ``chapters`` adds two chapters ("one", "two") that split the clip at its middle.
+    ``gop`` sets the keyframe interval in frames (the encoder's default otherwise).
     """
     path = Path(path)
     if pts is None:
@@ -109,6 +111,8 @@ def make_clip(
     video.width, video.height = size
     video.pix_fmt = _encodable_pix_fmt(pix_fmt, size, codec)
     video.time_base = video.codec_context.time_base = time_base
+    if gop:
+        video.codec_context.gop_size = gop
     if codec == "libx265":
         video.codec_context.options = {"x265-params": "log-level=error"}
     for name, value in (colour or {}).items():

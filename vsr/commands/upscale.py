@@ -15,7 +15,25 @@ def add_parser(subparsers) -> None:
     add_video_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_segment_args(p)
     p.set_defaults(run=run)
+
+
+def add_segment_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("segments and resume", "inputs of 2 minutes or more are upscaled in resumable segments in OUT.vsr-work/")
+    g.add_argument("--segment-seconds", type=float, metavar="S", help="segment length (default 30; cut on the next keyframe); also segments shorter inputs")
+    resume = g.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true", help="continue the work folder of an interrupted run (a plain rerun does this too, with a notice)")
+    resume.add_argument("--restart", action="store_true", help="discard the work folder of an earlier run and start over")
+    g.add_argument("--keep-work", action="store_true", help="keep the work folder (segment files, manifest.json) after success")
+
+
+def _check_seekable(args: argparse.Namespace) -> None:
+    from ..errors import UsageError
+
+    endpoints = [str(args.input), str(args.output) if args.output else ""]
+    if getattr(args, "resume", False) and any(e == "-" or ":/" in e for e in endpoints):  # (a Path folds "://" to ":/")
+        raise UsageError("--resume needs an input file and an output file; pipes, URLs and -o - cannot be resumed")
 
 
 def add_video_args(p: argparse.ArgumentParser) -> None:
@@ -63,18 +81,23 @@ def resolve_settings(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..video.upscale import upscale_video
+    from ..video.segmented import upscale_in_segments
     from .progress_view import ProgressView
 
+    _check_seekable(args)
     preset, spec, device, notice = resolve_settings(args)
     scale = args.scale if (args.weights is not None or args.model is not None) else preset.scale
     view = ProgressView(quiet=args.quiet)
     if notice:
         view.warn(notice)
     with view:
-        result = upscale_video(
+        result = upscale_in_segments(
             args.input,
             args.output,
+            segment_seconds=getattr(args, "segment_seconds", None),  # (vsr demo has no segment flags)
+            resume="resume" if getattr(args, "resume", False) else "restart" if getattr(args, "restart", False) else "auto",
+            keep_work=getattr(args, "keep_work", False),
+            on_segments=view.segments,
             model=spec,
             scale=scale,
             device=device,

@@ -91,13 +91,7 @@ def upscale_video(
     source = VideoSource(src)
     try:
         sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
-        target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
-        if target.resolve() == source.path.resolve():
-            raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
-        if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists; pass --overwrite to replace it")
-        if not target.parent.is_dir():
-            raise OutputError(f"output folder does not exist: {target.parent}")
+        target = output_for(source, dst, sr.scale, settings.codec, overwrite)
         started = time.perf_counter()
         with atomic_path(target) as temp:
             sink = VideoSink(temp, target, source, sr.scale, settings, warn)
@@ -135,6 +129,18 @@ def upscale_video(
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
     )
+
+
+def output_for(source: VideoSource, dst, scale: int, codec: str, overwrite: bool) -> Path:
+    """The output path (default NAME_xS beside the input), checked before any work."""
+    target = Path(dst) if dst is not None else default_output(source.path, scale, codec)
+    if target.resolve() == source.path.resolve():
+        raise UsageError(f"the output would overwrite the input {source.path}; pass another -o")
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target} exists; pass --overwrite to replace it")
+    if not target.parent.is_dir():
+        raise OutputError(f"output folder does not exist: {target.parent}")
+    return target
 
 
 def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:

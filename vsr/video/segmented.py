@@ -1,0 +1,306 @@
+"""`upscale_in_segments`: a long upscale that survives a crash and resumes where it stopped.
+
+The input is cut on keyframes (vsr.video.segments); each segment is upscaled by the usual
+three-thread pipeline into its own file in a work folder beside the output
+(`OUT.vsr-work/`), checked (frame count, first and last pts) and recorded with its hash
+in the manifest (vsr.video.manifest). The same command after any interruption redoes only
+what is not recorded; the end joins the segments by stream copy (vsr.video.join) and
+removes the work folder.
+
+Defaults, and why:
+* segments of 30 s: an interruption costs at most 30 s of work per worker, a two-hour
+  film still makes 240 segments for workers to share, and the cost of each new segment
+  (a seek, an encoder start, an IDR frame instead of a P frame) is a fraction of a percent
+  of 30 s of upscaling (docs/BENCHMARKS.md);
+* segmenting is the default for inputs of 2 minutes or more; a shorter run is cheaper
+  to redo than to keep a work folder for. `--segment-seconds` or `--resume` asks for it
+  at any length;
+* inputs that cannot be cut exactly (no index, frames without their own timestamps,
+  damage) run in one piece, with a notice.
+"""
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+
+from ..atomic import atomic_path
+from ..errors import OutputError, UsageError, VsrError
+from ..model import SRModel, as_model
+from ..weights import sha256_of as file_sha256
+from .codecs import EncoderSettings
+from .join import join_segments, segment_container
+from .manifest import Manifest, fingerprint, fsync_file
+from .segments import (
+    InexactSegment,
+    NotSegmentable,
+    Segment,
+    SegmentSource,
+    plan_segments,
+)
+from .sink import VideoSink
+from .source import VideoSource
+from .upscale import STAGES, UpscaleResult, _run_pipeline, output_for, upscale_video
+
+DEFAULT_SEGMENT_SECONDS = 30.0
+SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input
+RESUME_MODES = ("auto", "resume", "restart")
+
+
+class Interrupted(VsrError):
+    """Ctrl-C during a segmented run: the work folder is kept, the exit is 130."""
+
+    exit_code = 130
+
+
+def work_folder(target: Path) -> Path:
+    return target.with_name(f"{target.name}.vsr-work")
+
+
+def upscale_in_segments(
+    src: os.PathLike | str,
+    dst: os.PathLike | str | None = None,
+    *,
+    segment_seconds: float | None = None,
+    resume: str = "auto",
+    keep_work: bool = False,
+    model: SRModel | str | os.PathLike | None = None,
+    scale: int | None = None,
+    device: str = "auto",
+    half: bool | None = None,
+    compile: bool = False,
+    batch: int = 4,
+    codec: str = "libx264",
+    crf: int | None = None,
+    encoder_preset: str | None = None,
+    pix_fmt: str | None = None,
+    overwrite: bool = False,
+    queue_size: int = 8,
+    notify: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+    on_start: Callable[[VideoSource, VideoSink, SRModel], None] | None = None,
+    on_segments: Callable[[int, int], None] | None = None,
+) -> UpscaleResult:
+    """Like vsr.upscale_video, in resumable segments where the input allows it.
+    `resume`: "auto" (continue a matching work folder, with a notice), "resume" (the same,
+    asked for) or "restart" (discard it). `on_segments(done, total)` follows the segments;
+    `on_progress(frames, frames_expected)` counts only the frames this run has to do."""
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        if notify:
+            notify(message)
+
+    if resume not in RESUME_MODES:
+        raise UsageError(f"resume must be one of {', '.join(RESUME_MODES)}, got {resume!r}")
+    if segment_seconds is not None and segment_seconds <= 0:
+        raise UsageError(f"--segment-seconds must be more than 0, got {segment_seconds}")
+    if batch < 1:
+        raise UsageError(f"--batch must be 1 or more, got {batch}")
+    settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
+    source = VideoSource(src)
+    sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
+
+    def in_one_piece() -> UpscaleResult:
+        source.close()
+        result = upscale_video(
+            src, dst, model=sr, batch=batch, codec=codec, crf=crf, encoder_preset=encoder_preset, pix_fmt=pix_fmt,
+            overwrite=overwrite, queue_size=queue_size, notify=notify, on_progress=on_progress, on_start=on_start,
+        )  # fmt: skip
+        result.warnings[:0] = warnings
+        return result
+
+    try:
+        target = output_for(source, dst, sr.scale, settings.codec, overwrite)
+        work = work_folder(target)
+        asked = segment_seconds is not None or resume != "auto" or work.exists()
+        seconds = segment_seconds or DEFAULT_SEGMENT_SECONDS
+        duration = source.container.duration
+        if not asked and duration is not None and duration / 1_000_000 < SEGMENT_BY_DEFAULT_FROM:
+            return in_one_piece()
+        try:
+            plan = plan_segments(source.path, seconds)
+        except NotSegmentable as exc:
+            if asked:
+                warn(f"cannot cut {source.path.name} into segments exactly ({exc}); upscaling it in one piece, without resume")
+            return in_one_piece()
+    except BaseException:
+        source.close()
+        raise
+    try:
+        job = _SegmentedJob(source, sr, settings, target, work, plan, batch, queue_size, warn)
+        job.open_work(resume, seconds)
+        return job.run(keep_work, warnings, on_progress, on_start, on_segments)
+    except InexactSegment as exc:
+        warn(f"{exc}: the input cannot be cut exactly; upscaling it in one piece, without resume")
+        shutil.rmtree(work, ignore_errors=True)
+        return in_one_piece()
+    finally:
+        source.close()
+
+
+class _SegmentedJob:
+    def __init__(self, source, sr, settings, target, work, plan, batch, queue_size, warn):
+        self.source, self.sr, self.settings, self.target, self.work = source, sr, settings, target, work
+        self.plan, self.batch, self.queue_size, self.warn = plan, batch, queue_size, warn
+        self.suffix = segment_container(settings.codec)
+        self.manifest: Manifest | None = None
+        self._notices: set[str] = set()
+
+    def path_of(self, segment: Segment) -> Path:
+        return self.work / f"{segment.name}{self.suffix}"
+
+    def open_work(self, resume: str, seconds: float) -> None:
+        streams = [f"{s.index}:{s.type}:{s.codec_context.name if s.codec_context else '-'}" for s in self.source.container.streams]
+        source_id = fingerprint(self.source.path, streams)
+        settings = _settings_of(self.sr, self.settings, self.source, self.target, seconds)
+        if resume == "restart" and self.work.exists():
+            shutil.rmtree(self.work)
+        found = Manifest.load(self.work) if self.work.exists() else None
+        if self.work.exists() and found is None:
+            raise OutputError(f"{self.work} exists but holds no readable manifest; remove it or pass --restart")
+        if found is not None:
+            found.check_matches(self.work, source_id, settings)
+            done = sum(1 for name in found.done if (self.work / f"{name}{self.suffix}").exists())
+            if resume == "auto":
+                self.warn(f"resuming from {self.work} ({done} of {len(found.segments)} segments done; --restart starts over)")
+            self.manifest, self.plan = found, found.plan()
+            for stray in self.work.glob(".*.part"):  # a segment being written when the run was killed
+                stray.unlink(missing_ok=True)
+            return
+        if resume == "resume":
+            self.warn(f"nothing to resume at {self.work}; starting")
+        try:
+            self.work.mkdir()
+        except OSError as exc:
+            raise OutputError(f"cannot create the work folder {self.work}: {exc.strerror}") from None
+        self.manifest = Manifest.new(source_id, settings, self.plan)
+        self.manifest.save(self.work)
+
+    def is_done(self, segment: Segment) -> bool:
+        record = self.manifest.done.get(segment.name)
+        if record is None:
+            return False
+        path = self.path_of(segment)
+        if path.exists() and path.stat().st_size == record["bytes"] and file_sha256(path) == record["sha256"]:
+            return True
+        self.warn(f"{segment.name} in {self.work} is missing or damaged; it is redone")
+        del self.manifest.done[segment.name]
+        return False
+
+    def run(self, keep_work, warnings, on_progress, on_start, on_segments) -> UpscaleResult:
+        started = time.perf_counter()
+        todo = [s for s in self.plan if not self.is_done(s)]
+        remaining_frames = sum(s.frames for s in todo)
+        busy = dict.fromkeys(STAGES, 0.0)
+        frames_done = 0
+        total = len(self.plan)
+        if on_segments:
+            on_segments(total - len(todo), total)
+        try:
+            for segment in todo:
+                progress = (lambda done, _, base=frames_done: on_progress(base + done, remaining_frames)) if on_progress else None
+                clocks = self.encode(segment, progress, on_start)
+                on_start = None
+                for clock in clocks:
+                    busy[clock.name] += clock.busy_seconds
+                self.record(segment)
+                frames_done += segment.frames
+                if on_segments:
+                    on_segments(len(self.manifest.done), total)
+            with atomic_path(self.target) as temp:
+                joined, written = join_segments(self.source, [self.path_of(s) for s in self.plan], temp, self.target, self.sr.scale, self.settings, self.once)
+                expected = sum(s.frames for s in self.plan)
+                if written != expected:
+                    raise OutputError(f"the segments hold {written} frames, the input {expected}; rerun with --restart")
+        except InexactSegment:
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted with {len(self.manifest.done)} of {total} segments done; they are kept in {self.work} and the same command resumes") from None
+        except BaseException:
+            if self.manifest.done:
+                self.warn(f"stopped with {len(self.manifest.done)} of {total} segments done; they are kept in {self.work} and the same command resumes")
+            raise
+        if not keep_work:
+            shutil.rmtree(self.work, ignore_errors=True)
+        if joined.copy_report():
+            self.warn(f"damaged input: {joined.copy_report()}")
+        info, sr = self.source.info, self.sr
+        return UpscaleResult(
+            output=self.target,
+            frames=written,
+            seconds=time.perf_counter() - started,
+            model=f"PlainUSR {sr.variant} x{sr.scale} ({sr.source})",
+            device=f"{sr.device} {str(sr.dtype).removeprefix('torch.')}{' compiled' if sr.compiled else ''}",
+            codec=joined.codec,
+            pix_fmt=joined.layout.format,
+            size_in=(info.layout.width, info.layout.height),
+            size_out=(joined.layout.width, joined.layout.height),
+            stage_busy=busy,
+            warnings=warnings,
+        )
+
+    def once(self, message: str) -> None:
+        """Encoder notices would repeat for every segment: each is said once."""
+        if message not in self._notices:
+            self._notices.add(message)
+            self.warn(message)
+
+    def encode(self, segment: Segment, progress, on_start):
+        path = self.path_of(segment)
+        with atomic_path(path) as temp:
+            sink = VideoSink(temp, path, self.source.info, self.sr.scale, self.settings, self.once)
+            try:
+                if on_start:
+                    on_start(self.source, sink, self.sr)
+                frames = SegmentSource(self.source.path, self.source.info, segment)
+                clocks = _run_pipeline(frames, sink, self.sr, self.batch, self.queue_size, self.once, progress)
+                sink.finish()
+            except BaseException:
+                sink.abort()
+                raise
+            fsync_file(temp)
+        return clocks
+
+    def record(self, segment: Segment) -> None:
+        """Check the finished file against the plan, then list it in the manifest."""
+        path = self.path_of(segment)
+        with av.open(str(path)) as written:
+            stream = written.streams.video[0]
+            stamps = [p.pts for p in written.demux(stream) if p.size]
+            tolerance = stream.time_base / 2  # mkv (ffv1 segments) keeps milliseconds
+        time_base = self.source.info.time_base
+        first, last = (min(stamps) * stream.time_base, max(stamps) * stream.time_base) if stamps else (None, None)
+        if (
+            len(stamps) != segment.frames
+            or abs(first - segment.first_pts * time_base) > tolerance
+            or abs(last - segment.last_pts * time_base) > tolerance
+        ):
+            raise OutputError(f"{path} holds {len(stamps)} frames from {first} to {last} s; expected {segment.frames} from pts {segment.first_pts} to {segment.last_pts}")
+        self.manifest.done[segment.name] = {
+            "frames": segment.frames, "first_pts": segment.first_pts, "last_pts": segment.last_pts,
+            "bytes": path.stat().st_size, "sha256": file_sha256(path),
+        }  # fmt: skip
+        self.manifest.save(self.work)
+
+
+def _settings_of(sr: SRModel, settings: EncoderSettings, source: VideoSource, target: Path, seconds: float) -> dict:
+    """What shapes the output (and so must match to resume); device, batch, workers do not."""
+    weights = Path(sr.source)
+    weights_id = file_sha256(weights) if weights.is_file() else sr.source
+    return {
+        "model": f"{sr.variant}-x{sr.scale}",
+        "weights": weights_id,
+        "dtype": str(sr.dtype).removeprefix("torch."),
+        "codec": settings.codec,
+        "encoder options": settings.options(),
+        "pix_fmt": settings.pix_fmt,
+        "streams": [s.index for s in source.copied_streams],
+        "container": target.suffix.lower(),
+        "segment seconds": seconds,
+    }
+
