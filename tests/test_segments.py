@@ -113,23 +113,29 @@ def _done(work):
         return 0
 
 
+def _interrupt_after(argv, work, segments: int, sig: int):
+    """Run `vsr upscale ARGV`, send `sig` once `segments` segments are recorded as done."""
+    process = subprocess.Popen([sys.executable, "-m", "vsr", "upscale", *argv], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _done(work) < segments and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.poll() is None, "the run ended before it could be stopped: make the clip longer"
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return process, stderr
+
+
 @pytest.mark.parametrize("codec", ["ffv1", "libx264"])
 def test_kill_9_half_way_then_resume_gives_the_uninterrupted_output(tmp_path, capsys, ultra_x2, codec):
     suffix = ".mkv" if codec == "ffv1" else ".mp4"
     src = make_clip(tmp_path / f"in{suffix}", size=(96, 64), frames=75, gop=6, audio_tracks=1, subtitles=True)
     out = tmp_path / f"out{suffix}"
     argv = [str(src), "-o", str(out), "--device", "cpu", "--codec", codec, "--segment-seconds", str(SEGMENT), "--quiet"]
-    process = subprocess.Popen([sys.executable, "-m", "vsr", "upscale", *argv], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     work = work_folder(out)
-    try:
-        deadline = time.monotonic() + 120
-        while _done(work) < 3 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert process.poll() is None, "the run ended before it could be killed: make the clip longer"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        process.kill()
+    _interrupt_after(argv, work, 3, signal.SIGKILL)
     done = _done(work)
     assert 3 <= done < len(plan_segments(src, SEGMENT)) and not out.exists()
     code, _, stderr = run_cli(capsys, "upscale", *argv[:-1], "--resume")
@@ -148,16 +154,8 @@ def test_ctrl_c_exits_130_and_keeps_the_work_folder(tmp_path):
     src = make_clip(tmp_path / "in.mkv", size=(96, 64), frames=75, gop=6)
     out = tmp_path / "out.mkv"
     argv = [str(src), "-o", str(out), "--device", "cpu", "--segment-seconds", str(SEGMENT), "--quiet"]
-    process = subprocess.Popen([sys.executable, "-m", "vsr", "upscale", *argv], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     work = work_folder(out)
-    try:
-        deadline = time.monotonic() + 120
-        while _done(work) < 2 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        process.kill()
+    process, stderr = _interrupt_after(argv, work, 2, signal.SIGINT)
     assert process.returncode == 130 and "Traceback" not in stderr, stderr
     assert "the same command resumes" in stderr and _done(work) >= 2 and not out.exists()
     assert not [p for p in work.iterdir() if p.name.endswith(".part")]
