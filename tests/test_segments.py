@@ -95,7 +95,7 @@ def test_pipes_and_urls_cannot_resume(tmp_path, capsys):
     for argv in (["-o", "-"], ["-o", str(tmp_path / "o.mp4")]):
         source = "https://example.invalid/a.mp4" if argv[1] != "-" else src
         code, _, stderr = run_cli(capsys, "upscale", source, *argv, "--resume")
-        assert code == 2 and "cannot be resumed" in stderr and stderr.count("\n") == 1
+        assert code == 2 and "cannot be split or resumed" in stderr and stderr.count("\n") == 1
 
 
 def test_an_input_that_cannot_be_cut_exactly_runs_in_one_piece(tmp_path, ultra_x2):

@@ -26,14 +26,20 @@ def add_segment_args(p: argparse.ArgumentParser) -> None:
     resume.add_argument("--resume", action="store_true", help="continue the work folder of an interrupted run (a plain rerun does this too, with a notice)")
     resume.add_argument("--restart", action="store_true", help="discard the work folder of an earlier run and start over")
     g.add_argument("--keep-work", action="store_true", help="keep the work folder (segment files, manifest.json) after success")
+    g.add_argument("--ray", action="store_true", help='encode the segments on a Ray cluster (pip install "vsr[ray]"); the work folder must be on storage all nodes share')
+    g.add_argument("--ray-address", metavar="ADDR", help="the cluster to join (default: RAY_ADDRESS, else a local Ray on this machine)")
+    g.add_argument("--workers", type=int, metavar="N", help="with --ray and no GPUs: N CPU workers (default: one per CPU of the cluster)")
 
 
 def _check_seekable(args: argparse.Namespace) -> None:
     from ..errors import UsageError
 
     endpoints = [str(args.input), str(args.output) if args.output else ""]
-    if getattr(args, "resume", False) and any(e == "-" or ":/" in e for e in endpoints):  # (a Path folds "://" to ":/")
-        raise UsageError("--resume needs an input file and an output file; pipes, URLs and -o - cannot be resumed")
+    flag = "--ray" if getattr(args, "ray", False) else "--resume" if getattr(args, "resume", False) else None
+    if flag and any(e == "-" or ":/" in e for e in endpoints):  # (a Path folds "://" to ":/")
+        raise UsageError(f"{flag} needs an input file and an output file; pipes, URLs and -o - cannot be split or resumed")
+    if getattr(args, "ray_address", None) and not getattr(args, "ray", False):
+        raise UsageError("--ray-address needs --ray")
 
 
 def add_video_args(p: argparse.ArgumentParser) -> None:
@@ -97,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
             segment_seconds=getattr(args, "segment_seconds", None),  # (vsr demo has no segment flags)
             resume="resume" if getattr(args, "resume", False) else "restart" if getattr(args, "restart", False) else "auto",
             keep_work=getattr(args, "keep_work", False),
+            ray=getattr(args, "ray", False),
+            ray_address=getattr(args, "ray_address", None),
+            workers=getattr(args, "workers", None),
             on_segments=view.segments,
             model=spec,
             scale=scale,

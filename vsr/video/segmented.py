@@ -67,6 +67,9 @@ def upscale_in_segments(
     segment_seconds: float | None = None,
     resume: str = "auto",
     keep_work: bool = False,
+    ray: bool = False,
+    ray_address: str | None = None,
+    workers: int | None = None,
     model: SRModel | str | os.PathLike | None = None,
     scale: int | None = None,
     device: str = "auto",
@@ -87,7 +90,9 @@ def upscale_in_segments(
     """Like vsr.upscale_video, in resumable segments where the input allows it.
     `resume`: "auto" (continue a matching work folder, with a notice), "resume" (the same,
     asked for) or "restart" (discard it). `on_segments(done, total)` follows the segments;
-    `on_progress(frames, frames_expected)` counts only the frames this run has to do."""
+    `on_progress(frames, frames_expected)` counts only the frames this run has to do.
+    `ray`: encode the segments on a Ray cluster (vsr.distributed; `ray_address` or
+    RAY_ADDRESS, else a local Ray with `workers` CPU workers)."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:
@@ -101,7 +106,13 @@ def upscale_in_segments(
         raise UsageError(f"--segment-seconds must be more than 0, got {segment_seconds}")
     if batch < 1:
         raise UsageError(f"--batch must be 1 or more, got {batch}")
+    if workers is not None and (not ray or workers < 1):
+        raise UsageError("--workers needs --ray" if not ray else f"--workers must be 1 or more, got {workers}")
     settings = EncoderSettings(codec, crf, encoder_preset, pix_fmt)
+    if ray:
+        from ..distributed import import_ray
+
+        import_ray()  # missing: one line, before any work
     source = VideoSource(src)
     sr = as_model(model, scale=scale, device=device, half=half, compile=compile)
 
@@ -117,7 +128,7 @@ def upscale_in_segments(
     try:
         target = output_for(source, dst, sr.scale, settings.codec, overwrite)
         work = work_folder(target)
-        asked = segment_seconds is not None or resume != "auto" or work.exists()
+        asked = segment_seconds is not None or resume != "auto" or ray or work.exists()
         seconds = segment_seconds or DEFAULT_SEGMENT_SECONDS
         duration = source.container.duration
         if not asked and duration is not None and duration / 1_000_000 < SEGMENT_BY_DEFAULT_FROM:
@@ -134,7 +145,13 @@ def upscale_in_segments(
     try:
         job = _SegmentedJob(source, sr, settings, target, work, plan, batch, queue_size, warn)
         job.open_work(resume, seconds)
-        return job.run(keep_work, warnings, on_progress, on_start, on_segments)
+        if ray:
+            job.ray = _ray_runner(source, sr, settings, compile, batch, queue_size, ray_address, workers, warn)
+        try:
+            return job.run(keep_work, warnings, on_progress, on_start, on_segments)
+        finally:
+            if job.ray is not None:
+                job.ray.close()
     except InexactSegment as exc:
         warn(f"{exc}: the input cannot be cut exactly; upscaling it in one piece, without resume")
         shutil.rmtree(work, ignore_errors=True)
@@ -149,6 +166,7 @@ class _SegmentedJob:
         self.plan, self.batch, self.queue_size, self.warn = plan, batch, queue_size, warn
         self.suffix = segment_container(settings.codec)
         self.manifest: Manifest | None = None
+        self.ray = None  # a vsr.distributed.RayRunner, or None: segments are encoded here
         self._notices: set[str] = set()
 
     def path_of(self, segment: Segment) -> Path:
@@ -197,19 +215,18 @@ class _SegmentedJob:
         todo = [s for s in self.plan if not self.is_done(s)]
         remaining_frames = sum(s.frames for s in todo)
         busy = dict.fromkeys(STAGES, 0.0)
-        frames_done = 0
         total = len(self.plan)
         if on_segments:
             on_segments(total - len(todo), total)
         try:
-            for segment in todo:
-                progress = (lambda done, _, base=frames_done: on_progress(base + done, remaining_frames)) if on_progress else None
-                clocks = self.encode(segment, progress, on_start)
-                on_start = None
-                for clock in clocks:
-                    busy[clock.name] += clock.busy_seconds
+            if self.ray is None:
+                encoded = self.encode_here(todo, on_progress, on_start, remaining_frames)
+            else:
+                encoded = self.ray.encode(self, todo, on_progress, remaining_frames)
+            for segment, seconds in encoded:
+                for stage, value in seconds.items():
+                    busy[stage] += value
                 self.record(segment)
-                frames_done += segment.frames
                 if on_segments:
                     on_segments(len(self.manifest.done), total)
             with atomic_path(self.target) as temp:
@@ -250,21 +267,16 @@ class _SegmentedJob:
             self._notices.add(message)
             self.warn(message)
 
-    def encode(self, segment: Segment, progress, on_start):
-        path = self.path_of(segment)
-        with atomic_path(path) as temp:
-            sink = VideoSink(temp, path, self.source.info, self.sr.scale, self.settings, self.once)
-            try:
-                if on_start:
-                    on_start(self.source, sink, self.sr)
-                frames = SegmentSource(self.source.path, self.source.info, segment)
-                clocks = _run_pipeline(frames, sink, self.sr, self.batch, self.queue_size, self.once, progress)
-                sink.finish()
-            except BaseException:
-                sink.abort()
-                raise
-            fsync_file(temp)
-        return clocks
+    def encode_here(self, todo: list[Segment], on_progress, on_start, remaining_frames: int):
+        """Encode `todo` in this process, one after the other: (segment, stage seconds) each."""
+        frames_done = 0
+        for segment in todo:
+            progress = (lambda done, _, base=frames_done: on_progress(base + done, remaining_frames)) if on_progress else None
+            start = (lambda sink, hook=on_start: hook(self.source, sink, self.sr)) if on_start else None
+            on_start = None
+            clocks = encode_segment(self.source.path, self.source.info, segment, self.path_of(segment), self.sr, self.settings, self.batch, self.queue_size, self.once, progress, start)
+            frames_done += segment.frames
+            yield segment, {clock.name: clock.busy_seconds for clock in clocks}
 
     def record(self, segment: Segment) -> None:
         """Check the finished file against the plan, then list it in the manifest."""
@@ -286,6 +298,32 @@ class _SegmentedJob:
             "bytes": path.stat().st_size, "sha256": file_sha256(path),
         }  # fmt: skip
         self.manifest.save(self.work)
+
+
+def _ray_runner(source, sr, settings, compile, batch, queue_size, address, workers, warn):
+    from ..distributed import RayRunner, WorkerSpec
+
+    half = str(sr.dtype) == "torch.float16"
+    spec = WorkerSpec(source.path.resolve(), sr.source, sr.scale, half, compile, batch, queue_size, settings)
+    return RayRunner(spec, address, workers, warn)
+
+
+def encode_segment(src: Path, info, segment: Segment, path: Path, sr, settings, batch, queue_size, notify, progress=None, on_start=None):
+    """Upscale one segment into `path` (written under a temporary name, flushed to disk,
+    then renamed); returns the pipeline's stage clocks. Used here and by Ray workers."""
+    with atomic_path(path) as temp:
+        sink = VideoSink(temp, path, info, sr.scale, settings, notify)
+        try:
+            if on_start:
+                on_start(sink)
+            frames = SegmentSource(src, info, segment)
+            clocks = _run_pipeline(frames, sink, sr, batch, queue_size, notify, progress)
+            sink.finish()
+        except BaseException:
+            sink.abort()
+            raise
+        fsync_file(temp)
+    return clocks
 
 
 def _settings_of(sr: SRModel, settings: EncoderSettings, source: VideoSource, target: Path, seconds: float) -> dict:
