@@ -16,7 +16,35 @@ def add_parser(subparsers) -> None:
     add_video_flags(p)
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_segment_args(p)
     p.set_defaults(run=run)
+
+
+def add_segment_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("segments and resume", "inputs of 2 minutes or more are upscaled in resumable segments in OUT.vsr-work/")
+    g.add_argument("--segment-seconds", type=float, metavar="S", help="segment length (default 30; cut on the next keyframe); also segments shorter inputs")
+    resume = g.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true", help="continue the work folder of an interrupted run (a plain rerun does this too, with a notice)")
+    resume.add_argument("--restart", action="store_true", help="discard the work folder of an earlier run and start over")
+    g.add_argument("--keep-work", action="store_true", help="keep the work folder (segment files, manifest.json) after success")
+    g.add_argument(
+        "--ray", action="store_true", help='encode the segments on a Ray cluster (pip install "vsr[ray]"); the work folder must be on storage all nodes share'
+    )
+    g.add_argument("--ray-address", metavar="ADDR", help="the cluster to join (default: RAY_ADDRESS, else a local Ray on this machine)")
+    g.add_argument("--workers", type=int, metavar="N", help="with --ray and no GPUs: N CPU workers (default: one per CPU of the cluster)")
+
+
+def _check_seekable(args: argparse.Namespace) -> None:
+    from ..errors import UsageError
+
+    endpoints = [str(args.input), str(args.output) if args.output else ""]
+    flag = "--ray" if getattr(args, "ray", False) else "--resume" if getattr(args, "resume", False) else None
+    if flag and any(e == "-" or ":/" in e for e in endpoints):  # (a Path folds "://" to ":/")
+        raise UsageError(f"{flag} needs an input file and an output file; pipes, URLs and -o - cannot be split or resumed")
+    if getattr(args, "ray_address", None) and not getattr(args, "ray", False):
+        raise UsageError("--ray-address needs --ray")
+    if getattr(args, "workers", None) is not None and not getattr(args, "ray", False):
+        raise UsageError("--workers needs --ray")
 
 
 def add_video_flags(p: argparse.ArgumentParser) -> None:
@@ -53,10 +81,24 @@ def video_settings(args: argparse.Namespace) -> dict:
     )
 
 
+def segment_settings(args: argparse.Namespace) -> dict:
+    """The keyword arguments of vsr.video.segmented.upscale_in_segments that the segment
+    flags give (commands without them, such as vsr demo, get the defaults)."""
+    return dict(
+        segment_seconds=getattr(args, "segment_seconds", None),
+        resume="resume" if getattr(args, "resume", False) else "restart" if getattr(args, "restart", False) else "auto",
+        keep_work=getattr(args, "keep_work", False),
+        ray=getattr(args, "ray", False),
+        ray_address=getattr(args, "ray_address", None),
+        workers=getattr(args, "workers", None),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..video.upscale import upscale_video
+    from ..video.segmented import upscale_in_segments
     from .progress_view import ProgressView
 
+    _check_seekable(args)
     view = ProgressView(quiet=args.quiet)
     interrupt = args.interrupt
 
@@ -69,10 +111,12 @@ def run(args: argparse.Namespace) -> int:
         view.update(done, expected)
 
     with view:
-        result = upscale_video(
+        result = upscale_in_segments(
             args.input,
             args.output,
             **video_settings(args),
+            **segment_settings(args),
+            on_segments=view.segments,
             overwrite=args.overwrite,
             notify=view.warn,
             on_progress=on_progress,

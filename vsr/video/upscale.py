@@ -108,13 +108,7 @@ def upscale_video(
     source = VideoSource(src)
     try:
         sr = run.model.load(compile=compile)
-        target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
-        if target.resolve() == source.path.resolve():
-            raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
-        if target.exists() and not overwrite:
-            raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
-        if not target.parent.is_dir():
-            raise OutputError(f"output folder does not exist: {target.parent}")
+        target = output_for(source, dst, sr.scale, settings.codec, overwrite)
         plan = plan_output(source.info, source.streams, sr.scale, settings, target)
         for notice in plan.notices:
             warn(notice)
@@ -159,6 +153,18 @@ def upscale_video(
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
     )
+
+
+def output_for(source: VideoSource, dst, scale: int, codec: str, overwrite: bool) -> Path:
+    """The output path (default NAME_xS beside the input), checked before any work."""
+    target = Path(dst) if dst is not None else default_output(source.path, scale, codec)
+    if target.resolve() == source.path.resolve():
+        raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
+    if not target.parent.is_dir():
+        raise OutputError(f"output folder does not exist: {target.parent}")
+    return target
 
 
 def _run_pipeline(source, sink, sr, batch, queue_size, warn, on_progress) -> list[StageClock]:
