@@ -81,6 +81,7 @@ def make_clip(
     sar: Fraction | None = None,
     container_options: dict[str, str] | None = None,
     codec_options: dict[str, str] | None = None,
+    gop: int | None = None,
 ) -> Path:
     """Write a synthetic clip to ``path`` (container chosen by its suffix) and return it.
 
@@ -98,6 +99,7 @@ def make_clip(
     ``container_options`` go to the muxer (``{"movflags": "faststart"}``: the mp4 index
     first, so a cut file still opens), ``codec_options`` to the video encoder
     (``{"bf": "3"}``: B-frames, so the decoder holds frames back for reordering).
+    ``gop`` sets the keyframe interval in frames (the encoder's default otherwise).
     """
     path = Path(path)
     if pts is None:
@@ -114,6 +116,8 @@ def make_clip(
     video.width, video.height = size
     video.pix_fmt = _encodable_pix_fmt(pix_fmt, size, codec)
     video.time_base = video.codec_context.time_base = time_base
+    if gop:
+        video.codec_context.gop_size = gop
     options = {"x265-params": "log-level=error"} if codec == "libx265" else {}
     video.codec_context.options = options | (codec_options or {})
     for name, value in (colour or {}).items():

@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:
         # After a Ctrl-C, whatever it became on the way (FFmpeg answers an interrupted read
         # with "Immediate exit requested", which reads as a bad input), it is an interrupt.
+        if isinstance(exc, VsrError) and exc.exit_code == EXIT_CODE:  # an interrupt that says what it kept (a segmented run's work folder)
+            print(f"{name}: {exc.worded(flag_words)}", file=sys.stderr)
+            return EXIT_CODE
         if isinstance(exc, KeyboardInterrupt) or (interrupt.requested and not isinstance(exc, SystemExit)):
             print(f"{name}: interrupted; nothing half-written was left behind", file=sys.stderr)
             return EXIT_CODE

@@ -30,11 +30,17 @@ FLAGS = {
     "timeout": "--timeout",
     "output_format": "--format",
     "realtime": "--realtime",
+    "segment_seconds": "--segment-seconds",
+    "resume": "--resume",
+    "keep_work": "--keep-work",
+    "ray": "--ray",
+    "ray_address": "--ray-address",
+    "workers": "--workers",
 }
 """Setting name -> flag. A setting an error names that is missing here is a bug that a
 test catches (tests/test_cli.py)."""
 
-VALUE_WORDS = {("window", "False"): "--no-window"}
+VALUE_WORDS = {("window", "False"): "--no-window", ("resume", "restart"): "--restart", ("resume", "resume"): "--resume"}
 """Settings with a value that read better as another phrase on the command line."""
 
 

@@ -19,6 +19,7 @@ class ProgressView:
         if not self.quiet and self.console.is_terminal:
             self.progress = Progress(
                 TextColumn("[bold]upscaling"),
+                TextColumn("{task.fields[segments]}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[fps]} fps"),
@@ -29,7 +30,7 @@ class ProgressView:
                 transient=True,
             )
             self.progress.start()
-            self.task = self.progress.add_task("upscale", total=None, fps="  -- ")
+            self.task = self.progress.add_task("upscale", total=None, fps="  -- ", segments="")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -52,6 +53,13 @@ class ProgressView:
         task = self.progress.tasks[0]
         fps = f"{done / task.elapsed:6.1f}" if task.elapsed else "  -- "
         self.progress.update(self.task, completed=done, total=expected if expected and expected >= done else None, fps=fps)
+
+    def segments(self, done: int, total: int) -> None:
+        """Segments done of all (the frame count and ETA cover only the work left)."""
+        if self.progress is not None:
+            self.progress.update(self.task, segments=f"segment {min(done + 1, total)}/{total}")
+        elif not self.quiet and done == total:
+            self.console.print(f"{total} segments done; joining", highlight=False)
 
     def warn(self, message: str) -> None:
         if not self.quiet:

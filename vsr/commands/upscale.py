@@ -23,7 +23,40 @@ def add_parser(subparsers) -> None:
     add_stream_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_segment_args(p)
     p.set_defaults(run=run)
+
+
+def add_segment_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("segments and resume", "inputs of 2 minutes or more are upscaled in resumable segments in OUT.vsr-work/")
+    g.add_argument("--segment-seconds", type=float, metavar="S", help="segment length (default 30; cut on the next keyframe); also segments shorter inputs")
+    resume = g.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true", help="continue the work folder of an interrupted run (a plain rerun does this too, with a notice)")
+    resume.add_argument("--restart", action="store_true", help="discard the work folder of an earlier run and start over")
+    g.add_argument("--keep-work", action="store_true", help="keep the work folder (segment files, manifest.json) after success")
+    g.add_argument(
+        "--ray", action="store_true", help='encode the segments on a Ray cluster (pip install "vsr[ray]"); the work folder must be on storage all nodes share'
+    )
+    g.add_argument("--ray-address", metavar="ADDR", help="the cluster to join (default: RAY_ADDRESS, else a local Ray on this machine)")
+    g.add_argument("--workers", type=int, metavar="N", help="with --ray and no GPUs: N CPU workers (default: one per CPU of the cluster)")
+
+
+def _file_to_file(args: argparse.Namespace) -> bool:
+    endpoints = [str(args.inputs[0]), str(args.output) if args.output else ""]
+    return not any(e == "-" or "://" in e for e in endpoints)
+
+
+def _check_seekable(args: argparse.Namespace) -> None:
+    from ..errors import UsageError
+
+    endpoints = [str(args.inputs[0]), str(args.output) if args.output else ""]
+    flag = "--ray" if getattr(args, "ray", False) else "--resume" if getattr(args, "resume", False) else None
+    if flag and any(e == "-" or ":/" in e for e in endpoints):  # (a Path folds "://" to ":/")
+        raise UsageError(f"{flag} needs an input file and an output file; pipes, URLs and -o - cannot be split or resumed")
+    if getattr(args, "ray_address", None) and not getattr(args, "ray", False):
+        raise UsageError("--ray-address needs --ray")
+    if getattr(args, "workers", None) is not None and not getattr(args, "ray", False):
+        raise UsageError("--workers needs --ray")
 
 
 def add_video_flags(p: argparse.ArgumentParser) -> None:
@@ -65,12 +98,27 @@ def encoder_options(preset) -> dict:
     return {"batch": preset.batch, "codec": preset.codec, "crf": preset.crf, "encoder_preset": preset.encoder_preset, "pix_fmt": preset.pix_fmt}
 
 
+def segment_settings(args: argparse.Namespace) -> dict:
+    """The keyword arguments of vsr.video.segmented.upscale_in_segments that the segment
+    flags give (commands without them, such as vsr demo, get the defaults)."""
+    return dict(
+        segment_seconds=getattr(args, "segment_seconds", None),
+        resume="resume" if getattr(args, "resume", False) else "restart" if getattr(args, "restart", False) else "auto",
+        keep_work=getattr(args, "keep_work", False),
+        ray=getattr(args, "ray", False),
+        ray_address=getattr(args, "ray_address", None),
+        workers=getattr(args, "workers", None),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    from ..video.segmented import upscale_in_segments
     from ..video.upscale import upscale_video
     from .progress_view import ProgressView
     from .stream_args import check_stream_args, is_batch, run_batch, stream_options, wrap_up_stream
 
     check_stream_args(args)
+    _check_seekable(args)
     if is_batch(args):
         return run_batch(args)
     view = ProgressView(quiet=args.quiet, summary_to_stderr=args.output == "-")
@@ -84,16 +132,11 @@ def run(args: argparse.Namespace) -> int:
         interrupt.check()  # a Ctrl-C that something swallowed stops the run here
         view.update(done, expected)
 
+    common = dict(overwrite=args.overwrite, notify=view.warn, on_progress=on_progress, on_start=on_start)
     with view:
-        result = upscale_video(
-            args.inputs[0],
-            args.output,
-            **video_settings(args),
-            overwrite=args.overwrite,
-            notify=view.warn,
-            on_progress=on_progress,
-            on_start=on_start,
-            **stream_options(args),
-        )
+        if _file_to_file(args):  # segmented (resumable) where the input allows it
+            result = upscale_in_segments(args.inputs[0], args.output, **video_settings(args), **segment_settings(args), on_segments=view.segments, **common)
+        else:  # a pipe or URL on either side: one streamed run
+            result = upscale_video(args.inputs[0], args.output, **video_settings(args), **stream_options(args), **common)
     view.summary(result)
     return wrap_up_stream(result)

@@ -26,6 +26,10 @@ class PlaneLayout:
     width: int
     height: int
 
+    def __reduce__(self):
+        """Pickled without its cached av.VideoFormat (which does not pickle): a plan goes to Ray workers."""
+        return PlaneLayout, (self.format, self.width, self.height)
+
     @functools.cached_property  # per-frame hot path: computed once per layout
     def _av_format(self) -> av.VideoFormat:
         return av.VideoFormat(self.format)

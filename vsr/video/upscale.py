@@ -135,13 +135,7 @@ def upscale_video(
         else:
             if dst is None and not source.endpoint.is_file:
                 raise UsageError(f"an output must be named for {source.path}", hint="name one with {output}")
-            target = Path(dst) if dst is not None else default_output(source.path, sr.scale, settings.codec)
-            if source.endpoint.is_file and target.resolve() == source.path.resolve():
-                raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
-            if target.exists() and not overwrite:
-                raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
-            if not target.parent.is_dir():
-                raise OutputError(f"output folder does not exist: {target.parent}")
+            target = output_for(source, dst, sr.scale, settings.codec, overwrite)
             place, final_name, container = atomic_path(target), target, None
         try:
             plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container)
@@ -221,6 +215,18 @@ def upscale_video(
     )
 
 
+def output_for(source: VideoSource, dst, scale: int, codec: str, overwrite: bool) -> Path:
+    """The output path (default NAME_xS beside the input), checked before any work."""
+    target = Path(dst) if dst is not None else default_output(source.path, scale, codec)
+    if source.endpoint.is_file and target.resolve() == source.path.resolve():
+        raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
+    if not target.parent.is_dir():
+        raise OutputError(f"output folder does not exist: {target.parent}")
+    return target
+
+
 def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress) -> None:
     info = source.info
     batch = frames_per_call(sr.device, batch)  # on the CPU one frame per call: stopping stays prompt too
@@ -275,5 +281,5 @@ def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
 
     for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    expected = None if source.endpoint.live else info.frames_estimated
+    expected = None if getattr(getattr(source, "endpoint", None), "live", False) else info.frames_estimated
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))

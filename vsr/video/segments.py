@@ -1,0 +1,152 @@
+"""Cutting a video into segments that are upscaled apart and joined back frame-exactly.
+
+The plan is made from the packets alone (no decoding): every video packet's pts, and which
+are keyframes. A segment covers the frames whose pts lies in [start, end) and starts on a
+source keyframe. Its decode seeks to that keyframe and emits exactly those frames:
+
+* leading frames of an open GOP (after the keyframe in decode order, before it in
+  presentation order) have pts < start: they belong to the previous segment, which keeps
+  decoding past the keyframe until the decoder hands it a frame with pts >= end;
+* the count of frames emitted must equal the count of packets the index put in
+  [start, end), so a seek that landed wrong or a packet that failed to decode is caught
+  (`InexactSegment`), never written as a silent gap or double.
+
+Segmenting is exact only where every frame carries its own real pts, in a container whose
+index seeks to keyframes (mp4/mov, mkv/webm). Anything else (AVI with packed B-frames,
+MPEG-TS, damaged files) is `NotSegmentable`, and the caller runs in one piece.
+"""
+
+import bisect
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from .source import DecodedFrame, VideoInfo
+
+SEEKABLE_FORMATS = ("mov", "mp4", "matroska", "webm")
+"""Demuxers (by the names FFmpeg lists for the open file) whose index seeks to keyframes."""
+
+
+class NotSegmentable(Exception):
+    """The input cannot be cut exactly; `str()` says why, for a notice."""
+
+
+class InexactSegment(Exception):
+    """A segment's decode did not give exactly the frames the index promised."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    number: int
+    start: int | None  # first pts (video time_base) that belongs here; None: from the first frame
+    end: int | None  # first pts that does not; None: to the last frame
+    seek: int | None  # where to seek (the starting keyframe's dts or pts); None: decode from the top
+    frames: int  # frames it must emit
+    first_pts: int  # of those frames
+    last_pts: int
+
+    @property
+    def name(self) -> str:
+        return f"seg-{self.number:05d}"
+
+
+def plan_segments(path: os.PathLike | str, seconds: float) -> list[Segment]:
+    """Segments of about `seconds` each (at least that long; each starts on a keyframe)."""
+    with av.open(str(path), "r", metadata_errors="replace") as container:
+        if not any(name in SEEKABLE_FORMATS for name in container.format.name.split(",")):
+            raise NotSegmentable(f"{container.format.long_name or container.format.name} files have no index that seeks exactly")
+        video = container.streams.video[0]
+        time_base = video.time_base
+        pts_list: list[int] = []
+        keyframes: list[tuple[int, int]] = []  # (pts, where to seek)
+        try:
+            for packet in container.demux(video):
+                if not packet.size or packet.is_discard:
+                    continue
+                if packet.pts is None:
+                    raise NotSegmentable("some video packets carry no timestamp")
+                pts_list.append(packet.pts)
+                if packet.is_keyframe:
+                    keyframes.append((packet.pts, packet.pts if packet.dts is None else min(packet.dts, packet.pts)))
+        except av.FFmpegError as exc:
+            raise NotSegmentable(f"the file does not demux cleanly ({exc})") from None
+    if not pts_list:
+        raise NotSegmentable("no video packets")
+    pts_list.sort()
+    if any(a == b for a, b in itertools.pairwise(pts_list)):
+        raise NotSegmentable("some video frames share a timestamp")
+    return _cut(pts_list, sorted(keyframes), time_base, seconds)
+
+
+def _cut(pts_list: list[int], keyframes: list[tuple[int, int]], time_base: Fraction, seconds: float) -> list[Segment]:
+    length = seconds / time_base
+    starts: list[tuple[int, int]] = []  # (start pts, seek) of segments after the first
+    last_start = pts_list[0]
+    for pts, seek in keyframes:
+        if pts - last_start >= length and pts_list[-1] >= pts:
+            starts.append((pts, seek))
+            last_start = pts
+    bounds = [None] + [pts for pts, _ in starts] + [None]
+    seeks = [None] + [seek for _, seek in starts]
+    segments = []
+    for number, (start, end, seek) in enumerate(zip(bounds, bounds[1:], seeks)):
+        low = 0 if start is None else bisect.bisect_left(pts_list, start)
+        high = len(pts_list) if end is None else bisect.bisect_left(pts_list, end)
+        segments.append(Segment(number, start, end, seek, high - low, pts_list[low], pts_list[high - 1]))
+    return segments
+
+
+def default_duration(info: VideoInfo) -> int | None:
+    """One frame at the stream's rate, in its time_base (what a frame without a duration gets)."""
+    if not info.frame_rate:
+        return None
+    return max(1, round(1 / (info.frame_rate * info.time_base)))
+
+
+class SegmentSource:
+    """The frames of one segment, shaped as VideoSource gives them to the pipeline (video
+    only: the copied streams are muxed once, at the join). Iterate `items()` once."""
+
+    def __init__(self, path: Path, info: VideoInfo, segment: Segment):
+        self.path, self.info, self.segment = Path(path), info, segment
+        self.frames_emitted = 0
+
+    def items(self) -> Iterator[DecodedFrame]:
+        segment, layout = self.segment, self.info.layout
+        fallback = default_duration(self.info)
+        last: int | None = None
+        with av.open(str(self.path), "r", metadata_errors="replace") as container:
+            video = container.streams.video[0]
+            video.thread_type = "AUTO"
+            if segment.seek is not None:
+                container.seek(segment.seek, stream=video, backward=True, any_frame=False)
+            for frame in self._decode(container, video):
+                pts = frame.pts
+                if pts is None or (last is not None and pts <= last):
+                    raise InexactSegment(f"{segment.name}: the decoder gave frames without increasing timestamps")
+                last = pts
+                if segment.start is not None and pts < segment.start:
+                    continue
+                if segment.end is not None and pts >= segment.end:
+                    break
+                if frame.format.name != layout.format:
+                    frame = frame.reformat(format=layout.format)
+                yield DecodedFrame(pts, frame.duration or fallback, layout.read(frame))
+                self.frames_emitted += 1
+        if self.frames_emitted != segment.frames:
+            raise InexactSegment(f"{segment.name}: decoded {self.frames_emitted} frame(s) where the file lists {segment.frames}")
+
+    def _decode(self, container, video) -> Iterator[av.VideoFrame]:
+        try:
+            for packet in container.demux(video):
+                try:
+                    yield from video.decode(packet)
+                except av.EOFError:
+                    return
+        except av.FFmpegError as exc:
+            raise InexactSegment(f"{self.segment.name}: {exc}") from None
