@@ -54,6 +54,21 @@ def check_stream_args(args: argparse.Namespace) -> None:
         raise UsageError("- (stdin) can only be the one input")
 
 
+def interruptible_callbacks(view, interrupt):
+    """(on_start, on_progress) for upscale_video that feed `view` and stop the run at a
+    Ctrl-C that something swallowed (vsr.interrupt)."""
+
+    def on_start(source, sink, model) -> None:
+        interrupt.check()
+        view.start(source, sink, model)
+
+    def on_progress(done: int, expected: int | None) -> None:
+        interrupt.check()
+        view.update(done, expected)
+
+    return on_start, on_progress
+
+
 def stream_options(args: argparse.Namespace) -> dict:
     return {"timeout": args.timeout or None, "output_format": args.format, "realtime": args.realtime}
 
@@ -91,15 +106,7 @@ def run_batch(args: argparse.Namespace) -> int:
     view = BatchView(quiet=args.quiet)
     for notice in run.model.notices:
         view.warn(notice)
-    interrupt = args.interrupt
-
-    def on_start(source, sink, model) -> None:
-        interrupt.check()
-        view.start(source, sink, model)
-
-    def on_progress(done: int, expected: int | None) -> None:
-        interrupt.check()  # a Ctrl-C that something swallowed stops the run here
-        view.update(done, expected)
+    on_start, on_progress = interruptible_callbacks(view, args.interrupt)
 
     load = lambda: run.model.load(compile=compile)  # noqa: E731
     sr = load() if run.model.scale is None else None  # the scale is read off the weights: load them first

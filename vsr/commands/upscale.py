@@ -115,22 +115,14 @@ def run(args: argparse.Namespace) -> int:
     from ..video.segmented import upscale_in_segments
     from ..video.upscale import upscale_video
     from .progress_view import ProgressView
-    from .stream_args import check_stream_args, is_batch, run_batch, stream_options, wrap_up_stream
+    from .stream_args import check_stream_args, interruptible_callbacks, is_batch, run_batch, stream_options, wrap_up_stream
 
     check_stream_args(args)
     _check_seekable(args)
     if is_batch(args):
         return run_batch(args)
     view = ProgressView(quiet=args.quiet, summary_to_stderr=args.output == "-")
-    interrupt = args.interrupt
-
-    def on_start(source, sink, model) -> None:
-        interrupt.check()
-        view.start(source, sink, model)
-
-    def on_progress(done: int, expected: int | None) -> None:
-        interrupt.check()  # a Ctrl-C that something swallowed stops the run here
-        view.update(done, expected)
+    on_start, on_progress = interruptible_callbacks(view, args.interrupt)
 
     common = dict(overwrite=args.overwrite, notify=view.warn, on_progress=on_progress, on_start=on_start)
     with view:

@@ -27,6 +27,7 @@ from pathlib import Path
 import av
 
 from .source import DecodedFrame, VideoInfo
+from .endpoints import classify
 
 SEEKABLE_FORMATS = ("mov", "mp4", "matroska", "webm")
 """Demuxers (by the names FFmpeg lists for the open file) whose index seeks to keyframes."""
@@ -114,6 +115,7 @@ class SegmentSource:
 
     def __init__(self, path: Path, info: VideoInfo, segment: Segment):
         self.path, self.info, self.segment = Path(path), info, segment
+        self.endpoint = classify(self.path)  # a seekable file, as VideoSource describes its input
         self.frames_emitted = 0
 
     def items(self) -> Iterator[DecodedFrame]:

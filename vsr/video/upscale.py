@@ -281,5 +281,5 @@ def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
 
     for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    expected = None if getattr(getattr(source, "endpoint", None), "live", False) else info.frames_estimated
+    expected = None if source.endpoint.live else info.frames_estimated
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
