@@ -76,6 +76,11 @@ def test_a_swallowed_ctrl_c_that_became_another_error_still_exits_130(monkeypatc
         raise InputError("in.mp4 is not a video FFmpeg can read (Immediate exit requested)")
 
     monkeypatch.setattr(upscale, "run", swallowed_then_failed)
-    assert main(["upscale", "in.mp4"]) == 130
-    assert capsys.readouterr().err == "vsr upscale: interrupted; nothing half-written was left behind\n"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # pytest's own again
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, whatever started pytest (nohup ignores it)
+    try:
+        assert main(["upscale", "in.mp4"]) == 130
+        assert capsys.readouterr().err == "vsr upscale: interrupted; nothing half-written was left behind\n"
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own again
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
