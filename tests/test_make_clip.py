@@ -55,7 +55,7 @@ def test_a_benchmark_input_is_resized_repeated_and_keeps_the_audio(tmp_path, cap
         (["missing.mp4", "out.mp4", "--size", "64x36"], 1, "cannot read missing.mp4"),
         ([str(SAMPLE_CLIP), "out.mp4", "--size", "64x36", "--frames", "60"], 1, "has 50 frames, not 60; ask for fewer --frames"),
         ([str(SAMPLE_CLIP), "out.mp4", "--size", "63x36"], 2, "width and height must be even"),
-        ([str(SAMPLE_CLIP), "out.mp4"], 2, "the clip needs a size; give --size"),
+        ([str(SAMPLE_CLIP), "out.mp4"], 2, "the clip needs a size: WIDTHxHEIGHT"),
         ([str(SAMPLE_CLIP), "out.avi", "--size", "64x36"], 2, "cannot write .avi"),
     ],
 )

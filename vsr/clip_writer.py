@@ -2,9 +2,10 @@
 
 Every clip vsr and its tests make is written here: the training and evaluation pans
 (vsr.clips.encode_h264), `vsr bench --synthetic` (vsr.bench.clips), the bundled demo clip
-and the benchmark inputs (vsr.samples.make_clip) and the test clips (tests/media.py).
-(`vsr upscale` writes its output through vsr.video.sink, which also copies the input's
-other streams, chapters and timing.)
+and the benchmark inputs (vsr.samples.make_clip), the test clips (tests/media.py) and the
+live MPEG-TS sender of tests/test_streams.py. Upscaled output is another matter: `vsr
+upscale` writes it through vsr.video.sink (which also copies the input's other streams,
+chapters and timing), and vsr.bench.naive keeps the plain PyAV loop it measures.
 
     with open_clip(path, width, height, VideoEncoding(options={"crf": "18"}), rate=25) as clip:
         for t, frame in enumerate(frames):  # RGB arrays or av.VideoFrames
@@ -26,6 +27,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -112,7 +114,7 @@ class ClipWriter:
 
 @contextmanager
 def open_clip(
-    path: str | Path,
+    path: str | Path | BinaryIO,
     width: int,
     height: int,
     encoding: VideoEncoding = VideoEncoding(),
@@ -125,16 +127,17 @@ def open_clip(
     interpolation: str | None = None,
     atomic: bool = False,
 ) -> Iterator[ClipWriter]:
-    """A ClipWriter for a new clip at `path`, closed (encoder flushed) when the block ends.
-    The container is `container_format`, else FFmpeg's guess from the suffix (with
+    """A ClipWriter for a new clip at `path` (or into a writable file object: a pipe, a
+    socket), closed (encoder flushed) when the block ends. The container is `container_format`, else FFmpeg's guess from the suffix (with
     `atomic`, whose temporary name has no suffix: vsr's own list, .mp4 .mov .mkv .webm).
     `interpolation` is the swscale filter for frames of another size (None: PyAV's
     default, bilinear)."""
-    path = Path(path)
-    if atomic and container_format is None:
-        container_format = container_for(path)
+    if atomic:
+        path = Path(path)
+        container_format = container_format or container_for(path)
     with atomic_path(path) if atomic else nullcontext(path) as target:
-        with av.open(str(target), "w", format=container_format, options=dict(container_options or {})) as container:
+        target = target if hasattr(target, "write") else str(target)
+        with av.open(target, "w", format=container_format, options=dict(container_options or {})) as container:
             container.metadata.update(metadata or {})
             clip = ClipWriter(container, width, height, encoding, rate, time_base or 1 / Fraction(rate), interpolation)
             yield clip

@@ -49,6 +49,7 @@ import av
 
 from ..bench.clips import parse_size
 from ..clip_writer import BT709_TAGS, ClipWriter, VideoEncoding, open_clip
+from ..commands.flags import flag_words
 from ..errors import InputError, UsageError, VsrError
 from ..video.codecs import EncoderSettings, container_for
 
@@ -82,7 +83,7 @@ RECIPES = {
 def make_clip(src: str | Path, dst: str | Path, recipe: Recipe) -> Path:
     """`src` remade as `recipe` says, written to `dst` (see the module docstring)."""
     if recipe.size is None:
-        raise UsageError("the clip needs a size", hint="give {size}")
+        raise UsageError("the clip needs a size: WIDTHxHEIGHT")
     dst = Path(dst)
     options = {"movflags": "+faststart"} if container_for(dst) in ("mp4", "mov") else {}
     encoding = VideoEncoding("libx264", "yuv420p", EncoderSettings("libx264", recipe.crf, recipe.encoder_preset).options(), BT709_TAGS)
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         recipe = dataclasses.replace(RECIPES[args.recipe], **given, **({"size": parse_size(args.size)} if args.size else {}))
         path = make_clip(args.src, args.dst, recipe)
     except VsrError as exc:
-        print(f"{parser.prog}: error: {exc.worded(lambda name, value: '--' + name.replace('_', '-'))}", file=sys.stderr)
+        print(f"{parser.prog}: error: {exc.worded(flag_words)}", file=sys.stderr)
         return exc.exit_code
     print(f"{path}: {path.stat().st_size} bytes")
     return 0
