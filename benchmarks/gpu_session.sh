@@ -14,8 +14,8 @@ step() { echo; echo "=== $(date -u +%T) $*"; }
 step start; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
 [ "$DEVICE" = cuda ] && python -m pip install -q --no-deps --no-index .device/wheels/*.whl 2>&1 | tail -2
 python -c "import av, torch, rich, pytest; print('av', av.__version__, 'torch', torch.__version__, 'cuda', torch.cuda.is_available())"
-python benchmarks/make_clip.py .device/bigbuckbunny.mp4 "$WORK/bbb-$BIG.mp4" $BIG 1
-python benchmarks/make_clip.py .device/bigbuckbunny.mp4 "$WORK/bbb-$SMALL.mp4" $SMALL 2
+python -m vsr.samples.make_clip .device/bigbuckbunny.mp4 "$WORK/bbb-$BIG.mp4" --size $BIG
+python -m vsr.samples.make_clip .device/bigbuckbunny.mp4 "$WORK/bbb-$SMALL.mp4" --size $SMALL --repeat 2
 python -c "from vsr.video.codecs import encoder_opens as o; print('h264_nvenc opens:', o('h264_nvenc', 3840, 2160, 'yuv420p'))"
 
 step "CUDA tests"

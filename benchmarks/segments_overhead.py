@@ -4,13 +4,14 @@ per-segment encoders, manifest, join), and in segments on a local Ray, in one ru
     python benchmarks/segments_overhead.py [CLIP] [--seconds 10] [--workers 2] [--json out.json]
 
 Without CLIP it makes one: the bundled 2 s demo clip played 20 times (40 s, 320x180,
-libx264 with its default keyframe interval, 5.1 audio) via benchmarks/make_clip.py. Runs
+libx264 with its default keyframe interval, 5.1 audio) via vsr.samples.make_clip. Runs
 alternate plain / segmented `--repeat` times and the best of each counts (a loaded machine
 only ever makes a run slower); CPU seconds are reported beside wall seconds, since on a
 shared machine they are the steadier measure of the work segmenting adds. The Ray figure excludes starting Ray (reported apart).
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -20,7 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def main() -> int:
@@ -40,10 +40,9 @@ def main() -> int:
         folder = Path(folder)
         clip = args.clip
         if clip is None:
-            import make_clip
+            from vsr.samples.make_clip import RECIPES, make_clip
 
-            clip = folder / "bbb-40s.mp4"
-            make_clip.main(str(ROOT / "vsr/samples/bbb-320x180.mp4"), str(clip), "320x180", "20")
+            clip = make_clip(ROOT / "vsr/samples/bbb-320x180.mp4", folder / "bbb-40s.mp4", dataclasses.replace(RECIPES["bench"], size=(320, 180), repeat=20))
         model = vsr.load_model("ultra", scale=2, device="cpu")
         plan = plan_segments(clip, args.seconds)
         common = {"model": model, "codec": "libx264", "overwrite": True}

@@ -30,6 +30,8 @@ import av
 import numpy as np
 from av.subtitles.subtitle import SubtitleSet
 
+from vsr.clip_writer import VideoEncoding, open_clip
+
 # Subtitle encoder per container, and the two cues (start ms, end ms, text) make_clip writes.
 SUBTITLE_CODECS = {".mkv": "subrip", ".mp4": "mov_text", ".mov": "mov_text", ".webm": "webvtt"}
 CUES = [(0, 200, "hello"), (240, 400, "world")]
@@ -111,76 +113,64 @@ def make_clip(
     durations = [b - a for a, b in zip(pts, pts[1:])] + [step]
     seconds = float((pts[-1] + step) * time_base)
 
-    out = av.open(str(path), "w", options=container_options or {})
-    video = out.add_stream(codec, rate=rate)
-    video.width, video.height = size
-    video.pix_fmt = _encodable_pix_fmt(pix_fmt, size, codec)
-    video.time_base = video.codec_context.time_base = time_base
-    if gop:
-        video.codec_context.gop_size = gop
     options = {"x265-params": "log-level=error"} if codec == "libx265" else {}
-    video.codec_context.options = options | (codec_options or {})
-    for name, value in (colour or {}).items():
-        setattr(video.codec_context, name, value)
-    if sar is not None:
-        video.codec_context.sample_aspect_ratio = sar
-    if rotation:
-        video.set_display_rotation(rotation)
-
-    audio = []
-    for k in range(audio_tracks):
-        stream = out.add_stream(audio_codec, rate=AUDIO_RATE, layout="stereo")
-        if audio_languages:
-            stream.metadata["language"] = audio_languages[k]
-        audio.append(stream)
-
-    subtitle = None
-    if subtitles:
-        subtitle = out.add_stream(SUBTITLE_CODECS[path.suffix.lower()])
-        # Text subtitle encoders parse an ASS header; borrow the SubRip decoder's default one.
-        decoder = av.CodecContext.create("subrip", "r")
-        decoder.open()
-        subtitle.codec_context.subtitle_header = decoder.subtitle_header
-        subtitle.time_base = subtitle.codec_context.time_base = Fraction(1, 1000)
-
-    out.metadata.update(metadata or {})
-    if chapters:
-        cuts = [0, round(seconds * 500), round(seconds * 1000)]
-        titles = ("one", "two")
-        ms = Fraction(1, 1000)
-        out.set_chapters(
-            [{"id": n + 1, "start": cuts[n], "end": cuts[n + 1], "time_base": ms, "metadata": {"title": t}} for n, t in enumerate(titles)]
-        )
-
-    for i, (stamp, duration) in enumerate(zip(pts, durations)):
-        frame = av.VideoFrame.from_ndarray(reference_frame(i, size), format="rgb24")
-        frame = frame.reformat(format=video.pix_fmt)
-        frame.pts, frame.time_base, frame.duration = stamp, time_base, duration
-        for name, value in (colour or {}).items():
-            setattr(frame, name, value)
-        out.mux(video.encode(frame))
-    out.mux(video.encode(None))
-
-    samples = round(seconds * AUDIO_RATE)
-    t = np.arange(samples) / AUDIO_RATE
-    for k, stream in enumerate(audio):
-        wave = (0.3 * np.sin(2 * np.pi * (330 + 110 * k) * t)).astype(np.float32)
-        for start in range(0, samples, 1024):  # PyAV re-chunks to the encoder's frame size
-            chunk = np.ascontiguousarray(np.stack([wave[start : start + 1024]] * 2))
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, start, Fraction(1, AUDIO_RATE)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-
-    if subtitle is not None:
-        for start, end, text in CUES:
-            cue = SubtitleSet.create(f"0,0,Default,,0,0,0,,{text}".encode(), 0, end - start, start)
-            packet = subtitle.codec_context.encode_subtitle(cue)
-            packet.pts = packet.dts = start
-            packet.duration, packet.time_base, packet.stream = end - start, Fraction(1, 1000), subtitle
-            out.mux(packet)
-    out.close()
+    encoding = VideoEncoding(codec, _encodable_pix_fmt(pix_fmt, size, codec), options | (codec_options or {}), colour or {}, gop=gop)
+    with open_clip(path, *size, encoding, rate=rate, time_base=time_base, container_options=container_options, metadata=metadata) as clip:
+        if sar is not None:
+            clip.stream.codec_context.sample_aspect_ratio = sar
+        if rotation:
+            clip.stream.set_display_rotation(rotation)
+        out = clip.container
+        audio = [_add_audio(out, audio_codec, audio_languages[k] if audio_languages else None) for k in range(audio_tracks)]
+        subtitle = _add_subtitles(out, SUBTITLE_CODECS[path.suffix.lower()]) if subtitles else None
+        if chapters:
+            cuts, ms = [0, round(seconds * 500), round(seconds * 1000)], Fraction(1, 1000)
+            titles = ("one", "two")
+            out.set_chapters([{"id": n + 1, "start": cuts[n], "end": cuts[n + 1], "time_base": ms, "metadata": {"title": t}} for n, t in enumerate(titles)])
+        for i, (stamp, duration) in enumerate(zip(pts, durations)):
+            clip.write(reference_frame(i, size), stamp, duration)
+        clip.flush()
+        for k, stream in enumerate(audio):
+            _write_sine(out, stream, 330 + 110 * k, round(seconds * AUDIO_RATE))
+        if subtitle is not None:
+            _write_cues(out, subtitle)
     return path
+
+
+def _add_audio(out: av.container.OutputContainer, codec: str, language: str | None) -> av.audio.AudioStream:
+    stream = out.add_stream(codec, rate=AUDIO_RATE, layout="stereo")
+    if language:
+        stream.metadata["language"] = language
+    return stream
+
+
+def _write_sine(out: av.container.OutputContainer, stream: av.audio.AudioStream, hertz: int, samples: int) -> None:
+    wave = (0.3 * np.sin(2 * np.pi * hertz * np.arange(samples) / AUDIO_RATE)).astype(np.float32)
+    for start in range(0, samples, 1024):  # PyAV re-chunks to the encoder's frame size
+        chunk = np.ascontiguousarray(np.stack([wave[start : start + 1024]] * 2))
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, start, Fraction(1, AUDIO_RATE)
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))
+
+
+def _add_subtitles(out: av.container.OutputContainer, codec: str) -> av.subtitles.stream.SubtitleStream:
+    stream = out.add_stream(codec)
+    # Text subtitle encoders parse an ASS header; borrow the SubRip decoder's default one.
+    decoder = av.CodecContext.create("subrip", "r")
+    decoder.open()
+    stream.codec_context.subtitle_header = decoder.subtitle_header
+    stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+    return stream
+
+
+def _write_cues(out: av.container.OutputContainer, stream: av.subtitles.stream.SubtitleStream) -> None:
+    for start, end, text in CUES:
+        cue = SubtitleSet.create(f"0,0,Default,,0,0,0,,{text}".encode(), 0, end - start, start)
+        packet = stream.codec_context.encode_subtitle(cue)
+        packet.pts = packet.dts = start
+        packet.duration, packet.time_base, packet.stream = end - start, Fraction(1, 1000), stream
+        out.mux(packet)
 
 
 @dataclass

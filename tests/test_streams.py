@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from fractions import Fraction
 
 import av
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from conftest import ROOT
 from media import make_clip, probe, reference_frame
 from vsr.cli import main
+from vsr.clip_writer import VideoEncoding, open_clip
 from vsr.errors import InputError
 from vsr.video.upscale import upscale_video
 
@@ -142,19 +142,15 @@ class TcpSender:
     def _run(self) -> None:
         try:
             conn, _ = self.server.accept()
-            with conn, conn.makefile("wb") as wire, av.open(wire, "w", format="mpegts") as out:
-                stream = out.add_stream("libx264", rate=25)
-                stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-                stream.codec_context.options = {"tune": "zerolatency", "preset": "ultrafast"}
+            live = VideoEncoding(options={"tune": "zerolatency", "preset": "ultrafast"})
+            with conn, conn.makefile("wb") as wire, open_clip(wire, 64, 48, live, container_format="mpegts") as clip:
                 index = 0
                 while not self._stop.is_set() and (self.frames is None or index < self.frames):
-                    frame = av.VideoFrame.from_ndarray(reference_frame(index, (64, 48)), format="rgb24").reformat(format="yuv420p")
-                    frame.pts, frame.time_base = index, Fraction(1, 25)
-                    out.mux(stream.encode(frame))
+                    clip.write(reference_frame(index, (64, 48)), pts=index)
                     index += 1
                     self.sent = index
                     time.sleep(1 / self.rate)
-                out.mux(stream.encode(None))
+                clip.flush()
                 wire.flush()
                 while self.hold_open and not self._stop.wait(0.05):
                     pass  # silent, but the connection stays up

@@ -3,15 +3,15 @@ from FFmpeg's `testsrc2` pattern (moving colour bars, a counter and gradients), 
 benchmark needs no media on the machine and decodes the way a camera file would."""
 
 import tempfile
-from fractions import Fraction
 from pathlib import Path
 
 import av
 
+from ..clip_writer import BT709_TAGS, VideoEncoding, open_clip
 from ..errors import UsageError
 
 SYNTHETIC_RATE = 25
-SYNTHETIC_SETTINGS = {"crf": "18", "preset": "veryfast"}
+SYNTHETIC_ENCODING = VideoEncoding("libx264", "yuv420p", {"crf": "18", "preset": "veryfast"}, BT709_TAGS)
 MAX_SIDE = 8192
 
 
@@ -42,16 +42,8 @@ def make_synthetic_clip(width: int, height: int, frames: int, folder: Path | Non
 
 
 def _encode_pattern(graph: str, path: Path, width: int, height: int, frames: int) -> None:
-    with av.open(graph, format="lavfi") as pattern, av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=SYNTHETIC_RATE)
-        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.codec_context.options = dict(SYNTHETIC_SETTINGS)
-        for name in ("color_primaries", "color_trc", "colorspace"):
-            setattr(video.codec_context, name, 1)  # BT.709
+    with av.open(graph, format="lavfi") as pattern, open_clip(path, width, height, SYNTHETIC_ENCODING, rate=SYNTHETIC_RATE) as clip:
         for index, frame in enumerate(pattern.decode(video=0)):
             if index == frames:
                 break
-            frame = frame.reformat(format="yuv420p")
-            frame.pts, frame.time_base = index, Fraction(1, SYNTHETIC_RATE)
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
+            clip.write(frame, pts=index)

@@ -42,7 +42,10 @@ from ..metrics import psnr_y
 
 BANK_FORMAT = "vsr-bank/1"
 _PACKAGE = Path(__file__).resolve().parents[1]
-SHAPING_CODE = ("clips.py", "resize.py", "video/colour.py", "video/planes.py", "video/source.py", "video/timing.py", "video/engine.py", "training/bank.py")
+SHAPING_CODE = (
+    "clips.py", "clip_writer.py", "resize.py", "video/colour.py", "video/planes.py", "video/source.py", "video/timing.py", "video/engine.py",
+    "training/bank.py",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
