@@ -310,7 +310,8 @@ def test_vsr_models_lists_every_model_and_what_is_here(tmp_path, cache, capsys):
     assert main(["models"]) == 0
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.strip()}
     for entry in registry().entries:
-        source, licence, here = rows[entry.name][1:4]
+        purpose, source, licence, here = rows[entry.name][1:5]
+        assert purpose == entry.purpose
         assert source == ("shipped" if entry.shipped else "download") and licence == "MIT"
         assert here == ("yes" if entry.shipped or entry.name == "official-small-x2" else "no")
         assert f"{entry.num_params:,}" in rows[entry.name]

@@ -123,3 +123,26 @@ def test_out_of_memory_becomes_one_clear_error(ultra_x2, monkeypatch):
     monkeypatch.setattr(images, "upscale_tiled", exhausted)
     with pytest.raises(DeviceError, match="out of memory on cpu with 512px tiles; try tile=256"):
         upscale_image(ultra_x2, Image(np.zeros((20, 20, 3), np.float32), 8))
+
+
+def test_lossy_files_get_the_video_weights_and_lossless_ones_the_clean_weights(tmp_path):
+    """By the file's bytes, not its name: a PNG called .jpg is still lossless."""
+    import cv2
+
+    from vsr.images import purpose_for
+
+    picture = np.random.default_rng(0).integers(0, 256, (16, 16, 3), np.uint8)
+    written = {
+        "photo.jpg": (".jpg", []),
+        "lossy.webp": (".webp", [cv2.IMWRITE_WEBP_QUALITY, 80]),
+        "lossless.webp": (".webp", [cv2.IMWRITE_WEBP_QUALITY, 101]),  # above 100: VP8L
+        "frame.png": (".png", []),
+        "scan.tif": (".tiff", []),
+        "png-named.jpg": (".png", []),
+    }
+    for name, (kind, params) in written.items():
+        ok, data = cv2.imencode(kind, picture, params)
+        assert ok
+        (tmp_path / name).write_bytes(data.tobytes())
+    got = {name: purpose_for(tmp_path / name) for name in written}
+    assert got == {"photo.jpg": "video", "lossy.webp": "video", "lossless.webp": "clean", "frame.png": "clean", "scan.tif": "clean", "png-named.jpg": "clean"}

@@ -66,7 +66,9 @@ def test_shipped_entry_is_complete_and_true(entry):
     path = shipped().verified_path(entry)  # present, sha256 matches
     checkpoint = read_checkpoint(path)
     assert (checkpoint.variant, checkpoint.scale, checkpoint.form) == (entry.variant, entry.scale, "deployed")
-    assert entry.name == f"{entry.variant}-x{entry.scale}"
+    assert entry.name == f"{entry.variant}-x{entry.scale}" + ("-video" if entry.purpose == "video" else "")  # the name says what it is for
+    derived = "--init-from official-" in entry.recipe  # fine-tuned from the official release: its notice travels with it
+    assert ("NTIRE 2023" in entry.notice) == derived
     model = load_model(entry.name)
     assert model.num_params == entry.num_params
     assert entry.recipe.startswith("vsr train")
@@ -106,6 +108,58 @@ def test_registered_weights_load_by_name_and_by_variant(tmp_path):
     assert load_model("small-x2", registry=registry).variant == "small"
     assert load_model("small", scale=2, registry=registry).scale == 2
     assert load_model(None, scale=2, registry=registry).source == "small-x2"
+
+
+def write_two_purposes(tmp_path, video_variant="small"):
+    """small-x2 (clean) and VARIANT-x2-video (video) weights, distinct files."""
+    entries = []
+    for name, variant, purpose in (("small-x2", "small", "clean"), (f"{video_variant}-x2-video", video_variant, "video")):
+        net = build_plainusr(variant, 2)
+        torch.save(net.state_dict(), tmp_path / f"{name}.pth")
+        sha = sha256_of(tmp_path / f"{name}.pth")
+        params = sum(p.numel() for p in net.parameters())
+        entries.append(f'[[weights]]\nname = "{name}"\nvariant = "{variant}"\nscale = 2\nfile = "{name}.pth"\nsha256 = "{sha}"\n'
+                       f'source = "shipped"\nlicence = "MIT"\nnum_params = {params}\nmacs_1080p = 1\npurpose = "{purpose}"\n')  # fmt: skip
+    (tmp_path / "registry.toml").write_text("\n".join(entries))
+    return Registry.from_toml(tmp_path / "registry.toml")
+
+
+def test_a_variant_name_or_no_name_means_the_video_weights_unless_clean_is_asked_for(tmp_path):
+    from vsr.model import default_model_name
+
+    registry = write_two_purposes(tmp_path)
+    assert default_model_name(2, registry) == "small-x2-video"
+    assert load_model(None, scale=2, registry=registry).source == "small-x2-video"
+    assert load_model("small", scale=2, registry=registry).source == "small-x2-video"
+    assert load_model("small", scale=2, registry=registry, purpose="clean").source == "small-x2"
+    assert load_model(None, scale=2, registry=registry, purpose="clean").source == "small-x2"
+    assert load_model("small-x2", registry=registry, purpose="video").source == "small-x2"  # a full name is what it says
+
+
+def test_a_purpose_without_shipped_weights_falls_back_to_the_other(tmp_path):
+    registry = write_two_purposes(tmp_path, video_variant="ultra")  # small: clean only; ultra: video only
+    assert load_model("small", scale=2, registry=registry).source == "small-x2"
+    assert load_model("ultra", scale=2, registry=registry, purpose="clean").source == "ultra-x2-video"
+    assert load_model(None, scale=2, registry=registry).source == "ultra-x2-video"  # video first, whatever the variant order
+
+
+def test_for_clean_input_a_variant_means_its_weights_that_measured_best_on_clean_input(tmp_path):
+    registry = write_two_purposes(tmp_path)
+    toml = tmp_path / "registry.toml"
+    text = toml.read_text()
+    scored = lambda clean, video: text.replace('"clean"', f'"clean"\npsnr_y_val = {clean}').replace('"video"', f'"video"\npsnr_y_val = {video}')  # noqa: E731
+    toml.write_text(scored(36.0, 36.5))
+    registry = Registry.from_toml(toml)
+    assert load_model("small", scale=2, registry=registry, purpose="clean").source == "small-x2-video"
+    toml.write_text(scored(37.0, 36.5))
+    registry = Registry.from_toml(toml)
+    assert load_model("small", scale=2, registry=registry, purpose="clean").source == "small-x2"
+    assert load_model("small", scale=2, registry=registry).source == "small-x2-video"
+
+
+def test_an_unknown_purpose_is_refused(tmp_path):
+    with pytest.raises(WeightsError, match="purpose must be one of video, clean"):
+        write_registry(tmp_path, extra='purpose = "anime"\n')
 
 
 def test_hash_mismatch_is_refused_before_loading(tmp_path):

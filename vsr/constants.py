@@ -12,6 +12,15 @@ DEFAULT_VARIANTS = ("small", "base", "ultra", "tiny", "medium", "large")
 """Preference order for the default model when the user names none: the first one whose
 weights are shipped at the scale asked for."""
 
+PURPOSES = ("video", "clean")
+"""What a weights file was trained for, and so the kind of input a caller asks weights for.
+video: low-resolution frames that went through a lossy codec (x264 and the like: blocking,
+ringing, smeared chroma), which is what nearly every video is; clean: exact bicubic
+downscales (lossless frames, PNG renders). video is the default: no model, or a variant
+name (`--model small`), means the video weights where they are shipped. For clean input a
+variant means whichever of its weights measured best on clean input (registry psnr_y_val):
+its clean weights, or its video weights where those score higher there too."""
+
 SCALES = (2, 3, 4)
 DEFAULT_SCALE = 2
 

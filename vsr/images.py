@@ -38,6 +38,20 @@ class Image:
         return self.pixels.shape[0]
 
 
+def purpose_for(path: str | os.PathLike) -> str:
+    """Which weights suit this file (vsr.constants.PURPOSES): "video", the ones trained on
+    codec damage, for a lossy file (JPEG, lossy WebP), "clean" for a lossless one (PNG,
+    TIFF, BMP, lossless WebP). Read off the file's first bytes, not its name. The choice
+    was measured: docs/MODELS.md, "Images: clean or video weights"."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return "clean"  # read_image says what is wrong with it
+    lossy_webp = head[:4] == b"RIFF" and head[8:16] == b"WEBPVP8 "  # "VP8L" is lossless, "VP8X" extended
+    return "video" if head[:3] == b"\xff\xd8\xff" or lossy_webp else "clean"
+
+
 def read_image(path: str | os.PathLike) -> Image:
     path = Path(path)
     try:

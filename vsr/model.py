@@ -13,7 +13,7 @@ from torch import Tensor
 
 from .archs import SCALES, VARIANTS, PlainUSR, TileRegion
 from .checkpoint import build_deployed, read_checkpoint
-from .constants import DEFAULT_SCALE, DEFAULT_VARIANTS
+from .constants import DEFAULT_SCALE, DEFAULT_VARIANTS, PURPOSES
 from .device import resolve_device
 from .errors import PrecisionWarning, UsageError, WeightsError
 from .weights import Registry, WeightsEntry, shipped
@@ -93,13 +93,16 @@ def load_model(
     device: str | torch.device = "cpu",
     half: bool | None = False,
     registry: Registry | None = None,
+    purpose: str = PURPOSES[0],
 ) -> SRModel:
     """Load PlainUSR weights.
 
-    `model` is a shipped name (`small-x2`), a variant name with `scale` (`small`, scale=2),
-    None for the default shipped model at `scale`, or a path to any weights file (vsr's own
-    or an official PlainUSR release file; variant and scale are read off the tensors). A
-    `Path` is always taken as a file; a string is a name unless it looks like a path.
+    `model` is a shipped name (`small-x2-video`), a variant name with `scale` (`small`,
+    scale=2), None for the default shipped model at `scale`, or a path to any weights file
+    (vsr's own or an official PlainUSR release file; variant and scale are read off the
+    tensors). A `Path` is always taken as a file; a string is a name unless it looks like a
+    path. A variant name or None takes the weights trained for `purpose` ("video", the
+    default, or "clean"; vsr.constants.PURPOSES) where they are shipped, else the others.
 
     `half`: float16; None means float16 on CUDA unless the registry measured that these
     weights stray more than 1.5/255 from float32 in float16 (`cuda_precision`); asking for
@@ -108,7 +111,7 @@ def load_model(
     registry = registry or shipped()
     if scale is not None and scale not in SCALES:
         raise UsageError(f"scale must be one of {', '.join(map(str, SCALES))}; got {scale}")
-    path, source = _locate(model, scale, registry)
+    path, source = _locate(model, scale, registry, purpose)
     checkpoint = read_checkpoint(path)
     if scale is not None and checkpoint.scale != scale:
         raise UsageError(f"{source} is a x{checkpoint.scale} model but scale {scale} was asked for")
@@ -143,16 +146,18 @@ def as_model(
     device: str | torch.device = "auto",
     half: bool | None = None,
     compile: bool = False,
+    purpose: str = PURPOSES[0],
 ) -> SRModel:
     """An SRModel as given (checked against `scale`), or `load_model` of a name/path/None;
     `half=None` means float16 on CUDA (where the weights allow it, see `load_model`) and
-    float32 on the CPU; `compile` runs whole frames through torch.compile (vsr.compiled)."""
+    float32 on the CPU; `compile` runs whole frames through torch.compile (vsr.compiled);
+    `purpose` picks video or clean weights for a variant name or None (see `load_model`)."""
     if isinstance(model, SRModel):
         if scale is not None and model.scale != scale:
             raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
     else:
         torch_device = device if isinstance(device, torch.device) else resolve_device(device)
-        model = load_model(model, scale=scale, device=torch_device, half=half)
+        model = load_model(model, scale=scale, device=torch_device, half=half, purpose=purpose)
     if compile:
         from .compiled import compile_model
 
@@ -160,17 +165,23 @@ def as_model(
     return model
 
 
-def default_model_name(scale: int | None, registry: Registry | None = None) -> str | None:
-    """The shipped model used when none is named (the first of DEFAULT_VARIANTS shipped at
-    this scale), or None if no weights are shipped at that scale."""
+def default_model_name(scale: int | None, registry: Registry | None = None, purpose: str = PURPOSES[0]) -> str | None:
+    """The shipped model used when none is named: the first of DEFAULT_VARIANTS with
+    weights trained for `purpose` (video by default) at this scale, else with any weights,
+    as `Registry.shipped_variant` picks them; None if nothing is shipped at that scale."""
     registry = registry or shipped()
-    return next((f"{v}-x{scale or DEFAULT_SCALE}" for v in DEFAULT_VARIANTS if registry.get(f"{v}-x{scale or DEFAULT_SCALE}")), None)
+    scale = scale or DEFAULT_SCALE
+    for wanted in (purpose, *(p for p in PURPOSES if p != purpose)):
+        variant = next((v for v in DEFAULT_VARIANTS if registry.shipped_for(v, scale, wanted)), None)
+        if variant:
+            return registry.shipped_variant(variant, scale, purpose).name
+    return None
 
 
-def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry) -> tuple[Path, str]:
+def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry, purpose: str) -> tuple[Path, str]:
     if model is None:
         wanted = scale or DEFAULT_SCALE
-        name = default_model_name(wanted, registry)
+        name = default_model_name(wanted, registry, purpose)
         if name is not None:
             return registry.verified_path(registry.get(name)), name
         raise WeightsError(
@@ -181,7 +192,7 @@ def _locate(model: str | os.PathLike | None, scale: int | None, registry: Regist
         return Path(model), os.fspath(model)
     text = model
     name = f"{text}-x{scale or DEFAULT_SCALE}" if text in VARIANTS else text
-    entry = registry.get(name)
+    entry = registry.shipped_variant(text, scale or DEFAULT_SCALE, purpose) if text in VARIANTS else registry.get(name)
     if entry:
         return registry.verified_path(entry), entry.name
     if text in VARIANTS:

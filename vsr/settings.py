@@ -3,7 +3,7 @@ model (and the preset's fallback when its model is not shipped), the scale, the 
 the precision. Every command and the Python API (`upscale_video`) resolve through here, so
 a rule changes once.
 
-    resolve_model(model, scale, device, half)          -> ModelSettings   (image, live, bench)
+    resolve_model(model, scale, device, half, purpose) -> ModelSettings   (image, live, bench)
     resolve_run(preset, model, ..., codec, crf, ...)   -> RunSettings     (upscale, demo)
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from .constants import PURPOSES
 from .device import resolve_device
 from .presets import Preset, load_preset
 from .video.codecs import EncoderSettings
@@ -31,11 +32,12 @@ class ModelSettings:
     device: torch.device
     half: bool | None  # None: float16 on CUDA where the registry measured it accurate (vsr.model.use_half)
     notices: tuple[str, ...] = ()  # what was chosen that the caller did not ask for
+    purpose: str = PURPOSES[0]  # a variant name or None takes the weights trained for this (video, else clean)
 
     def load(self, compile: bool = False):
         from .model import as_model
 
-        return as_model(self.model, scale=self.scale, device=self.device, half=self.half, compile=compile)
+        return as_model(self.model, scale=self.scale, device=self.device, half=self.half, compile=compile, purpose=self.purpose)
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,13 @@ def resolve_model(
     scale: int | None = None,
     device: "str | torch.device" = "auto",
     half: bool | None = None,
+    purpose: str = PURPOSES[0],
 ) -> ModelSettings:
     """`model` as given (a `Path` is a weights file), on `device` ("auto": CUDA when there
-    is one), in float16 where `half` says (None: per model, on CUDA; see vsr.model.use_half)."""
+    is one), in float16 where `half` says (None: per model, on CUDA; see vsr.model.use_half).
+    A variant name or None means the weights trained for `purpose`: video unless asked."""
     torch_device = device if isinstance(device, torch.device) else resolve_device(device)
-    return ModelSettings(model, scale, torch_device, half)
+    return ModelSettings(model, scale, torch_device, half, purpose=purpose)
 
 
 def resolve_run(
@@ -103,7 +107,7 @@ def resolve_run(
         spec = model
     else:
         spec, scale = chosen.model, chosen.scale
-        if spec and not shipped().get(f"{spec}-x{scale}"):
+        if spec and not shipped().shipped_variant(spec, scale, PURPOSES[0]):
             notices = (f"preset {chosen.name} prefers {spec}-x{scale}, which this version does not ship; using the default model",)
             spec = None
     return RunSettings(chosen, replace(models, model=spec, scale=scale, notices=notices))

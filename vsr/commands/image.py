@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from ..constants import DEFAULT_TILE, MIN_IMAGE_TILE
+from ..constants import DEFAULT_TILE, MIN_IMAGE_TILE, VARIANT_NAMES
 from .flags import add_model_flags, model_spec
 
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from ..errors import InputError, OutputError, UsageError
-    from ..images import read_image, upscale_image, write_image
+    from ..images import purpose_for, read_image, upscale_image, write_image
     from ..settings import resolve_model
 
     for path in args.inputs:
@@ -51,8 +51,20 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"input not found: {path}")
     if args.tile < MIN_IMAGE_TILE:
         raise UsageError(f"--tile must be at least {MIN_IMAGE_TILE} pixels, got {args.tile}")
-    model = resolve_model(model_spec(args), scale=args.scale, device=args.device, half=args.half).load(compile=args.compile)
-    targets = plan_outputs(args.inputs, args.output, model.scale)
+    spec = model_spec(args)
+    # A variant name or no --model: the weights that measured best on each kind of file,
+    # lossy (JPEG, lossy WebP: the video weights) or lossless (vsr.images.purpose_for,
+    # vsr.weights.Registry.shipped_variant); a named model or file serves every input.
+    by_kind = spec is None or spec in VARIANT_NAMES
+    purposes = [purpose_for(p) if by_kind else "video" for p in args.inputs]
+    models, loaded = {}, {}
+    for purpose in dict.fromkeys(purposes):
+        model = resolve_model(spec, scale=args.scale, device=args.device, half=args.half, purpose=purpose).load(compile=args.compile)
+        models[purpose] = loaded.setdefault(model.source, model)  # one model where both kinds resolve to it
+    scales = {m.scale for m in models.values()}
+    if len(scales) > 1:
+        raise UsageError(f"the weights for lossy and lossless files differ in scale ({' and '.join(f'x{s}' for s in sorted(scales))}); give --scale")
+    targets = plan_outputs(args.inputs, args.output, scales.pop())
     existing = [t for t in targets if t.exists()]
     if existing and not args.overwrite:
         raise OutputError(f"{existing[0]} exists; pass --overwrite to replace it")
@@ -62,8 +74,13 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise OutputError(f"cannot create output folder {target.parent}: {exc.strerror}") from None
     if not args.quiet:
-        print(f"model {model.description}")
-    for source, target in zip(args.inputs, targets):
+        for model in loaded.values():
+            kinds = [k for k, m in models.items() if m is model]
+            files = {"video": "lossy files (JPEG, WebP)", "clean": "lossless files"}
+            say = f" for {' and '.join(files[k] for k in kinds)}" if len(loaded) > 1 else ""
+            print(f"model {model.description}{say}")
+    for source, target, purpose in zip(args.inputs, targets, purposes):
+        model = models[purpose]
         started = time.perf_counter()
         image = read_image(source)
         result = upscale_image(model, image, tile=args.tile)

@@ -33,17 +33,17 @@ def run_list(args: argparse.Namespace) -> int:
     known = registry()
     weights = Table(title="Known weights (--model NAME)", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     weights.add_column("name", no_wrap=True)
-    for column in ("source", "licence", "here"):
+    for column in ("for", "source", "licence", "here"):
         weights.add_column(column, no_wrap=True)
-    for column in ("params", "GMACs", "PSNR-Y", "fp16 err", "CUDA"):
+    for column in ("params", "GMACs", "clean", "CRF 23", "CRF 30", "fp16 err", "CUDA"):
         weights.add_column(column, justify="right", no_wrap=True)
     for e in known.entries:
         here = "yes" if known.is_available(e) else "no"
         fp16 = f"{e.fp16_max_error:.1f}/{e.fp16_p999_error:.1f}" if e.fp16_max_error == e.fp16_max_error else "-"
-        psnr = f"{e.psnr_y_val:.2f}" if e.psnr_y_val == e.psnr_y_val else "-"
+        psnr = [f"{v:.2f}" if v == v else "-" for v in (e.psnr_y_val, e.psnr_y_crf23, e.psnr_y_crf30)]
         source = "shipped" if e.shipped else "download"
         cuda = {"float16": "fp16", "float32": "fp32"}[e.cuda_precision]
-        weights.add_row(e.name, source, e.licence, here, f"{e.num_params:,}", f"{e.macs_1080p / 1e9:.1f}", psnr, fp16, cuda)
+        weights.add_row(e.name, e.purpose, source, e.licence, here, f"{e.num_params:,}", f"{e.macs_1080p / 1e9:.1f}", *psnr, fp16, cuda)
     variants = Table(title="PlainUSR variants (deployed form)")
     variants.add_column("variant")
     variants.add_column("params x2 / x3 / x4", justify="right")
@@ -60,8 +60,12 @@ def run_list(args: argparse.Namespace) -> int:
     for site, licence, notice in sorted({(_site(e.source), e.licence, e.notice) for e in known.entries if not e.shipped}):
         console.print(f"download: from {site}; {licence} licence, {notice}", highlight=False)
     console.print(f"Downloads (on first use, or `vsr models pull NAME`) go to {cache_dir()} ($VSR_CACHE).", highlight=False)
-    console.print("here: on this machine and verified. GMACs: per 1920x1080 output. PSNR-Y: vsr eval on val.txt, dB. fp16 err:\n"
-                  "float16 against float32, worst of natural and high-contrast inputs, max/p99.9 in 1/255. CUDA: default precision.",
+    console.print("for: video = trained on codec-damaged clips (x264 CRF 18-35), for what vsr upscale and vsr live are fed;\n"
+                  "clean = trained on exact bicubic downscales (lossless frames, PNG). A variant name (--model ultra) or no\n"
+                  "--model means the video weights where shipped. here: on this machine and verified. GMACs: per 1920x1080\n"
+                  "output. PSNR-Y in dB on the val photos: clean = vsr eval (bicubic LR); CRF 23/30 = vsr eval --video\n"
+                  "--frames 10 (x264 pans). fp16 err: float16 against float32, worst of natural and high-contrast inputs,\n"
+                  "max/p99.9 in 1/255. CUDA: default precision.",
                   highlight=False)  # fmt: skip
     console.print(variants)
     console.print("Any other PlainUSR checkpoint also loads: --weights FILE")

@@ -13,6 +13,7 @@ from dataclasses import MISSING, dataclass, fields
 from functools import cache
 from pathlib import Path
 
+from ..constants import PURPOSES
 from ..errors import WeightsError
 
 WEIGHTS_DIR = Path(__file__).parent
@@ -31,10 +32,12 @@ class WeightsEntry:
     licence: str  # SPDX identifier
     num_params: int  # deployed form
     macs_1080p: int  # multiply-accumulates per 1920x1080 output frame
+    purpose: str = "clean"  # what it was trained for: "video" (codec-damaged input) or "clean" (vsr.constants.PURPOSES)
     notice: str = ""  # the copyright line the licence asks to keep
     recipe: str = ""  # the exact training command, or how the file was made
     psnr_y_val: float = math.nan  # `vsr eval` on val.txt, clean bicubic LR, Y channel, dB
-    psnr_y_video: float = math.nan  # on compressed video (filled by the video evaluation)
+    psnr_y_crf23: float = math.nan  # `vsr eval --video --frames 10`: x264 CRF 23 clips, Y channel, dB
+    psnr_y_crf30: float = math.nan  # the same at CRF 30
     fp16_max_error: float = math.nan  # float16 vs float32 output, worst input, in 1/255 levels
     fp16_p999_error: float = math.nan  # 99.9th percentile of the same
     cuda_precision: str = "float16"  # what --device cuda runs it in by default (CUDA_PRECISIONS)
@@ -84,6 +87,20 @@ class Registry:
     def get(self, name: str) -> WeightsEntry | None:
         return next((e for e in self.entries if e.name == name), None)
 
+    def shipped_for(self, variant: str, scale: int, purpose: str) -> WeightsEntry | None:
+        """The shipped weights of this variant and scale trained for `purpose`, if any."""
+        return next((e for e in self.shipped_entries() if (e.variant, e.scale, e.purpose) == (variant, scale, purpose)), None)
+
+    def shipped_variant(self, variant: str, scale: int, purpose: str) -> WeightsEntry | None:
+        """What a variant name means for input of this kind. "video" (compressed input): its
+        video weights, else its clean ones. "clean" (lossless input): of its shipped
+        weights, the one that measured best on clean input (psnr_y_val; the clean weights
+        where none is measured higher), so video weights that beat them there serve too."""
+        if purpose == "video":
+            return self.shipped_for(variant, scale, "video") or self.shipped_for(variant, scale, "clean")
+        candidates = [e for e in (self.shipped_for(variant, scale, "clean"), self.shipped_for(variant, scale, "video")) if e]
+        return max(candidates, key=lambda e: -math.inf if math.isnan(e.psnr_y_val) else e.psnr_y_val, default=None)
+
     def find_file(self, path: str | os.PathLike) -> WeightsEntry | None:
         """The entry whose file this is, by sha256 (an official file passed as --weights)."""
         path = Path(path)
@@ -130,6 +147,8 @@ def _entry(table: dict, path: Path) -> WeightsEntry:
     entry = WeightsEntry(**table)
     if entry.source != SHIPPED and not entry.source.startswith("https://"):
         raise WeightsError(f"{path}: entry {name}: source must be \"{SHIPPED}\" or an https URL, got {entry.source!r}")
+    if entry.purpose not in PURPOSES:
+        raise WeightsError(f"{path}: entry {name}: purpose must be one of {', '.join(PURPOSES)}")
     if entry.cuda_precision not in CUDA_PRECISIONS:
         raise WeightsError(f"{path}: entry {name}: cuda_precision must be one of {', '.join(CUDA_PRECISIONS)}")
     if len(entry.sha256) != 64:
