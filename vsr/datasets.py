@@ -52,6 +52,18 @@ class ImagePair:
     lr: np.ndarray  # (H/s, W/s, 3) uint8, bicubic (vsr.resize)
 
 
+def jpeg_pairs(pairs: list[ImagePair], quality: int) -> list[ImagePair]:
+    """The same pairs with each LR image through a JPEG round trip at `quality` (OpenCV's
+    encoder, 4:2:0, and its decoder, which is what `vsr image` reads JPEG files with)."""
+    out = []
+    for pair in pairs:
+        ok, data = cv2.imencode(".jpg", np.ascontiguousarray(pair.lr[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        assert ok, "OpenCV failed to encode a JPEG"
+        lr = cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1]
+        out.append(ImagePair(pair.name, pair.hr, np.ascontiguousarray(lr)))
+    return out
+
+
 def load_pairs(paths: list[Path], scale: int) -> list[ImagePair]:
     pairs = []
     for path in paths:

@@ -23,6 +23,7 @@ def add_parser(subparsers) -> None:
     add_device_flag(p)
     add_offline_flag(p)
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
+    p.add_argument("--jpeg", type=int, metavar="Q", help="give the models JPEG-compressed LR images (OpenCV, quality Q, 4:2:0) instead of clean ones")
     p.add_argument("--video", action="store_true", help="score on compressed video clips made from the images (see vsr.video_eval)")
     p.add_argument("--crf", type=int, action="append", metavar="N", help="with --video: libx264 CRF of the clips (repeatable; default 23 and 30)")
     p.add_argument("--frames", type=int, default=30, metavar="N", help="with --video: frames per clip (default 30)")
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..datasets import list_images, load_pairs
+    from ..datasets import jpeg_pairs, list_images, load_pairs
     from ..errors import UsageError
     from ..evaluate import bicubic_upscaler, mean, model_upscaler, score
     from ..model import load_model
@@ -45,17 +46,24 @@ def run(args: argparse.Namespace) -> int:
     names = args.model or [e.name for e in shipped().shipped_entries() if e.scale == args.scale]
     models = [load_model(n, scale=args.scale, device=args.device) for n in names]
     models += [load_model(w, scale=args.scale, device=args.device) for w in args.weights]
+    if args.video and args.jpeg is not None:
+        raise UsageError("--jpeg is for image scores; --video clips are compressed with --crf")
     if args.video:
         return _video(args, images, models)
     elif args.crf:
         raise UsageError("--crf applies to --video")
     pairs = load_pairs(list_images(images, args.image_dir), args.scale)
+    if args.jpeg is not None:
+        if not 1 <= args.jpeg <= 100:
+            raise UsageError(f"--jpeg takes a quality from 1 to 100, got {args.jpeg}")
+        pairs = jpeg_pairs(pairs, args.jpeg)
 
     rows = [("bicubic", score(bicubic_upscaler(args.scale), pairs, args.scale))]
     for model in models:
         rows.append((f"{model.variant} ({model.source})", score(model_upscaler(model), pairs, args.scale)))
 
-    table = Table(title=f"x{args.scale} on {images} ({len(pairs)} images): Y channel, {args.scale}px border shaved")
+    lr_kind = f"JPEG q{args.jpeg} LR" if args.jpeg is not None else "bicubic LR"
+    table = Table(title=f"x{args.scale} on {images} ({len(pairs)} images, {lr_kind}): Y channel, {args.scale}px border shaved")
     table.add_column("method")
     table.add_column("PSNR-Y dB", justify="right")
     table.add_column("SSIM-Y", justify="right")
@@ -67,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                         "per_image": [{"name": s.name, "psnr_y": s.psnr, "ssim_y": s.ssim} for s in scores]})  # fmt: skip
     Console().print(table)
     if args.json:
-        args.json.write_text(json.dumps({"scale": args.scale, "images": images, "results": results}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"scale": args.scale, "images": images, "jpeg": args.jpeg, "results": results}, indent=2) + "\n")
     return 0
 
 
