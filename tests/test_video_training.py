@@ -104,7 +104,13 @@ def test_bank_patches_line_up_with_their_hr_frames(photos, tmp_path):
 
 
 def test_a_tiny_run_on_video_degradations_lowers_the_loss_and_resumes(photos, tmp_path, monkeypatch):
+    import functools
+
+    from vsr.training import trainer as trainer_module
+
     monkeypatch.setenv("VSR_CACHE", str(tmp_path / "cache"))
+    # views up to 0.8 of the photo: at the default's closest zoom (0.5) 96px clips need 442px photos
+    monkeypatch.setattr(trainer_module, "VideoRecipe", functools.partial(VideoRecipe, zoom=(0.15, 0.8)))
     config = TrainConfig(variant="ultra", scale=2, train=str(photos[0].parent), degrade="video", bank_clips=4,
                          steps=40, batch=4, patch=32, lr=2e-3, warmup=5, save_every=20)  # fmt: skip
     trainer = Trainer(config, tmp_path / "run", torch.device("cpu"))

@@ -38,7 +38,7 @@ def add_parser(subparsers) -> None:
                    "or fine-tune weights (a file, or a model name such as official-ultra-x2) in their deployed form")  # fmt: skip
     p.add_argument("--degrade", choices=("clean", "video"), help="clean: bicubic downscales (default); video: pans through a real libx264 "
                    "round trip (CRF 18-35, 4:2:0), blur and noise, decoded as vsr upscale decodes, from a bank built once and cached")  # fmt: skip
-    p.add_argument("--bank-clips", type=int, help="video: clips of 8 frames in the degraded bank (default 300)")
+    p.add_argument("--bank-clips", type=int, help="video: clips of 8 frames in the degraded bank (default 1500)")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
     add_device_flag(p)
     p.add_argument("--threads", type=int, help="CPU threads for torch")

@@ -66,7 +66,7 @@ class TrainConfig:
     init_from: str | None = None  # a training checkpoint of the same variant (e.g. its x2), or a weights file to fine-tune
     amp: str = "auto"  # auto (bf16 on CUDA) | bf16 | fp16 | off
     degrade: str = "clean"  # clean | video
-    bank_clips: int = 300  # video: clips in the degraded bank
+    bank_clips: int = 1500  # video: clips in the degraded bank
     form: str = "train"  # train | deployed (set from init_from: a weights file is fine-tuned as deployed)
 
     def lr_at(self, step: int) -> float:
