@@ -61,6 +61,24 @@ def test_several_inputs_and_a_file_output(tmp_path, capsys, weights, photo):
     assert code == 0 and cv2.imread(str(tmp_path / "single.webp")).shape == (80, 100, 3)
 
 
+def test_image_takes_for_each_kind_of_file_the_weights_that_measured_best_on_it(tmp_path, capsys, photo):
+    """A variant name or no --model: the video weights for a JPEG; for a PNG, whichever
+    of the variant's weights scored best on clean input (the registry's psnr_y_val)."""
+    from vsr.weights import shipped
+
+    jpeg = tmp_path / "snap.jpg"
+    cv2.imwrite(str(jpeg), np.full((30, 40, 3), 128, np.uint8))
+    code, out, err = run_cli(capsys, "image", photo, jpeg, "-o", tmp_path / "o", "--model", "ultra", "--scale", "2", "--device", "cpu")
+    assert code == 0, err
+    registry = shipped()
+    lossless = max((e for e in registry.shipped_entries() if (e.variant, e.scale) == ("ultra", 2)), key=lambda e: e.psnr_y_val)
+    assert "(ultra-x2-video) on cpu float32" in out  # the JPEG's
+    assert f"({lossless.name}) on cpu float32" in out
+    assert out.count("model ") == (1 if lossless.name == "ultra-x2-video" else 2)
+    code, out, _ = run_cli(capsys, "image", photo, jpeg, "-o", tmp_path / "p", "--model", "ultra-x2", "--device", "cpu")
+    assert code == 0 and out.count("model ") == 1 and "(ultra-x2) on cpu" in out  # a named model serves every file
+
+
 def test_existing_output_is_kept_without_overwrite(tmp_path, capsys, weights, photo):
     target = tmp_path / "o" / "photo_x2.png"
     target.parent.mkdir()

@@ -10,16 +10,33 @@ import torch
 import vsr
 from vsr.commands.flags import FLAGS, VALUE_WORDS, flag_words
 from vsr.errors import OutputError, UsageError
+from vsr.model import default_model_name
 from vsr.settings import AUTO_PRESET, resolve_model, resolve_run
+from vsr.weights import shipped
 
 VSR = Path(vsr.__file__).parent
 
 
 def test_the_preset_model_that_is_not_shipped_falls_back_with_a_notice():
-    run = resolve_run("balanced", device="cpu")  # balanced prefers small, which is not trained yet
-    assert run.preset.name == "balanced" and run.model.model is None and run.model.scale == 2
-    assert run.model.notices == ("preset balanced prefers small-x2, which this version does not ship; using the default model",)
-    assert run.model.load().variant == "ultra"
+    run = resolve_run("quality", device="cpu")  # quality prefers base, which is not trained yet
+    assert run.preset.name == "quality" and run.model.model is None and run.model.scale == 2
+    assert run.model.notices == ("preset quality prefers base-x2, which this version does not ship; using the default model",)
+    assert run.model.load().source == default_model_name(2)
+
+
+def test_video_runs_live_and_the_api_default_to_the_video_weights():
+    """What vsr upscale, vsr live and upscale_video use when no model is named: the weights
+    trained on codec-damaged clips, at the size the preset asks for."""
+    from vsr.live.models import models_to_cycle
+
+    for scale in (2, 3, 4):
+        assert shipped().get(default_model_name(scale)).purpose == "video"
+    assert resolve_run("fast", device="cpu").model.load().source == "ultra-x2-video"
+    assert resolve_run("fast", scale=4, device="cpu").model.load().source == "ultra-x4-video"
+    assert resolve_run("balanced", device="cpu").model.load().source == "small-x2-video"  # the GPU default
+    assert resolve_run("balanced", device="cpu").model.notices == ()
+    assert models_to_cycle(None, 2)[0] == default_model_name(2)
+    assert resolve_model("ultra", scale=3, device="cpu", purpose="clean").load().source == "ultra-x3"  # measured better on clean input
 
 
 def test_a_model_named_by_the_caller_wins_without_a_notice():
