@@ -108,7 +108,7 @@ def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
     plan = BenchPlan(
         clip=clip,
         clip_label=label,
-        models=_models(args),
+        models=_models(args, device),
         scale=args.scale or DEFAULT_SCALE,
         device=device,
         dtype=DTYPES["fp16" if half else "fp32"],
@@ -124,11 +124,14 @@ def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
     return run_benchmark(plan, lambda line: print(f"  {line} ...", file=sys.stderr, flush=True), workdir)
 
 
-def _models(args: argparse.Namespace) -> list[str]:
-    """The models to time: --weights, the --model names, or the default shipped model."""
+def _models(args: argparse.Namespace, device) -> list[str]:
+    """The models to time: --weights, the --model names, or what `vsr upscale` would use on
+    this device (its default preset's model: ultra on the CPU, small on a GPU)."""
     from ..model import default_model_name
+    from ..settings import AUTO_PRESET, resolve_run
 
     spec = model_spec(args)
     if spec is None:
-        return [default_model_name(args.scale) or "ultra"]
+        run = resolve_run(AUTO_PRESET, scale=args.scale, device=device)
+        return [run.model.model or default_model_name(run.model.scale) or "ultra"]
     return [str(spec)] if not isinstance(spec, list) else spec
