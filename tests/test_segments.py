@@ -159,3 +159,25 @@ def test_ctrl_c_exits_130_and_keeps_the_work_folder(tmp_path):
     assert process.returncode == 130 and "Traceback" not in stderr, stderr
     assert "the same command resumes" in stderr and _done(work) >= 2 and not out.exists()
     assert not [p for p in work.iterdir() if p.name.endswith(".part")]
+
+
+def test_in_a_batch_each_file_is_segmented_in_its_own_work_folder_and_resumes(tmp_path, capsys):
+    inputs = [make_clip(tmp_path / name, gop=6, frames=30) for name in ("a.mkv", "b.mkv")]
+    out = tmp_path / "out"
+    flags = ["--segment-seconds", str(SEGMENT), "--codec", "ffv1", "--device", "cpu"]
+    code, _, err = run_cli(capsys, "upscale", *inputs, "-o", out, *flags, "--keep-work", "--quiet")
+    assert code == 0, err
+    outputs = sorted(out.glob("*.mkv"))
+    assert [p.name for p in outputs] == ["a_x2.mkv", "b_x2.mkv"]
+    for output in outputs:
+        manifest = json.loads((work_folder(output) / "manifest.json").read_text())
+        assert len(manifest["done"]) >= 2  # segments, each its own file in this output's folder
+        assert probe(output).frames == 30
+    before = video_frames_rgb(outputs[0])
+    outputs[0].unlink()  # as if the batch had stopped before writing a's output: its segments are reused
+    code, _, err = run_cli(capsys, "upscale", *inputs, "-o", out, *flags)
+    assert code == 0, err
+    assert "resuming from" in err and "segments done" in err  # a plain rerun finds a's folder and says so
+    assert "outputs that exist were skipped" in err  # b was finished: skipped, its work folder left as it was
+    assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(outputs[0]), before)) and len(before) == 30
+    assert not work_folder(outputs[0]).exists()  # joined again from its segments; without --keep-work the folder goes

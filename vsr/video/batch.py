@@ -103,11 +103,23 @@ def run_planned(
     overwrite: bool = False,
     on_job: Callable[[int, int, Job], None] | None = None,
     notify: Callable[[str], None] = lambda message: None,
+    segments: dict | None = None,
     **upscale_options,
 ) -> list[Outcome]:
     """Upscale each job with `model` (an SRModel, loaded once); `upscale_options` go to
-    upscale_video. Never raises for one file's failure; returns an Outcome per job."""
+    upscale_video. With `segments` (vsr.video.segmented.upscale_in_segments' segment and
+    resume settings), a job whose source is a local file is upscaled in resumable segments
+    with its own work folder beside its output, as a single file would be; other sources
+    (URLs) in one streamed run. Never raises for one file's failure; returns an Outcome
+    per job."""
+    from .segmented import upscale_in_segments
     from .upscale import upscale_video
+
+    def upscale(job: Job, **options):
+        if segments is not None and Path(job.source).is_file():
+            streamed = ("timeout", "output_format", "realtime")  # pipes and URLs only
+            return upscale_in_segments(job.source, job.output, **segments, **{k: v for k, v in options.items() if k not in streamed})
+        return upscale_video(job.source, job.output, **options)
 
     outcomes = [Outcome(job, "not started") for job in jobs]
     for index, (job, outcome) in enumerate(zip(jobs, outcomes)):
@@ -119,7 +131,7 @@ def run_planned(
             continue
         try:
             job.output.parent.mkdir(parents=True, exist_ok=True)
-            result = upscale_video(job.source, job.output, model=model, overwrite=overwrite, notify=notify, **upscale_options)
+            result = upscale(job, model=model, overwrite=overwrite, notify=notify, **upscale_options)
         except KeyboardInterrupt:
             outcome.result = "interrupted"
             break
