@@ -122,7 +122,7 @@ def _upsample_axis(c: Tensor, dim: int, size: int, factor: int, offset: float) -
     for r in range(factor):
         pos = (r - offset) / factor
         a = math.floor(pos)
-        weight = torch.tensor(pos - a, dtype=c.dtype, device=c.device)
+        weight = pos - a  # a Python number: no tensor made on the device per call
         left, right = padded.narrow(dim, a + 1, n), padded.narrow(dim, a + 2, n)
         phases.append(left + (right - left) * weight)
     out = torch.stack(phases, dim)  # phase r of sample i just after it: (..., n, factor, ...)
