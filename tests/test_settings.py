@@ -35,6 +35,8 @@ def test_video_runs_live_and_the_api_default_to_the_video_weights():
     assert resolve_run("fast", scale=4, device="cpu").model.load().source == "ultra-x4-video"
     assert resolve_run("balanced", device="cpu").model.load().source == "small-x2-video"  # the GPU default
     assert resolve_run("balanced", device="cpu").model.notices == ()
+    for scale in (3, 4):
+        assert resolve_run("balanced", scale=scale, device="cpu").model.load().source == f"small-x{scale}-video"
     assert models_to_cycle(None, 2)[0] == default_model_name(2)
     assert resolve_model("ultra", scale=3, device="cpu", purpose="clean").load().source == "ultra-x3"  # measured better on clean input
 
