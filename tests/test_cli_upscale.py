@@ -1,6 +1,7 @@
 """`vsr upscale`, `vsr presets` and `vsr demo` as a user runs them: exit codes, one-line
 errors, the summary, and Ctrl-C in a real process."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -100,6 +101,7 @@ def test_ctrl_c_stops_cleanly_leaves_nothing_and_exits_130(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "vsr", "upscale", str(src), "-o", str(out), "--device", "cpu"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a crash shows its threads' stacks in the failure
     )  # fmt: skip
     try:
         assert "PlainUSR ultra x2" in process.stderr.readline() + process.stderr.readline()  # the run has started
