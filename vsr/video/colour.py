@@ -13,9 +13,8 @@ area each chroma sample stands for (a 2x2 box when centred, [1 2 1]/4 across a c
 axis), so a colour edge stays where it is across a round trip.
 """
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -110,6 +109,13 @@ def _factor(full: int, sub: int) -> int:
     return 1 if sub >= full else -(-full // sub)
 
 
+def _hold_edges(c: Tensor, dim: int, before: int, after: int) -> Tensor:
+    """`c` with its first and last samples along `dim` repeated `before` and `after` times."""
+    if not (before or after):
+        return c
+    return torch.cat([c.narrow(dim, 0, 1)] * before + [c] + [c.narrow(dim, c.shape[dim] - 1, 1)] * after, dim)
+
+
 def _upsample_axis(c: Tensor, dim: int, size: int, factor: int, offset: float) -> Tensor:
     """Linear interpolation along `dim` from chroma samples at luma positions
     i * factor + offset to every luma position 0..size-1 (edges held). Luma position
@@ -117,7 +123,7 @@ def _upsample_axis(c: Tensor, dim: int, size: int, factor: int, offset: float) -
     each phase r is one whole-tensor blend of two shifted views (fast on the CPU, where
     index_select and convolutions are several times slower)."""
     n = c.shape[dim]
-    padded = torch.cat((c.narrow(dim, 0, 1), c, c.narrow(dim, n - 1, 1)), dim)  # samples -1 and n held
+    padded = _hold_edges(c, dim, 1, 1)  # samples -1 and n
     phases = []
     for r in range(factor):
         pos = (r - offset) / factor
@@ -161,10 +167,9 @@ def _downsample_axis(c: Tensor, dim: int, size: int, factor: int, offset: float)
     weighted sum of strided views, which beats a one-channel convolution several times on
     the CPU."""
     taps = _area_taps(factor, offset)
-    n = c.shape[dim]
     before = max(0, -taps[0][0])
-    after = max(0, (size - 1) * factor + taps[-1][0] + 1 - n)
-    x = torch.cat([c.narrow(dim, 0, 1)] * before + [c] + [c.narrow(dim, n - 1, 1)] * after, dim) if before or after else c
+    after = max(0, (size - 1) * factor + taps[-1][0] + 1 - c.shape[dim])
+    x = _hold_edges(c, dim, before, after)
     index = [slice(None)] * c.dim()
     out = None
     for k, weight in taps:
