@@ -108,3 +108,31 @@ def test_interrupt_while_the_threads_start_still_stops_and_joins_them(monkeypatc
     with pytest.raises(KeyboardInterrupt):
         pipeline.run()
     assert not _vsr_threads()
+
+
+def test_a_stage_launched_by_a_start_that_ctrl_c_cut_short_never_works(monkeypatch):
+    """On a loaded machine a Ctrl-C can land in Thread.start after the thread was launched
+    but before it reported in: run() cannot see it alive, returns, and its caller closes the
+    files; when the thread runs at last it must not touch them (that was a SIGSEGV)."""
+    original_start = threading.Thread.start
+    late: list[threading.Timer] = []
+
+    def start_late_then_interrupt(thread):
+        if thread.name != "vsr-produce":
+            return original_start(thread)
+        late.append(threading.Timer(0.3, original_start, args=(thread,)))  # runs only later...
+        original_start(late[0])
+        raise KeyboardInterrupt  # ...and the Ctrl-C is raised in the caller's start()
+
+    pipeline = Pipeline()
+    worked = []
+    pipeline.add("produce", lambda clock: worked.append(time.monotonic()))
+    monkeypatch.setattr(threading.Thread, "start", start_late_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run()
+    monkeypatch.undo()
+    late[0].join()
+    for thread in _vsr_threads():
+        thread.join(5)
+    assert late[0].finished.is_set() and not _vsr_threads()  # the late thread did run, and ended
+    assert worked == []

@@ -3,7 +3,8 @@
 Every blocking step waits in short slices and checks the stop event, so a failing stage
 (or Ctrl-C in the main thread) stops all the others within a fraction of a second. The
 first exception of any stage is re-raised in the caller's thread with the stage's name in
-a note; no stage thread outlives `Pipeline.run`.
+a note; no stage works after `Pipeline.run` returns (one whose start a Ctrl-C cut short
+may run later, and then returns at once).
 """
 
 import queue
@@ -134,6 +135,14 @@ class Pipeline:
 
     def _guard(self, clock: StageClock, work: Callable[[StageClock], None]) -> None:
         clock.started = time.perf_counter()
+        if self.stop.is_set():
+            # A Ctrl-C cut Thread.start short: the thread was launched but was not yet alive
+            # when run() joined the stages, so run() may have returned and its caller closed
+            # the files this stage would use (a demux on a closed container is a SIGSEGV).
+            # run() sets the stop event before it looks at is_alive(), and a thread is alive
+            # before it gets here, so a stage that passes this check is always waited for.
+            clock.finished = clock.started
+            return
         try:
             work(clock)
         except Stopped:
