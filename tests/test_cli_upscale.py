@@ -114,6 +114,24 @@ def test_ctrl_c_stops_cleanly_leaves_nothing_and_exits_130(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mkv"]
 
 
+def test_a_run_started_with_sigint_ignored_ignores_ctrl_c_and_finishes(tmp_path):
+    src = make_clip(tmp_path / "in.mkv", size=(64, 48), frames=40)
+    out = tmp_path / "out.mkv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vsr", "upscale", str(src), "-o", str(out), "--device", "cpu"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as nohup or `vsr ... &` in a script start it
+    )  # fmt: skip
+    try:
+        assert "PlainUSR ultra x2" in process.stderr.readline() + process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert probe(out).frames == 40
+
+
 def test_presets_lists_the_bundled_presets(capsys):
     code, stdout, _ = run_cli(capsys, "presets")
     assert code == 0 and all(name in stdout for name in ("fast", "balanced", "quality"))

@@ -84,3 +84,24 @@ def test_a_swallowed_ctrl_c_that_became_another_error_still_exits_130(monkeypatc
     finally:
         signal.signal(signal.SIGINT, previous)
 
+
+
+def test_an_ignored_sigint_stays_ignored_as_python_leaves_it(monkeypatch):
+    """Started by nohup or as `vsr ... &` in a script, SIGINT is ignored on purpose: vsr
+    neither installs its handler nor stops."""
+    import signal
+
+    from vsr.cli import main
+    from vsr.commands import upscale
+
+    def interrupted_while_ignored(args):
+        signal.raise_signal(signal.SIGINT)
+        return 0
+
+    monkeypatch.setattr(upscale, "run", interrupted_while_ignored)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert main(["upscale", "in.mp4"]) == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -93,7 +93,8 @@ def entry() -> None:
         print("vsr: interrupted as it finished; what it wrote is complete", file=sys.stderr)
         exit_now(EXIT_CODE)
 
-    signal.signal(signal.SIGINT, too_late)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # an ignored SIGINT stays ignored (vsr.interrupt)
+        signal.signal(signal.SIGINT, too_late)
     code = main()
     if code == EXIT_CODE:
         exit_now(code)

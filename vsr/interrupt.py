@@ -12,6 +12,9 @@ safe point, join the threads, remove the temporary output; a segmented run keeps
 folder, a stream finishes its container). Then `exit_now` ends the process with 130
 without interpreter teardown, so no thread left inside torch, OpenMP or FFmpeg can run
 while Python unloads the modules it needs (that ended in SIGSEGV on a loaded machine).
+
+A process started with SIGINT ignored (nohup, `vsr ... &` in a script) keeps ignoring
+it, as Python does: whoever started it chose that, and SIGTERM still ends it.
 """
 
 import os
@@ -28,7 +31,10 @@ class Interrupt:
         self._previous = None
 
     def install(self) -> "Interrupt":
-        """Handle SIGINT from now on (main thread only)."""
+        """Handle SIGINT from now on (main thread only). A SIGINT that whoever started vsr
+        ignores (nohup, a background job of a script) stays ignored, as Python leaves it."""
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            return self
         self._previous = signal.signal(signal.SIGINT, self._handle)
         self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         return self
