@@ -95,41 +95,39 @@ def test_an_existing_output_is_kept(tmp_path, capsys, clip):
     assert code == 1 and "--overwrite" in stderr and out.read_bytes() == b"keep me"
 
 
-def test_ctrl_c_stops_cleanly_leaves_nothing_and_exits_130(tmp_path):
-    src = make_clip(tmp_path / "long.mkv", size=(160, 120), frames=1500)
-    out = tmp_path / "out.mkv"
+def _ctrl_c_after_the_model_line(src, out, **popen) -> tuple[int, str]:
+    """Run `vsr upscale SRC -o OUT` in a fresh process, send SIGINT once it has printed its
+    model line (the stage threads start then), and return its exit code and stderr."""
     process = subprocess.Popen(
         [sys.executable, "-m", "vsr", "upscale", str(src), "-o", str(out), "--device", "cpu"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a crash shows its threads' stacks in the failure
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
     )  # fmt: skip
     try:
         assert "PlainUSR ultra x2" in process.stderr.readline() + process.stderr.readline()  # the run has started
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
+        _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130, stderr
+    return process.returncode, stderr
+
+
+def test_ctrl_c_stops_cleanly_leaves_nothing_and_exits_130(tmp_path):
+    src = make_clip(tmp_path / "long.mkv", size=(160, 120), frames=1500)
+    code, stderr = _ctrl_c_after_the_model_line(
+        src, tmp_path / "out.mkv", env={**os.environ, "PYTHONFAULTHANDLER": "1"}  # a crash shows its threads' stacks in the failure
+    )
+    assert code == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mkv"]
 
 
 def test_a_run_started_with_sigint_ignored_ignores_ctrl_c_and_finishes(tmp_path):
     src = make_clip(tmp_path / "in.mkv", size=(64, 48), frames=40)
-    out = tmp_path / "out.mkv"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vsr", "upscale", str(src), "-o", str(out), "--device", "cpu"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as nohup or `vsr ... &` in a script start it
-    )  # fmt: skip
-    try:
-        assert "PlainUSR ultra x2" in process.stderr.readline() + process.stderr.readline()
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert process.returncode == 0, stderr
-    assert probe(out).frames == 40
+    code, stderr = _ctrl_c_after_the_model_line(
+        src, tmp_path / "out.mkv", preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # as nohup or `vsr ... &` in a script start it
+    )
+    assert code == 0, stderr
+    assert probe(tmp_path / "out.mkv").frames == 40
 
 
 def test_presets_lists_the_bundled_presets(capsys):
