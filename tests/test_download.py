@@ -4,6 +4,7 @@ only): good, wrong, missing, refused, cut and offline, mirrors, and first use.""
 import dataclasses
 import hashlib
 import http.server
+import os
 import socket
 import threading
 import time
@@ -80,7 +81,7 @@ def server():
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("VSR_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("VSR_OFFLINE", "0")  # restored after the test, also where --offline set it
+    monkeypatch.setenv("VSR_OFFLINE", "0")  # whatever the machine running the tests has
     monkeypatch.delenv("VSR_WEIGHTS_URL", raising=False)
     return cache_dir()
 
@@ -185,6 +186,13 @@ def test_offline_never_touches_the_network(tmp_path, server, cache, monkeypatch)
     with pytest.raises(DownloadError, match=r"not in the cache and vsr is offline .* put it in .*cache.* by hand"):
         pull(entry)
     assert server.requests == [] and cached_files(cache) == []
+
+
+def test_offline_on_the_command_line_holds_for_that_command_only(cache, monkeypatch, capsys):
+    monkeypatch.delenv("VSR_OFFLINE")
+    assert main(["models", "pull", "official-ultra-x2", "--offline"]) == 1
+    assert "vsr is offline" in capsys.readouterr().err
+    assert "VSR_OFFLINE" not in os.environ  # a later main() in this process may download
 
 
 def test_a_folder_mirror_works_offline(tmp_path, cache, monkeypatch):

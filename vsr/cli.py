@@ -2,6 +2,8 @@
 torch/av only when they run, so `vsr --help` answers at once."""
 
 import argparse
+import contextlib
+import os
 import sys
 import threading
 
@@ -53,14 +55,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         name = f"vsr {args.command}"
-        if getattr(args, "offline", False):
-            import os
-
-            from .weights.download import OFFLINE_ENV
-
-            os.environ[OFFLINE_ENV] = "1"  # read where a download would start (vsr.weights.download)
         _print_warnings_as_one_line(args.command)
-        code = args.run(args) or 0
+        with _offline_if(getattr(args, "offline", False)):
+            code = args.run(args) or 0
     except BaseException as exc:
         # After a Ctrl-C, whatever it became on the way (FFmpeg answers an interrupted read
         # with "Immediate exit requested", which reads as a bad input), it is an interrupt.
@@ -99,6 +96,24 @@ def entry() -> None:
     if code == EXIT_CODE:
         exit_now(code)
     sys.exit(code)
+
+
+@contextlib.contextmanager
+def _offline_if(offline: bool):
+    """--offline: $VSR_OFFLINE=1 (read where a download would start, vsr.weights.download)
+    for this command only; main() may run again in the same process (tests, scripts)."""
+    from .weights.download import OFFLINE_ENV
+
+    before = os.environ.get(OFFLINE_ENV)
+    if offline:
+        os.environ[OFFLINE_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(OFFLINE_ENV, None)
+        else:
+            os.environ[OFFLINE_ENV] = before
 
 
 def _print_warnings_as_one_line(command: str) -> None:
