@@ -76,8 +76,9 @@ class VsrForker:
         self.process = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.count = 0
 
-    def run(self, argv, *, interrupt_after: float | None = None, limit: float = 120) -> Run:
-        """One `vsr ARGV` process; Ctrl-C `interrupt_after` s after it was forked."""
+    def run(self, argv, *, interrupt_after: float | None = None, after_text: str | None = None, limit: float = 120) -> Run:
+        """One `vsr ARGV` process; Ctrl-C `interrupt_after` s after it was forked, or after
+        it printed `after_text` on stderr."""
         self.count += 1
         out, err = self.folder / f"run{self.count}.out", self.folder / f"run{self.count}.err"
         job = {"argv": [str(a) for a in argv], "stdout": str(out), "stderr": str(err), "limit": limit}
@@ -85,6 +86,8 @@ class VsrForker:
         self.process.stdin.flush()
         pid = json.loads(self.process.stdout.readline())["pid"]
         if interrupt_after is not None:
+            if after_text is not None:
+                _wait_for_text(err, after_text, limit)
             time.sleep(interrupt_after)
             try:
                 os.kill(pid, signal.SIGINT)
@@ -102,3 +105,11 @@ class VsrForker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _wait_for_text(path: Path, text: str, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.001)
