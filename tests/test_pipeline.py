@@ -1,6 +1,7 @@
 """The thread/channel machinery: back-pressure, END, and failure in any stage stopping the
 others promptly with the error reaching the caller and no thread left behind."""
 
+import signal
 import threading
 import time
 
@@ -134,5 +135,31 @@ def test_a_stage_launched_by_a_start_that_ctrl_c_cut_short_never_works(monkeypat
     late[0].join()
     for thread in _vsr_threads():
         thread.join(5)
-    assert late[0].finished.is_set() and not _vsr_threads()  # the late thread did run, and ended
+    assert pipeline.clocks[0].started > 0 and not _vsr_threads()  # the late thread did run, and ended
     assert worked == []
+
+
+def test_a_ctrl_c_during_the_wait_still_waits_for_a_stage_that_works_on():
+    """On CPython 3.11 and 3.12 a Ctrl-C inside Thread.join marks a running thread as ended
+    (gh-90882); run() must still return only after the stage has stopped working."""
+    pipeline = Pipeline()
+    finished = []
+    main = threading.main_thread().ident
+
+    def works_on_after_the_stop(clock):
+        time.sleep(0.2)  # the caller is waiting in run() by now
+        signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C
+        while not pipeline.stop.is_set():
+            time.sleep(0.005)
+        time.sleep(0.3)  # inside a long native call (a demux) when the stop came
+        finished.append(time.monotonic())
+
+    pipeline.add("decode", works_on_after_the_stop)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        returned = time.monotonic()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert finished and finished[0] <= returned

@@ -3,8 +3,7 @@
 Every blocking step waits in short slices and checks the stop event, so a failing stage
 (or Ctrl-C in the main thread) stops all the others within a fraction of a second. The
 first exception of any stage is re-raised in the caller's thread with the stage's name in
-a note; no stage works after `Pipeline.run` returns (one whose start a Ctrl-C cut short
-may run later, and then returns at once).
+a note; no stage works after `Pipeline.run` returns, however a Ctrl-C lands.
 """
 
 import queue
@@ -85,6 +84,10 @@ class Pipeline:
     clocks: list[StageClock] = field(default_factory=list)
     _stages: list[tuple[StageClock, Callable]] = field(default_factory=list)
     _errors: list[BaseException] = field(default_factory=list)
+    _state: threading.Lock = field(default_factory=threading.Lock, init=False)  # stop-or-begin, and the counts below
+    _working: int = field(default=0, init=False)  # stages inside their work
+    _ended: int = field(default=0, init=False)  # stage threads that have left _guard
+    _all_ended: threading.Event = field(default_factory=threading.Event, init=False)
 
     def channel(self, capacity: int | None = None) -> Channel:
         return Channel(capacity or self.capacity, self.stop)
@@ -98,53 +101,66 @@ class Pipeline:
     def run(self, on_tick: Callable[[], None] = lambda: None, tick_seconds: float = POLL_SECONDS) -> None:
         """Run every stage to the end; `on_tick` is called in this thread about every
         `tick_seconds` (progress, a window's event loop). Raises the first stage error, or
-        KeyboardInterrupt. Never returns while a stage thread is alive: the caller may then
-        close what the stages used."""
+        KeyboardInterrupt. Returns only when no stage is working and every stage thread
+        that began has ended: the caller may then close what the stages used.
+
+        The stages count themselves in and out of their work (`_guard`); threading's own
+        view is not trusted for this. A Ctrl-C inside Thread.join makes is_alive() False
+        for a thread that is still running (CPython gh-90882, 3.11 and 3.12), and one
+        inside Thread.start can leave a launched thread that is not alive yet. Either let
+        the caller close a container that a stage was still demuxing: a SIGSEGV."""
         threads = [threading.Thread(target=self._guard, args=(clock, work), name=f"vsr-{clock.name}", daemon=True) for clock, work in self._stages]
         interrupted: BaseException | None = None
         try:
             for thread in threads:
                 thread.start()
-            while any(t.is_alive() for t in threads):
-                for thread in threads:
-                    thread.join(tick_seconds / len(threads))
+            while self._ended < len(threads):
+                self._all_ended.wait(tick_seconds)
                 on_tick()
         except BaseException as exc:  # Ctrl-C, or on_tick failing
             interrupted = exc
         if interrupted is not None or self._errors:
-            self.stop.set()
-        self._join_all(threads)
+            with self._state:
+                self.stop.set()  # from here on no stage begins its work
+        self._wait_until_no_stage_works()
+        self._join_ended(threads)
         if interrupted is not None:
             raise interrupted
         on_tick()
         if self._errors:
             raise self._errors[0]
 
-    @staticmethod
-    def _join_all(threads: list[threading.Thread]) -> None:
-        """Wait for every started stage to return (each checks the stop event at least every
-        POLL_SECONDS between work items); a further Ctrl-C does not cut this short, because
-        the caller closes files the stages may still be using."""
-        while any(t.is_alive() for t in threads):
+    def _wait_until_no_stage_works(self) -> None:
+        """Each stage checks the stop event at least every POLL_SECONDS between work items;
+        a further Ctrl-C does not cut this wait short, because the caller closes files the
+        stages may still be using."""
+        while True:
             try:
-                for thread in threads:
-                    if thread.is_alive():
-                        thread.join(POLL_SECONDS)
+                while self._working:
+                    time.sleep(POLL_SECONDS / 10)
+                return
             except KeyboardInterrupt:
                 continue
 
+    @staticmethod
+    def _join_ended(threads: list[threading.Thread]) -> None:
+        """The stage threads have left their work; let them end, so none outlives run()
+        (a thread whose start a Ctrl-C cut short may run later, and does nothing)."""
+        for thread in threads:
+            while thread.is_alive():
+                try:
+                    thread.join(POLL_SECONDS)
+                except KeyboardInterrupt:
+                    continue
+
     def _guard(self, clock: StageClock, work: Callable[[StageClock], None]) -> None:
         clock.started = time.perf_counter()
-        if self.stop.is_set():
-            # A Ctrl-C cut Thread.start short: the thread was launched but was not yet alive
-            # when run() joined the stages, so run() may have returned and its caller closed
-            # the files this stage would use (a demux on a closed container is a SIGSEGV).
-            # run() sets the stop event before it looks at is_alive(), and a thread is alive
-            # before it gets here, so a stage that passes this check is always waited for.
-            clock.finished = clock.started
-            return
+        with self._state:
+            begins = not self.stop.is_set()  # launched after the pipeline stopped (a Ctrl-C in Thread.start): do nothing
+            self._working += begins
         try:
-            work(clock)
+            if begins:
+                work(clock)
         except Stopped:
             pass
         except BaseException as exc:
@@ -153,3 +169,8 @@ class Pipeline:
             self.stop.set()
         finally:
             clock.finished = time.perf_counter()
+            with self._state:
+                self._working -= begins
+                self._ended += 1
+                if self._ended == len(self._stages):
+                    self._all_ended.set()
