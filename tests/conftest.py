@@ -14,6 +14,16 @@ OFFICIAL = SHARED / "reference" / "plainusr-official"
 DATASETS = SHARED / "datasets"
 
 
+def pytest_configure(config):
+    """Run as if from a terminal: a suite started as a background job of a script has SIGINT
+    ignored, its children would inherit that and keep ignoring it (vsr.interrupt), and the
+    tests that press Ctrl-C in a child would fail."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     """Every test draws the same random tensors on every run."""

@@ -113,3 +113,4 @@ def _wait_for_text(path: Path, text: str, limit: float) -> None:
         if path.exists() and text in path.read_text(errors="replace"):
             return
         time.sleep(0.001)
+    raise AssertionError(f"{text!r} did not appear on the run's stderr within {limit} s")

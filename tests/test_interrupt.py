@@ -76,7 +76,7 @@ def test_a_swallowed_ctrl_c_that_became_another_error_still_exits_130(monkeypatc
         raise InputError("in.mp4 is not a video FFmpeg can read (Immediate exit requested)")
 
     monkeypatch.setattr(upscale, "run", swallowed_then_failed)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, whatever started pytest (nohup ignores it)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, whatever started pytest (a background job ignores it)
     try:
         assert main(["upscale", "in.mp4"]) == 130
         assert capsys.readouterr().err == "vsr upscale: interrupted; nothing half-written was left behind\n"
@@ -85,10 +85,9 @@ def test_a_swallowed_ctrl_c_that_became_another_error_still_exits_130(monkeypatc
         signal.signal(signal.SIGINT, previous)
 
 
-
 def test_an_ignored_sigint_stays_ignored_as_python_leaves_it(monkeypatch):
-    """Started by nohup or as `vsr ... &` in a script, SIGINT is ignored on purpose: vsr
-    neither installs its handler nor stops."""
+    """Started as a background job (`vsr ... &`) of a script, SIGINT is ignored on purpose:
+    vsr neither installs its handler nor stops."""
     import signal
 
     from vsr.cli import main

@@ -102,11 +102,13 @@ def entry() -> None:
 def _offline_if(offline: bool):
     """--offline: $VSR_OFFLINE=1 (read where a download would start, vsr.weights.download)
     for this command only; main() may run again in the same process (tests, scripts)."""
+    if not offline:
+        yield
+        return
     from .weights.download import OFFLINE_ENV
 
     before = os.environ.get(OFFLINE_ENV)
-    if offline:
-        os.environ[OFFLINE_ENV] = "1"
+    os.environ[OFFLINE_ENV] = "1"
     try:
         yield
     finally:

@@ -13,8 +13,8 @@ folder, a stream finishes its container). Then `exit_now` ends the process with 
 without interpreter teardown, so no thread left inside torch, OpenMP or FFmpeg can run
 while Python unloads the modules it needs (that ended in SIGSEGV on a loaded machine).
 
-A process started with SIGINT ignored (nohup, `vsr ... &` in a script) keeps ignoring
-it, as Python does: whoever started it chose that, and SIGTERM still ends it.
+A process started with SIGINT ignored (a background job, `vsr ... &`, of a script) keeps
+ignoring it, as Python does: whoever started it chose that, and SIGTERM still ends it.
 """
 
 import os
@@ -32,7 +32,7 @@ class Interrupt:
 
     def install(self) -> "Interrupt":
         """Handle SIGINT from now on (main thread only). A SIGINT that whoever started vsr
-        ignores (nohup, a background job of a script) stays ignored, as Python leaves it."""
+        ignores (a background job of a script) stays ignored, as Python leaves it."""
         if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
             return self
         self._previous = signal.signal(signal.SIGINT, self._handle)
