@@ -3,7 +3,8 @@
 Every blocking step waits in short slices and checks the stop event, so a failing stage
 (or Ctrl-C in the main thread) stops all the others within a fraction of a second. The
 first exception of any stage is re-raised in the caller's thread with the stage's name in
-a note; no stage works after `Pipeline.run` returns, however a Ctrl-C lands.
+a note. No stage works after `Pipeline.run` returns or raises, however many Ctrl-Cs land
+once the stages have started.
 """
 
 import queue
@@ -114,16 +115,21 @@ class Pipeline:
         try:
             for thread in threads:
                 thread.start()
-            while self._ended < len(threads):
+            while self._ended < len(threads) and any(thread.is_alive() for thread in threads):
                 self._all_ended.wait(tick_seconds)
                 on_tick()
         except BaseException as exc:  # Ctrl-C, or on_tick failing
             interrupted = exc
-        if interrupted is not None or self._errors:
-            with self._state:
-                self.stop.set()  # from here on no stage begins its work
-        self._wait_until_no_stage_works()
-        self._join_ended(threads)
+        while True:  # a further Ctrl-C does not cut the shutdown short: it is remembered
+            try:
+                if interrupted is not None or self._errors:
+                    with self._state:
+                        self.stop.set()  # from here on no stage begins its work
+                self._wait_until_no_stage_works()
+                self._join_ended(threads)
+                break
+            except KeyboardInterrupt as again:
+                interrupted = interrupted or again
         if interrupted is not None:
             raise interrupted
         on_tick()
@@ -131,27 +137,21 @@ class Pipeline:
             raise self._errors[0]
 
     def _wait_until_no_stage_works(self) -> None:
-        """Each stage checks the stop event at least every POLL_SECONDS between work items;
-        a further Ctrl-C does not cut this wait short, because the caller closes files the
+        """Each stage checks the stop event at least every POLL_SECONDS between work items.
+        A Ctrl-C here is caught by run(), which waits again: the caller closes files the
         stages may still be using."""
-        while True:
-            try:
-                while self._working:
-                    time.sleep(POLL_SECONDS / 10)
-                return
-            except KeyboardInterrupt:
-                continue
+        while self._working:
+            time.sleep(POLL_SECONDS / 10)
 
     @staticmethod
     def _join_ended(threads: list[threading.Thread]) -> None:
-        """The stage threads have left their work; let them end, so none outlives run()
-        (a thread whose start a Ctrl-C cut short may run later, and does nothing)."""
+        """The stage threads have left their work; let them end (a thread whose start a
+        Ctrl-C cut short may run later, and does nothing). A Ctrl-C inside one of these
+        joins can mark a thread ended in its last lines (gh-90882): such a thread has left
+        its work and touches nothing the caller closes, so that is harmless."""
         for thread in threads:
             while thread.is_alive():
-                try:
-                    thread.join(POLL_SECONDS)
-                except KeyboardInterrupt:
-                    continue
+                thread.join(POLL_SECONDS)
 
     def _guard(self, clock: StageClock, work: Callable[[StageClock], None]) -> None:
         clock.started = time.perf_counter()
