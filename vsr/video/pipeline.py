@@ -3,11 +3,12 @@
 Every blocking step waits in short slices and checks the stop event, so a failing stage
 (or Ctrl-C in the main thread) stops all the others within a fraction of a second. The
 first exception of any stage is re-raised in the caller's thread with the stage's name in
-a note. No stage works after `Pipeline.run` returns or raises, however many Ctrl-Cs land
-once the stages have started.
+a note. Ctrl-C is handled at safe points while the stages run, and no stage works after
+`Pipeline.run` returns or raises.
 """
 
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -78,6 +79,38 @@ class Channel:
                 clock.waiting += time.perf_counter() - started
 
 
+class CtrlCAtSafePoints:
+    """Inside this block (in the main thread), SIGINT's handler runs at the points the
+    block's owner chooses instead of at any bytecode. A KeyboardInterrupt raised at any
+    bytecode can land inside threading's own locks and joins and leave them wrong (see
+    `Pipeline.run`). `deliver()` runs the handler that was in place (Python's, which raises
+    KeyboardInterrupt, or vsr's CLI one) if a SIGINT came; leaving the block delivers one
+    that came after the last safe point. Elsewhere (another thread, SIGINT ignored or not
+    handled by Python) the block changes nothing."""
+
+    def __init__(self) -> None:
+        self._handler: Callable | None = None
+        self._pending = False
+
+    def __enter__(self) -> "CtrlCAtSafePoints":
+        if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
+            self._handler = signal.signal(signal.SIGINT, self._remember)  # from here on no KeyboardInterrupt is raised
+        return self
+
+    def _remember(self, signum, frame) -> None:
+        self._pending = True
+
+    def deliver(self) -> None:
+        if self._pending:
+            self._pending = False
+            self._handler(signal.SIGINT, None)
+
+    def __exit__(self, *exc_info) -> None:
+        if self._handler is not None:
+            signal.signal(signal.SIGINT, self._handler)
+            self.deliver()
+
+
 @dataclass
 class Pipeline:
     capacity: int = 8
@@ -88,7 +121,6 @@ class Pipeline:
     _state: threading.Lock = field(default_factory=threading.Lock, init=False)  # stop-or-begin, and the counts below
     _working: int = field(default=0, init=False)  # stages inside their work
     _ended: int = field(default=0, init=False)  # stage threads that have left _guard
-    _all_ended: threading.Event = field(default_factory=threading.Event, init=False)
 
     def channel(self, capacity: int | None = None) -> Channel:
         return Channel(capacity or self.capacity, self.stop)
@@ -102,34 +134,36 @@ class Pipeline:
     def run(self, on_tick: Callable[[], None] = lambda: None, tick_seconds: float = POLL_SECONDS) -> None:
         """Run every stage to the end; `on_tick` is called in this thread about every
         `tick_seconds` (progress, a window's event loop). Raises the first stage error, or
-        KeyboardInterrupt. Returns only when no stage is working and every stage thread
-        that began has ended: the caller may then close what the stages used.
+        KeyboardInterrupt. Returns or raises only when no stage is working and every stage
+        thread that began has ended: the caller may then close what the stages used.
 
-        The stages count themselves in and out of their work (`_guard`); threading's own
-        view is not trusted for this. A Ctrl-C inside Thread.join makes is_alive() False
-        for a thread that is still running (CPython gh-90882, 3.11 and 3.12), and one
-        inside Thread.start can leave a launched thread that is not alive yet. Either let
-        the caller close a container that a stage was still demuxing: a SIGSEGV."""
+        The stages count themselves in and out of their work (`_guard`), and Ctrl-C is
+        handled at this loop's safe points (`CtrlCAtSafePoints`); threading's own view is
+        not trusted for this. A KeyboardInterrupt raised inside Thread.join makes
+        is_alive() False for a thread that is still running (CPython gh-90882, 3.11 and
+        3.12), and one inside Thread.start can leave a launched thread that is not alive
+        yet. Either let the caller close a container that a stage was still demuxing: a
+        SIGSEGV."""
         threads = [threading.Thread(target=self._guard, args=(clock, work), name=f"vsr-{clock.name}", daemon=True) for clock, work in self._stages]
         interrupted: BaseException | None = None
-        try:
-            for thread in threads:
-                thread.start()
-            while self._ended < len(threads) and any(thread.is_alive() for thread in threads):
-                self._all_ended.wait(tick_seconds)
-                on_tick()
-        except BaseException as exc:  # Ctrl-C, or on_tick failing
-            interrupted = exc
-        while True:  # a further Ctrl-C does not cut the shutdown short: it is remembered
+        with CtrlCAtSafePoints() as ctrl_c:
             try:
-                if interrupted is not None or self._errors:
-                    with self._state:
-                        self.stop.set()  # from here on no stage begins its work
-                self._wait_until_no_stage_works()
-                self._join_ended(threads)
-                break
-            except KeyboardInterrupt as again:
-                interrupted = interrupted or again
+                for thread in threads:
+                    thread.start()
+                next_tick = time.perf_counter() + tick_seconds
+                while self._ended < len(threads):
+                    time.sleep(POLL_SECONDS / 10)
+                    ctrl_c.deliver()
+                    if time.perf_counter() >= next_tick:
+                        on_tick()
+                        next_tick = time.perf_counter() + tick_seconds
+            except BaseException as exc:  # Ctrl-C, a thread that cannot start, or on_tick failing
+                interrupted = exc
+            if interrupted is not None or self._errors:
+                with self._state:
+                    self.stop.set()  # from here on no stage begins its work
+            self._wait_until_no_stage_works()
+            self._join_ended(threads)
         if interrupted is not None:
             raise interrupted
         on_tick()
@@ -137,28 +171,25 @@ class Pipeline:
             raise self._errors[0]
 
     def _wait_until_no_stage_works(self) -> None:
-        """Each stage checks the stop event at least every POLL_SECONDS between work items.
-        A Ctrl-C here is caught by run(), which waits again: the caller closes files the
-        stages may still be using."""
+        """Each stage checks the stop event at least every POLL_SECONDS between work items."""
         while self._working:
             time.sleep(POLL_SECONDS / 10)
 
     @staticmethod
     def _join_ended(threads: list[threading.Thread]) -> None:
-        """The stage threads have left their work; let them end (a thread whose start a
-        Ctrl-C cut short may run later, and does nothing). A Ctrl-C inside one of these
-        joins can mark a thread ended in its last lines (gh-90882): such a thread has left
-        its work and touches nothing the caller closes, so that is harmless."""
+        """The stage threads have left their work; let them end. A thread whose start was
+        cut short is not alive yet; it may run later, and does nothing."""
         for thread in threads:
-            while thread.is_alive():
-                thread.join(POLL_SECONDS)
+            if thread.is_alive():
+                thread.join()
 
     def _guard(self, clock: StageClock, work: Callable[[StageClock], None]) -> None:
-        clock.started = time.perf_counter()
-        with self._state:
-            begins = not self.stop.is_set()  # launched after the pipeline stopped (a Ctrl-C in Thread.start): do nothing
-            self._working += begins
+        begins = False
         try:
+            clock.started = time.perf_counter()
+            with self._state:
+                begins = not self.stop.is_set()  # launched after the pipeline stopped (its start was cut short): do nothing
+                self._working += begins
             if begins:
                 work(clock)
         except Stopped:
@@ -172,5 +203,3 @@ class Pipeline:
             with self._state:
                 self._working -= begins
                 self._ended += 1
-                if self._ended == len(self._stages):
-                    self._all_ended.set()
