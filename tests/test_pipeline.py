@@ -1,6 +1,7 @@
 """The thread/channel machinery: back-pressure, END, and failure in any stage stopping the
 others promptly with the error reaching the caller and no thread left behind."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -191,11 +192,63 @@ def test_a_ctrl_c_that_the_handler_in_place_ignores_does_not_stop_the_run():
     pipeline, seen, _ = _three_stage(items=2000, capacity=2)
     main = threading.main_thread().ident
     handled = []
-    threading.Timer(0.05, signal.pthread_kill, args=(main, signal.SIGINT)).start()
     previous = signal.signal(signal.SIGINT, lambda signum, frame: handled.append(signum))
     try:
+        threading.Timer(0.05, signal.pthread_kill, args=(main, signal.SIGINT)).start()
         pipeline.run()
     finally:
         signal.signal(signal.SIGINT, previous)
     assert handled == [signal.SIGINT]
     assert seen == [i * 2 for i in range(2000)] and not pipeline.stop.is_set()
+
+
+def test_ctrl_c_ends_an_on_tick_blocked_in_a_write():
+    """`vsr live | less` fills the pipe and its tick blocks in a write: only the handler
+    raising inside that write can end it, so on_tick runs with the handler in charge."""
+    pipeline = Pipeline()
+    pipeline.add("wait", lambda clock: pipeline.stop.wait(30))
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, bytes(65536))
+    os.set_blocking(write_end, True)
+    main = threading.main_thread().ident
+    threading.Timer(0.3, signal.pthread_kill, args=(main, signal.SIGINT)).start()
+    unblocked = []
+    watchdog = threading.Timer(10, lambda: unblocked.append(os.close(read_end)))  # if it stays blocked: not a hung suite
+    watchdog.start()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run(on_tick=lambda: os.write(write_end, b"fps 30\n"))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        watchdog.cancel()
+        watchdog.join()
+        os.close(write_end)
+        if not unblocked:
+            os.close(read_end)
+    assert not unblocked, "the Ctrl-C did not end the blocked write; closing the pipe did"
+    assert not _vsr_threads()
+
+
+def test_a_ctrl_c_during_the_stop_for_an_error_does_not_replace_the_error():
+    pipeline = Pipeline()
+    main = threading.main_thread().ident
+
+    def works_on_after_the_stop(clock):
+        assert pipeline.stop.wait(10)
+        signal.pthread_kill(main, signal.SIGINT)  # the user presses Ctrl-C as the window fails
+        time.sleep(0.2)
+
+    def window_fails():
+        raise RuntimeError("the window closed")
+
+    pipeline.add("decode", works_on_after_the_stop)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(RuntimeError, match="the window closed"):
+            pipeline.run(on_tick=window_fails)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -80,35 +80,49 @@ class Channel:
 
 
 class CtrlCAtSafePoints:
-    """Inside this block (in the main thread), SIGINT's handler runs at the points the
-    block's owner chooses instead of at any bytecode. A KeyboardInterrupt raised at any
-    bytecode can land inside threading's own locks and joins and leave them wrong (see
-    `Pipeline.run`). `deliver()` runs the handler that was in place (Python's, which raises
-    KeyboardInterrupt, or vsr's CLI one) if a SIGINT came; leaving the block delivers one
-    that came after the last safe point. Elsewhere (another thread, SIGINT ignored or not
-    handled by Python) the block changes nothing."""
+    """Inside this block (in the main thread), SIGINT's handler runs at points of the
+    owner's choosing instead of at any bytecode: a KeyboardInterrupt raised at any bytecode
+    can land inside threading's own locks and joins and leave them wrong (see
+    `Pipeline.run`). A SIGINT is remembered; `deliver()` hands it to the handler that was in
+    place (Python's, which raises KeyboardInterrupt, or vsr's own). `call(function)` runs
+    the owner's callback with that handler in charge as usual, since only it can end a
+    callback blocked in a write. Elsewhere (another thread, SIGINT ignored or not handled
+    by Python) the block changes nothing."""
 
     def __init__(self) -> None:
         self._handler: Callable | None = None
         self._pending = False
+        self._in_call = False
 
     def __enter__(self) -> "CtrlCAtSafePoints":
         if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
-            self._handler = signal.signal(signal.SIGINT, self._remember)  # from here on no KeyboardInterrupt is raised
+            self._handler = signal.signal(signal.SIGINT, self._remember)  # from here on SIGINT is ours
         return self
 
+    def __exit__(self, *exc_info) -> None:
+        if self._handler is not None:
+            signal.signal(signal.SIGINT, self._handler)
+
     def _remember(self, signum, frame) -> None:
-        self._pending = True
+        if not self._in_call:
+            self._pending = True
+            return
+        self._in_call = False  # if the handler raises, the call is over
+        self._handler(signum, frame)
+        self._in_call = True
 
     def deliver(self) -> None:
         if self._pending:
             self._pending = False
             self._handler(signal.SIGINT, None)
 
-    def __exit__(self, *exc_info) -> None:
-        if self._handler is not None:
-            signal.signal(signal.SIGINT, self._handler)
+    def call(self, function: Callable[[], None]) -> None:
+        try:
             self.deliver()
+            self._in_call = self._handler is not None
+            function()
+        finally:
+            self._in_call = False
 
 
 @dataclass
@@ -155,7 +169,7 @@ class Pipeline:
                     time.sleep(POLL_SECONDS / 10)
                     ctrl_c.deliver()
                     if time.perf_counter() >= next_tick:
-                        on_tick()
+                        ctrl_c.call(on_tick)
                         next_tick = time.perf_counter() + tick_seconds
             except BaseException as exc:  # Ctrl-C, a thread that cannot start, or on_tick failing
                 interrupted = exc
@@ -165,7 +179,9 @@ class Pipeline:
             self._wait_until_no_stage_works()
             self._join_ended(threads)
         if interrupted is not None:
-            raise interrupted
+            raise interrupted  # a Ctrl-C during this stop was spent on it
+        if not self._errors:
+            ctrl_c.deliver()  # one that came after the last safe point
         on_tick()
         if self._errors:
             raise self._errors[0]
