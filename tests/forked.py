@@ -7,6 +7,11 @@ PyAV once (before any thread exists) and forks one process per run. Each runs ex
 code, so a normal exit skips the interpreter teardown a cold start would do; a cold start
 is covered by tests/test_cli_upscale.py). A run that outlives its time limit gets SIGABRT
 (faulthandler prints every thread's stack to its stderr) and is reported as hung.
+
+SIGINT is blocked across the fork until the child has taken Ctrl-C as entry() does first:
+a Ctrl-C sent in the instant after the fork then lands in vsr's code, not in the moment
+that stands for Python's own start-up, which no program can handle (a cold start's first
+tens of ms).
 """
 
 import json
@@ -26,23 +31,27 @@ SERVER = r"""
 import faulthandler, json, os, signal, sys, time
 import av, torch
 import vsr.commands.progress_view, vsr.model, vsr.video.upscale  # what entry() imports later
-from vsr.cli import entry
+from vsr.cli import entry, take_ctrl_c
 
 for line in sys.stdin:
     job = json.loads(line)
     started = time.monotonic()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # a Ctrl-C waits until vsr's code runs
     pid = os.fork()
     if pid == 0:
         for fd, name in ((1, job["stdout"]), (2, job["stderr"])):
             os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
         faulthandler.enable()
         sys.argv = ["vsr", *job["argv"]]
+        take_ctrl_c()  # entry()'s first step
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         try:
             entry()
         except SystemExit as exc:
             sys.stdout.flush(), sys.stderr.flush()
             os._exit(exc.code if isinstance(exc.code, int) else 1)
         os._exit(1)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     print(json.dumps({"pid": pid}), flush=True)
     deadline = started + job["limit"]
     while True:

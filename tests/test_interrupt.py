@@ -104,3 +104,12 @@ def test_an_ignored_sigint_stays_ignored_as_python_leaves_it(monkeypatch):
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_ctrl_c_outside_main_says_nothing_is_half_written_and_exits_130():
+    """entry() takes Ctrl-C first; before main() installs its own handler (or after it
+    returned) there is nothing to stop, and the one line says so."""
+    code = "import signal, time; from vsr.cli import take_ctrl_c; take_ctrl_c(); signal.raise_signal(signal.SIGINT); time.sleep(30)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130
+    assert done.stderr == "vsr: interrupted; nothing half-written was left behind\n"

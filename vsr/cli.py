@@ -4,11 +4,13 @@ torch/av only when they run, so `vsr --help` answers at once."""
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import threading
 
 from .commands import eval as eval_command
 from .commands import bench, demo, export, image, live, models, presets, train, upscale
+from .interrupt import EXIT_CODE, exit_now
 
 COMMANDS = (demo, upscale, live, image, presets, models, train, export, eval_command, bench)
 
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     tune_cpu_environment()  # before any command imports torch (it reads them once)
     from .commands.flags import flag_words
     from .errors import VsrError
-    from .interrupt import EXIT_CODE, Interrupt
+    from .interrupt import Interrupt
 
     interrupt = Interrupt()
     if threading.current_thread() is threading.main_thread():
@@ -82,20 +84,24 @@ def main(argv: list[str] | None = None) -> int:
 def entry() -> None:
     """The `vsr` command and `python -m vsr`: an interrupted run ends at once, without
     interpreter teardown (vsr.interrupt.exit_now); any other exit is a normal one."""
-    import signal
-
-    from .interrupt import EXIT_CODE, exit_now
-
-    def too_late(signum, frame) -> None:  # main() has returned: there is nothing to stop
-        print("vsr: interrupted as it finished; what it wrote is complete", file=sys.stderr)
-        exit_now(EXIT_CODE)
-
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # an ignored SIGINT stays ignored (vsr.interrupt)
-        signal.signal(signal.SIGINT, too_late)
+    take_ctrl_c()
     code = main()
     if code == EXIT_CODE:
         exit_now(code)
     sys.exit(code)
+
+
+def take_ctrl_c() -> None:
+    """entry()'s first step: from here on a Ctrl-C is vsr's. Outside main() (before it
+    installs its own handler, or after it returned) there is nothing to stop: nothing was
+    written yet, or what was written is complete. An ignored SIGINT stays ignored."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _interrupted_outside_main)
+
+
+def _interrupted_outside_main(signum, frame) -> None:
+    print("vsr: interrupted; nothing half-written was left behind", file=sys.stderr)
+    exit_now(EXIT_CODE)
 
 
 @contextlib.contextmanager
