@@ -132,8 +132,7 @@ class Pipeline:
     clocks: list[StageClock] = field(default_factory=list)
     _stages: list[tuple[StageClock, Callable]] = field(default_factory=list)
     _errors: list[BaseException] = field(default_factory=list)
-    _state: threading.Lock = field(default_factory=threading.Lock, init=False)  # stop-or-begin, and the counts below
-    _working: int = field(default=0, init=False)  # stages inside their work
+    _state: threading.Lock = field(default_factory=threading.Lock, init=False)  # guards _ended
     _ended: int = field(default=0, init=False)  # stage threads that have left _guard
 
     def channel(self, capacity: int | None = None) -> Channel:
@@ -151,13 +150,13 @@ class Pipeline:
         KeyboardInterrupt. Returns or raises only when no stage is working and every stage
         thread that began has ended: the caller may then close what the stages used.
 
-        The stages count themselves in and out of their work (`_guard`), and Ctrl-C is
-        handled at this loop's safe points (`CtrlCAtSafePoints`); threading's own view is
-        not trusted for this. A KeyboardInterrupt raised inside Thread.join makes
+        Ctrl-C is handled at this loop's safe points (`CtrlCAtSafePoints`), never inside
+        Thread.start or Thread.join: a KeyboardInterrupt raised inside join makes
         is_alive() False for a thread that is still running (CPython gh-90882, 3.11 and
-        3.12), and one inside Thread.start can leave a launched thread that is not alive
-        yet. Either let the caller close a container that a stage was still demuxing: a
-        SIGSEGV."""
+        3.12), and one inside start can leave a launched thread that is not alive yet.
+        Either let the caller close a container that a stage was still demuxing: a
+        SIGSEGV. A stage that finds the stop set does nothing (`_guard`), so one launched
+        but not yet alive when run() joins can never touch the caller's files."""
         threads = [threading.Thread(target=self._guard, args=(clock, work), name=f"vsr-{clock.name}", daemon=True) for clock, work in self._stages]
         interrupted: BaseException | None = None
         with CtrlCAtSafePoints() as ctrl_c:
@@ -174,10 +173,8 @@ class Pipeline:
             except BaseException as exc:  # Ctrl-C, a thread that cannot start, or on_tick failing
                 interrupted = exc
             if interrupted is not None or self._errors:
-                with self._state:
-                    self.stop.set()  # from here on no stage begins its work
-            self._wait_until_no_stage_works()
-            self._join_ended(threads)
+                self.stop.set()  # from here on no stage begins its work
+            self._join_alive(threads)
         if interrupted is not None:
             raise interrupted  # a Ctrl-C during this stop was spent on it
         if not self._errors:
@@ -186,27 +183,19 @@ class Pipeline:
         if self._errors:
             raise self._errors[0]
 
-    def _wait_until_no_stage_works(self) -> None:
-        """Each stage checks the stop event at least every POLL_SECONDS between work items."""
-        while self._working:
-            time.sleep(POLL_SECONDS / 10)
-
     @staticmethod
-    def _join_ended(threads: list[threading.Thread]) -> None:
-        """The stage threads have left their work; let them end. A thread whose start was
-        cut short is not alive yet; it may run later, and does nothing."""
+    def _join_alive(threads: list[threading.Thread]) -> None:
+        """Each stage checks the stop event at least every POLL_SECONDS between work items.
+        A thread is alive before it reaches its check in `_guard`, so one that is not alive
+        here (its start was cut short) finds the stop set when it runs, and does nothing."""
         for thread in threads:
             if thread.is_alive():
                 thread.join()
 
     def _guard(self, clock: StageClock, work: Callable[[StageClock], None]) -> None:
-        begins = False
         try:
             clock.started = time.perf_counter()
-            with self._state:
-                begins = not self.stop.is_set()  # launched after the pipeline stopped (its start was cut short): do nothing
-                self._working += begins
-            if begins:
+            if not self.stop.is_set():  # set: launched after the pipeline stopped (its start was cut short)
                 work(clock)
         except Stopped:
             pass
@@ -217,5 +206,4 @@ class Pipeline:
         finally:
             clock.finished = time.perf_counter()
             with self._state:
-                self._working -= begins
                 self._ended += 1
