@@ -101,14 +101,20 @@ def test_out_of_memory_in_the_compiled_network_falls_back_to_the_eager_one(compi
     assert not upscaler.model.is_compiled and upscaler.batch == 1 and notices
 
 
-def test_a_compile_that_cannot_work_is_one_line(monkeypatch):
+def test_a_compile_that_cannot_work_is_one_line():
     """No C++ compiler (Inductor needs one on the CPU): a DeviceError naming the way out,
-    not Inductor's traceback."""
+    not Inductor's traceback. The compiler is taken away with Inductor's own config.patch,
+    which restores the setting however the test ends; monkeypatching the config object left
+    `cpp.cxx` missing for every later torch.compile in the process on some installs."""
     import torch._inductor.config
 
-    monkeypatch.setattr(torch._inductor.config.cpp, "cxx", ("no-such-c++-compiler",))
+    before = torch._inductor.config.cpp.cxx
     torch._dynamo.reset()
-    compiled = compile_model(_small_model("ultra"))
-    with pytest.raises(vsr.errors.DeviceError, match=r"torch.compile failed \(.*C\+\+ compiler.*\); run without compile"):
-        compiled(natural_image(20, 20))
-    torch._dynamo.reset()
+    try:
+        with torch._inductor.config.patch({"cpp.cxx": ("no-such-c++-compiler",)}):
+            compiled = compile_model(_small_model("ultra"))
+            with pytest.raises(vsr.errors.DeviceError, match=r"torch.compile failed \(.*C\+\+ compiler.*\); run without compile"):
+                compiled(natural_image(20, 20))
+    finally:
+        torch._dynamo.reset()  # nothing compiled without a compiler stays cached for later tests
+    assert torch._inductor.config.cpp.cxx == before
