@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def child() -> None:
     sys.path.insert(0, str(ROOT))
-    from vsr.video.pipeline import Pipeline
+    from vsr.video.stages.pipeline import Pipeline
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     pipeline = Pipeline()

@@ -63,9 +63,9 @@ def pipeline_diagnostics(clip: Path, model) -> None:
     import tempfile
 
     from vsr.bench import stages
-    from vsr.video import sink as sink_module
-    from vsr.video.codecs import EncoderSettings
-    from vsr.video.engine import FrameUpscaler
+    from vsr.video.io import sink as sink_module
+    from vsr.video.io.codecs import EncoderSettings
+    from vsr.video.stages.engine import FrameUpscaler
 
     work = Path(tempfile.mkdtemp())
     settings = EncoderSettings("libx264", 23, "veryfast")

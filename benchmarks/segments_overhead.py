@@ -33,8 +33,8 @@ def main() -> int:
     args = parser.parse_args()
 
     import vsr
-    from vsr.video.segmented import upscale_in_segments
-    from vsr.video.segments import plan_segments
+    from vsr.video.segments.segmented import upscale_in_segments
+    from vsr.video.segments.cutting import plan_segments
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -30,7 +30,7 @@ HUNG = "hung"
 SERVER = r"""
 import faulthandler, json, os, signal, sys, time
 import av, torch
-import vsr.commands.progress_view, vsr.model, vsr.video.upscale  # what entry() imports later
+import vsr.commands.progress_view, vsr.model, vsr.video.stages.upscale  # what entry() imports later
 from vsr.cli import entry, take_ctrl_c
 
 for line in sys.stdin:

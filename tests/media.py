@@ -252,7 +252,7 @@ def decodable_frame_times(path: str | Path, limit_errors: int = 100) -> list[flo
     """The times of the frames FFmpeg's own decoder outputs from a damaged file: a plain
     PyAV loop in which an error ends only the packet (or the demuxer read) that raised it,
     as the ffmpeg tool does, decoded without frame threads, so an error cannot cut the
-    final drain short (see vsr/video/tail.py). A file that does not open gives none."""
+    final drain short (see vsr/video/io/tail.py). A file that does not open gives none."""
     times: list[float | None] = []
     try:
         container = av.open(str(path), metadata_errors="replace")

@@ -15,7 +15,7 @@ from vsr.bench.network import time_network
 from vsr.bench.report import PipelineRun, compare
 from vsr.cli import main
 from vsr.errors import UsageError
-from vsr.video.codecs import EncoderSettings
+from vsr.video.io.codecs import EncoderSettings
 
 
 def _frames_and_size(path):

@@ -12,8 +12,8 @@ import torch
 
 import vsr
 from media import make_clip
-from vsr.video.colour import CHROMA_LOCATIONS, ColourSpec, chroma_location_of, rgb_to_yuv, yuv_to_rgb
-from vsr.video.planes import PlaneLayout
+from vsr.video.io.colour import CHROMA_LOCATIONS, ColourSpec, chroma_location_of, rgb_to_yuv, yuv_to_rgb
+from vsr.video.io.planes import PlaneLayout
 
 HEIGHT, WIDTH = 16, 32
 # swscale's in_h_chr_pos / in_v_chr_pos (1/256 of a luma sample, for 2x subsampling)

@@ -83,9 +83,9 @@ def test_out_of_memory_in_the_compiled_network_falls_back_to_the_eager_one(compi
 
     import numpy as np
 
-    from vsr.video.colour import ColourSpec
-    from vsr.video.engine import FrameUpscaler
-    from vsr.video.planes import PlaneLayout
+    from vsr.video.io.colour import ColourSpec
+    from vsr.video.stages.engine import FrameUpscaler
+    from vsr.video.io.planes import PlaneLayout
 
     eager, _ = compiled_pair
 

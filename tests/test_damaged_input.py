@@ -6,8 +6,8 @@ import pytest
 
 import vsr
 from media import decodable_frame_times, make_clip, probe
-from vsr.video.source import VideoSource
-from vsr.video.timing import FrameTimer, Repairs
+from vsr.video.io.source import VideoSource
+from vsr.video.io.timing import FrameTimer, Repairs
 
 
 def plain_threaded_count(path) -> int:

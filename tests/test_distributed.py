@@ -15,7 +15,7 @@ from media import make_clip, probe, video_frames_rgb
 from test_cli import run_cli
 
 import vsr
-from vsr.video.segmented import upscale_in_segments, work_folder
+from vsr.video.segments.segmented import upscale_in_segments, work_folder
 
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read at import: the node listens on 127.0.0.1 only

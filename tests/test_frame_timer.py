@@ -2,7 +2,7 @@
 
 import av
 
-from vsr.video.timing import LOOKAHEAD, FrameTimer
+from vsr.video.io.timing import LOOKAHEAD, FrameTimer
 
 
 def _frames(pts, dts):

@@ -7,9 +7,9 @@ import torch
 
 import vsr
 from media import make_clip, probe
-from vsr.video.colour import ColourSpec
-from vsr.video.engine import FrameUpscaler
-from vsr.video.planes import PlaneLayout
+from vsr.video.io.colour import ColourSpec
+from vsr.video.stages.engine import FrameUpscaler
+from vsr.video.io.planes import PlaneLayout
 
 pytestmark = pytest.mark.gpu
 

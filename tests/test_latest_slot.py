@@ -7,7 +7,7 @@ import time
 import pytest
 
 from vsr.live.latest import LatestSlot
-from vsr.video.pipeline import END, StageClock, Stopped
+from vsr.video.stages.pipeline import END, StageClock, Stopped
 
 
 def test_put_replaces_an_untaken_item_and_counts_it_dropped():

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from vsr.video.pipeline import END, Pipeline
+from vsr.video.stages.pipeline import END, Pipeline
 
 
 def _vsr_threads():

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from vsr.errors import UsageError
-from vsr.video.codecs import EncoderSettings, choose_pix_fmt
-from vsr.video.colour import ColourSpec
-from vsr.video.plan import plan_output, rgb_frames
-from vsr.video.planes import PlaneLayout
-from vsr.video.source import StreamInfo, VideoInfo
+from vsr.video.io.codecs import EncoderSettings, choose_pix_fmt
+from vsr.video.io.colour import ColourSpec
+from vsr.video.io.plan import plan_output, rgb_frames
+from vsr.video.io.planes import PlaneLayout
+from vsr.video.io.source import StreamInfo, VideoInfo
 
 UNTAGGED = {"color_primaries": 2, "color_trc": 2, "colorspace": 2, "color_range": 0}
 
@@ -81,7 +81,7 @@ def test_ten_bit_input_stays_ten_bit_and_odd_sizes_become_444(tmp_path):
 
 
 def test_nvenc_that_does_not_open_falls_back_with_a_notice_and_without_its_options(monkeypatch):
-    from vsr.video import codecs
+    from vsr.video.io import codecs
 
     monkeypatch.setattr(codecs, "encoder_opens", lambda *args: False)
     plan = plan_output(video(), [], 2, EncoderSettings("hevc_nvenc", 20, "p5"), Path("o.mkv"))

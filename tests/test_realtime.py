@@ -11,10 +11,10 @@ import pytest
 
 from media import make_clip, probe
 from vsr.model import SRModel, load_model
-from vsr.video.pipeline import Pipeline
-from vsr.video.realtime import NewestFrames, channel_for
-from vsr.video.source import DecodedFrame
-from vsr.video.upscale import upscale_video
+from vsr.video.stages.pipeline import Pipeline
+from vsr.video.stages.realtime import NewestFrames, channel_for
+from vsr.video.io.source import DecodedFrame
+from vsr.video.stages.upscale import upscale_video
 
 
 @dataclass

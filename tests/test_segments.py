@@ -17,8 +17,8 @@ from test_cli import ROOT, run_cli
 
 import vsr
 from vsr.errors import UsageError
-from vsr.video.segmented import upscale_in_segments, work_folder
-from vsr.video.segments import plan_segments
+from vsr.video.segments.segmented import upscale_in_segments, work_folder
+from vsr.video.segments.cutting import plan_segments
 
 VFR = [0, 40, 100, 110, 200, 380, 400, 460, 470, 600, 640, 700, 900, 910, 960, 1000, 1100, 1180]  # ms
 SEGMENT = 0.5  # seconds; clips are made with a keyframe every 6 frames (0.24 s at 25 fps)

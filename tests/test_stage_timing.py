@@ -10,9 +10,9 @@ import torch
 import vsr
 from media import make_clip
 from vsr.commands.progress_view import ProgressView
-from vsr.video import engine
-from vsr.video.pipeline import StageClock
-from vsr.video.upscale import UpscaleResult
+from vsr.video.stages import engine
+from vsr.video.stages.pipeline import StageClock
+from vsr.video.stages.upscale import UpscaleResult
 
 
 def test_a_stage_is_as_busy_as_its_thread_or_its_device_whichever_is_longer():
@@ -52,8 +52,8 @@ def test_upscaled_batch_on_the_cpu_took_no_gpu_time():
 def test_gpu_time_of_a_batch_comes_from_cuda_events():
     if not torch.cuda.is_available():
         pytest.skip("no CUDA")
-    from vsr.video.colour import ColourSpec
-    from vsr.video.planes import PlaneLayout
+    from vsr.video.io.colour import ColourSpec
+    from vsr.video.io.planes import PlaneLayout
 
     model = vsr.load_model("ultra", scale=2, device="cuda")
     layout, spec = PlaneLayout("yuv420p", 256, 144), ColourSpec("bt709", False, 8)

@@ -18,7 +18,7 @@ from media import make_clip, probe, reference_frame
 from vsr.cli import main
 from vsr.clip_writer import VideoEncoding, open_clip
 from vsr.errors import InputError
-from vsr.video.upscale import upscale_video
+from vsr.video.stages.upscale import upscale_video
 
 VSR = [sys.executable, "-m", "vsr", "upscale"]
 

@@ -28,7 +28,7 @@ import pytest
 
 from vsr.bench.run import BenchPlan, run_benchmark
 from vsr.samples import SAMPLE_CLIP
-from vsr.video.codecs import EncoderSettings
+from vsr.video.io.codecs import EncoderSettings
 
 EFFICIENCY_FLOOR = 0.70
 SPEEDUP_FLOOR = 0.80

@@ -109,7 +109,7 @@ def test_each_software_encoder_writes_a_playable_file(tmp_path, ultra_x2, codec,
 
 
 def test_nvenc_that_does_not_open_falls_back_with_a_notice(tmp_path, ultra_x2):
-    from vsr.video.codecs import encoder_opens
+    from vsr.video.io.codecs import encoder_opens
 
     if encoder_opens("h264_nvenc", 128, 96, "yuv420p"):
         pytest.skip("this machine has NVENC")
@@ -196,7 +196,8 @@ def _vsr_threads():
 
 @pytest.mark.parametrize("stage", ["decode", "model", "encode"])
 def test_a_failure_in_any_stage_stops_the_run_and_leaves_no_output(tmp_path, ultra_x2, monkeypatch, stage):
-    from vsr.video import engine, sink, source
+    from vsr.video.io import sink, source
+    from vsr.video.stages import engine
 
     calls = {"n": 0}
 
@@ -296,7 +297,7 @@ def test_copied_packets_with_backward_timestamps_do_not_end_the_run(tmp_path, ul
 
 
 def test_containers_accept_codecs_by_their_canonical_names():
-    from vsr.video.codecs import codec_fits
+    from vsr.video.io.codecs import codec_fits
 
     assert codec_fits("matroska", "dts") and codec_fits("matroska", "hdmv_pgs_subtitle") and codec_fits("matroska", "truehd")
     assert not codec_fits("mp4", "subrip") and not codec_fits("webm", "libx264")

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from vsr.video.colour import ColourSpec, colour_spec_for, rgb_to_yuv, yuv_to_rgb
-from vsr.video.engine import FrameUpscaler
-from vsr.video.planes import PlaneLayout, native_format_for
+from vsr.video.io.colour import ColourSpec, colour_spec_for, rgb_to_yuv, yuv_to_rgb
+from vsr.video.stages.engine import FrameUpscaler
+from vsr.video.io.planes import PlaneLayout, native_format_for
 
 
 @pytest.mark.parametrize("fmt,size", [("yuv420p", (33, 17)), ("yuv422p10le", (20, 9)), ("yuv444p12le", (7, 5)), ("gbrp", (9, 9))])

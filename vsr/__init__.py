@@ -23,11 +23,11 @@ def __getattr__(name: str):
 
         return getattr(model, name)
     if name == "upscale_video":
-        from .video.upscale import upscale_video
+        from .video.stages.upscale import upscale_video
 
         return upscale_video
     if name == "upscale_frames":
-        from .video.frames_api import upscale_frames
+        from .video.stages.frames_api import upscale_frames
 
         return upscale_frames
     raise AttributeError(f"module 'vsr' has no attribute {name!r}")

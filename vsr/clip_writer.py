@@ -4,7 +4,7 @@ Every clip vsr and its tests make is written here: the training and evaluation p
 (vsr.clips.encode_h264), `vsr bench --synthetic` (vsr.bench.clips), the bundled demo clip
 and the benchmark inputs (vsr.samples.make_clip), the test clips (tests/media.py) and the
 live MPEG-TS sender of tests/test_streams.py. Upscaled output is another matter: `vsr
-upscale` writes it through vsr.video.sink (which also copies the input's other streams,
+upscale` writes it through vsr.video.io.sink (which also copies the input's other streams,
 chapters and timing), and vsr.bench.naive keeps the plain PyAV loop it measures.
 
     with open_clip(path, width, height, VideoEncoding(options={"crf": "18"}), rate=25) as clip:
@@ -33,7 +33,7 @@ import av
 import numpy as np
 
 from .atomic import atomic_path
-from .video.codecs import container_for
+from .video.io.codecs import container_for
 
 BT709_TAGS = {"colorspace": 1, "color_primaries": 1, "color_trc": 1, "color_range": 1}
 """BT.709 limited range, as FFmpeg numbers it: what an HD clip is."""

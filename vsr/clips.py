@@ -5,7 +5,7 @@ moves by a fixed velocity each frame (bicubic interpolation), so an encoder sees
 motion and writes P- and B-frames, not only intra blocks. The low-resolution clip is the
 vsr.resize bicubic downscale of each high-resolution frame, optionally blurred and noised,
 then sent through a real libx264 round trip (4:2:0) and decoded exactly as `vsr upscale`
-decodes: vsr.video.source and vsr.video.colour, never swscale's RGB conversion.
+decodes: vsr.video.io.source and vsr.video.io.colour, never swscale's RGB conversion.
 
 Velocities and offsets are multiples of 1/32 pixel (OpenCV's sub-pixel grid), so any crop
 of a frame can be re-made from the photo alone, bit for bit (`pan_crop`).
@@ -22,10 +22,10 @@ import torch
 
 from .clip_writer import BT709_TAGS, VideoEncoding, open_clip
 from .resize import downscale_uint8
-from .video.colour import ColourSpec, rgb_to_yuv
-from .video.engine import packed_to_rgb
-from .video.planes import PlaneLayout
-from .video.source import VideoSource
+from .video.io.colour import ColourSpec, rgb_to_yuv
+from .video.stages.engine import packed_to_rgb
+from .video.io.planes import PlaneLayout
+from .video.io.source import VideoSource
 
 SUBPIXEL = 32  # cv2.warpAffine's sub-pixel grid (INTER_BITS = 5)
 ENCODE_COLOUR = ColourSpec("bt709", False, 8, "left")  # what BT709_TAGS and "left" siting declare
@@ -101,7 +101,7 @@ def blur_and_noise(frames: list[np.ndarray], blur_sigma: float, noise_sigma: flo
 
 def encode_h264(frames: list[np.ndarray], path: Path, crf: int, preset: str = "medium", rate: int = 25) -> Path:
     """RGB uint8 frames -> an H.264 4:2:0 BT.709 clip (libx264, default GOP with B-frames),
-    converted to Y'CbCr by vsr.video.colour (left chroma siting), not swscale.
+    converted to Y'CbCr by vsr.video.io.colour (left chroma siting), not swscale.
     The bytes depend only on the input: one thread, and no macroblock-tree rate control,
     which gave run-to-run differences on these small frames even with one thread (3
     distinct outputs in 6 encodes of a 96x96 clip; none in 60 without it)."""

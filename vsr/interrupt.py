@@ -1,7 +1,7 @@
 """Ctrl-C on the command line: one rule for every run.
 
 The first Ctrl-C raises KeyboardInterrupt in the main thread, as Python's own handler
-does (while a pipeline runs, at its next safe point: `vsr.video.pipeline.CtrlCAtSafePoints`),
+does (while a pipeline runs, at its next safe point: `vsr.video.stages.pipeline.CtrlCAtSafePoints`),
 and is also remembered: some native code (an extension module being imported, a
 library's broad `except`) can swallow the exception, so long-running work calls `check()`
 at safe points (vsr upscale: every pipeline tick and before the output is committed) and

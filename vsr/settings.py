@@ -16,7 +16,7 @@ import torch
 from .constants import PURPOSES
 from .device import resolve_device
 from .presets import Preset, load_preset
-from .video.codecs import EncoderSettings
+from .video.io.codecs import EncoderSettings
 
 AUTO_PRESET = "auto"
 """The preset named for "the device's default": DEVICE_PRESETS[device type]."""

@@ -77,7 +77,7 @@ def bicubic_frames(path: Path, scale: int) -> list[np.ndarray]:
 
 def model_frames(path: Path, model: SRModel, folder: Path) -> list[np.ndarray]:
     """The clip through `upscale_video` into lossless FFV1, decoded back and rounded."""
-    from .video.upscale import upscale_video
+    from .video.stages.upscale import upscale_video
 
     out = folder / f"{path.stem}-upscaled.mkv"
     upscale_video(path, out, model=model, codec="ffv1", pix_fmt="yuv444p12le", overwrite=True)

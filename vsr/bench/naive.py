@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..model import SRModel
-from ..video.codecs import EncoderSettings, choose_encoder
+from ..video.io.codecs import EncoderSettings, choose_encoder
 from .stages import synchronize
 
 

@@ -41,7 +41,7 @@ class NetworkSpeed:
 def time_network(model: SRModel, width: int, height: int, batch: int, *, min_seconds: float = 1.0) -> NetworkSpeed:
     device = model.device
     if device.type == "cuda":
-        prefer_fixed_size_kernels(device)  # as the pipeline's model stage runs (vsr.video.engine)
+        prefer_fixed_size_kernels(device)  # as the pipeline's model stage runs (vsr.video.stages.engine)
     x = torch.rand(batch, 3, height, width, device=device, dtype=model.dtype)
     started = time.perf_counter()
     model(x)

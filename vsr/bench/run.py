@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from ..compiled import compile_model
-from ..video.codecs import EncoderSettings, choose_encoder
+from ..video.io.codecs import EncoderSettings, choose_encoder
 from . import stages
 from .models import model_for_speed, with_dtype
 from .naive import naive_loop

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 
 from ..model import SRModel
-from ..video.codecs import EncoderSettings
-from ..video.engine import FrameUpscaler, frames_per_call
-from ..video.plan import OutputPlan, plan_output
-from ..video.sink import VideoSink
-from ..video.source import DecodedFrame, VideoInfo, VideoSource
-from ..video.upscale import upscale_video
+from ..video.io.codecs import EncoderSettings
+from ..video.stages.engine import FrameUpscaler, frames_per_call
+from ..video.io.plan import OutputPlan, plan_output
+from ..video.io.sink import VideoSink
+from ..video.io.source import DecodedFrame, VideoInfo, VideoSource
+from ..video.stages.upscale import upscale_video
 
 
 @dataclass

@@ -88,8 +88,8 @@ def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
     from ..bench.models import DTYPES
     from ..bench.run import BenchPlan, run_benchmark
     from ..constants import DEFAULT_SCALE
-    from ..video.codecs import EncoderSettings
-    from ..video.source import VideoSource
+    from ..video.io.codecs import EncoderSettings
+    from ..video.io.source import VideoSource
     from ..samples import SAMPLE_CLIP
 
     cuda = device.type == "cuda"

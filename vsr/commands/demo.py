@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from ..images import read_image, upscale_image, write_image
     from ..samples import SAMPLE_CLIP, SAMPLE_IMAGE
     from ..settings import resolve_run
-    from ..video.upscale import upscale_video
+    from ..video.stages.upscale import upscale_video
     from .progress_view import ProgressView
     from .upscale import video_settings
 

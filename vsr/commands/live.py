@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ..live.session import run_live
     from ..live.sources import open_source
     from ..settings import resolve_model
-    from ..video.codecs import EncoderSettings
+    from ..video.io.codecs import EncoderSettings
 
     if args.duration is not None and args.duration <= 0:
         raise UsageError(f"--duration must be more than 0, got {args.duration:g}")

@@ -66,7 +66,7 @@ class ProgressView:
             self.console.print(f"vsr upscale: warning: {message}", highlight=False, markup=False)
 
     def summary(self, result) -> None:
-        from ..video.realtime import INPUT_ENDED
+        from ..video.stages.realtime import INPUT_ENDED
 
         if self.quiet:
             return

@@ -19,7 +19,7 @@ PIPE = "-"
 
 
 def add_stream_args(p: argparse.ArgumentParser) -> None:
-    from ..video.endpoints import DEFAULT_PIPE_FORMAT, DEFAULT_TIMEOUT, PIPE_FORMATS
+    from ..video.io.endpoints import DEFAULT_PIPE_FORMAT, DEFAULT_TIMEOUT, PIPE_FORMATS
 
     p.add_argument(
         "--format", metavar="FMT", help=f"container for -o - ({', '.join(PIPE_FORMATS)}; default {DEFAULT_PIPE_FORMAT}) or an output URL (default: by protocol)"
@@ -78,7 +78,7 @@ def is_batch(args: argparse.Namespace) -> bool:
 
 
 def wrap_up_stream(result) -> int:
-    from ..video.realtime import INTERRUPTED, OUTPUT_DROPPED, READER_GONE
+    from ..video.stages.realtime import INTERRUPTED, OUTPUT_DROPPED, READER_GONE
 
     if result.ended == READER_GONE:
         # Anything Python still flushes to the closed pipe at exit would print a traceback.

@@ -99,7 +99,7 @@ def encoder_options(preset) -> dict:
 
 
 def segment_settings(args: argparse.Namespace) -> dict:
-    """The keyword arguments of vsr.video.segmented.upscale_in_segments that the segment
+    """The keyword arguments of vsr.video.segments.segmented.upscale_in_segments that the segment
     flags give (commands without them, such as vsr demo, get the defaults)."""
     return dict(
         segment_seconds=getattr(args, "segment_seconds", None),
@@ -112,8 +112,8 @@ def segment_settings(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..video.segmented import upscale_in_segments
-    from ..video.upscale import upscale_video
+    from ..video.segments.segmented import upscale_in_segments
+    from ..video.stages.upscale import upscale_video
     from .progress_view import ProgressView
     from .stream_args import check_stream_args, interruptible_callbacks, is_batch, run_batch, stream_options, wrap_up_stream
 

@@ -7,7 +7,7 @@ latency never grows. A consumer waits in short slices that watch the stop event.
 import threading
 import time
 
-from ..video.pipeline import END, POLL_SECONDS, StageClock, Stopped
+from ..video.stages.pipeline import END, POLL_SECONDS, StageClock, Stopped
 
 
 class LatestSlot:

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 
 from ..errors import OutputError
-from ..video.codecs import EncoderSettings
-from ..video.engine import host_array, pack_rgb, storage_dtype
-from ..video.plan import plan_output, rgb_frames
-from ..video.sink import VideoSink
+from ..video.io.codecs import EncoderSettings
+from ..video.stages.engine import host_array, pack_rgb, storage_dtype
+from ..video.io.plan import plan_output, rgb_frames
+from ..video.io.sink import VideoSink
 
 
 class Recorder:

@@ -22,9 +22,9 @@ import torch
 
 from ..atomic import atomic_path
 from ..errors import DeviceError, OutputError, VsrError
-from ..video.codecs import EncoderSettings
-from ..video.engine import is_out_of_memory
-from ..video.pipeline import END, Pipeline, StageClock, Stopped
+from ..video.io.codecs import EncoderSettings
+from ..video.stages.engine import is_out_of_memory
+from ..video.stages.pipeline import END, Pipeline, StageClock, Stopped
 from .display import Controls, Display, LiveReport, Upscaled
 from .latest import LatestSlot
 from .models import ModelChoice, model_label, to_bgr, upscale_bgr

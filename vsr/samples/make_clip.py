@@ -51,7 +51,7 @@ from ..bench.clips import parse_size
 from ..clip_writer import BT709_TAGS, ClipWriter, VideoEncoding, open_clip
 from ..commands.flags import flag_words
 from ..errors import InputError, UsageError, VsrError
-from ..video.codecs import EncoderSettings, container_for
+from ..video.io.codecs import EncoderSettings, container_for
 
 SCALERS = ("area", "bicubic", "bilinear", "lanczos")
 

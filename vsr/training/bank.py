@@ -16,7 +16,7 @@ times), and the bank reports the distribution it ended with.
 
 The cache key covers everything that shapes the frames: the recipe, scale, seed, the
 photos' bytes, PyAV/FFmpeg, torch and OpenCV versions, and the source text of the code
-that makes and decodes the clips. Any change there (the chroma siting of vsr.video.colour,
+that makes and decodes the clips. Any change there (the chroma siting of vsr.video.io.colour,
 say) builds a new bank.
 """
 
@@ -43,7 +43,8 @@ from ..metrics import psnr_y
 BANK_FORMAT = "vsr-bank/1"
 _PACKAGE = Path(__file__).resolve().parents[1]
 SHAPING_CODE = (
-    "clips.py", "clip_writer.py", "resize.py", "video/colour.py", "video/planes.py", "video/source.py", "video/timing.py", "video/engine.py",
+    "clips.py", "clip_writer.py", "resize.py", "video/io/colour.py", "video/io/planes.py", "video/io/source.py", "video/io/timing.py",
+    "video/stages/engine.py",
     "training/bank.py",
 )  # fmt: skip
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError, UsageError, VsrError
-from .codecs import default_output
-from .endpoints import classify
+from .io.codecs import default_output
+from .io.endpoints import classify
 
 SKIPPED_EXISTING = "skipped: output exists"
 
@@ -107,13 +107,13 @@ def run_planned(
     **upscale_options,
 ) -> list[Outcome]:
     """Upscale each job with `model` (an SRModel, loaded once); `upscale_options` go to
-    upscale_video. With `segments` (vsr.video.segmented.upscale_in_segments' segment and
+    upscale_video. With `segments` (vsr.video.segments.segmented.upscale_in_segments' segment and
     resume settings), a job whose source is a local file is upscaled in resumable segments
     with its own work folder beside its output, as a single file would be; other sources
     (URLs) in one streamed run. Never raises for one file's failure; returns an Outcome
     per job."""
-    from .segmented import upscale_in_segments
-    from .upscale import upscale_video
+    from .segments.segmented import upscale_in_segments
+    from .stages.upscale import upscale_video
 
     def upscale(job: Job, **options):
         if segments is not None and Path(job.source).is_file():

@@ -11,7 +11,7 @@ Defaults (documented in the README):
   needs no seeking); nut and mpegts are the other choices. URL outputs take the format
   their protocol carries (rtmp: flv; srt, udp, tcp: mpegts; rtsp: rtsp).
 - A live input is a device or a URL other than http(s) (which serves files); only a live
-  input drops frames under `--realtime auto` (see vsr.video.realtime).
+  input drops frames under `--realtime auto` (see vsr.video.stages.realtime).
 
 PyAV is imported inside the functions, so the CLI reads these defaults without loading it.
 """
@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, OutputError, UsageError
+from ...errors import InputError, OutputError, UsageError
 
 PIPE = "-"
 DEFAULT_TIMEOUT = 10.0

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Iterator
 import av
 import numpy as np
 
-from ..errors import InputError
-from ..model import SRModel, as_model
-from .colour import ColourSpec, chroma_location_of, colour_spec_for
+from ...errors import InputError
+from ...model import SRModel, as_model
+from ..io.colour import ColourSpec, chroma_location_of, colour_spec_for
 from .engine import FrameUpscaler, frames_per_call
-from .planes import PlaneLayout, native_format_for
+from ..io.planes import PlaneLayout, native_format_for
 
 
 def upscale_frames(

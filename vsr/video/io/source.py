@@ -3,7 +3,7 @@ facts the encoder needs (read off the first decoded frame), and the decode loop 
 yields every frame that decodes plus every packet of the streams that are copied.
 
 Damage does not end a run: a packet that fails to decode or demux is counted, reported
-at the end, and skipped. Timestamps come from vsr.video.timing (the input's own, with
+at the end, and skipped. Timestamps come from vsr.video.io.timing (the input's own, with
 FFmpeg's best-effort choice between pts and dts for files that lack real ones).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..errors import InputError
+from ...errors import InputError
 from .colour import ColourSpec, chroma_location_of, colour_spec_for
 from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
 from .planes import PlaneLayout, native_format_for
@@ -53,7 +53,7 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class StreamInfo:
-    """One of the input's other streams, as vsr.video.plan needs to know it."""
+    """One of the input's other streams, as vsr.video.io.plan needs to know it."""
 
     index: int
     type: str  # audio, subtitle, attachment, data
@@ -97,7 +97,7 @@ class VideoSource:
     """An open input. Iterate `items()` once, from one thread; then `close()`."""
 
     def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT):
-        """`path`: a file, or (vsr.video.endpoints) `-` for stdin, a URL or a device, which
+        """`path`: a file, or (vsr.video.io.endpoints) `-` for stdin, a URL or a device, which
         `timeout` (seconds per open or read) keeps from hanging; `self.path` is then its label."""
         self.endpoint = path if isinstance(path, Endpoint) else classify(path if isinstance(path, str) else Path(path))
         self.timeout = timeout

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..constants import DEFAULT_TILE, MIN_TILE, TILE_OVERLAP
-from ..device import prefer_fixed_size_kernels
-from ..errors import DeviceError
-from ..model import SRModel, upscale_any_size
-from ..tiling import upscale_tiled
-from .colour import ColourSpec, rgb_to_yuv, yuv_to_rgb
-from .planes import PlaneLayout
+from ...constants import DEFAULT_TILE, MIN_TILE, TILE_OVERLAP
+from ...device import prefer_fixed_size_kernels
+from ...errors import DeviceError
+from ...model import SRModel, upscale_any_size
+from ...tiling import upscale_tiled
+from ..io.colour import ColourSpec, rgb_to_yuv, yuv_to_rgb
+from ..io.planes import PlaneLayout
 
 
 

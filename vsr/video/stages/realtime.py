@@ -5,7 +5,7 @@ why a stream run stopped.
 through a bounded channel); nothing is dropped, and a pipe or TCP sender is slowed down.
 `--realtime drop` (`vsr live`'s policy): the decoder never waits; when the model falls
 behind, the oldest waiting frames are let go and counted, so memory and latency stay
-bounded. `auto` (the default) is drop for a live input (vsr.video.endpoints) and block
+bounded. `auto` (the default) is drop for a live input (vsr.video.io.endpoints) and block
 for everything else. Copied audio/subtitle packets are never dropped for a slow model;
 they wait in a bounded queue of their own (a far larger one: they are tiny).
 """

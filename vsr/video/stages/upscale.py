@@ -6,7 +6,7 @@
 Copied packets (audio, subtitles) travel through the same bounded channels as the frames,
 so they reach the muxer in step with the video around them and memory stays bounded.
 The output is written under a temporary name and renamed only when everything succeeded.
-A pipe or URL output (vsr.video.endpoints) is written in place, and, like any output of a
+A pipe or URL output (vsr.video.io.endpoints) is written in place, and, like any output of a
 live input, is finished (playable to the last frame written) when Ctrl-C, a lost input or
 a reader that quits ends the run; `UpscaleResult.ended` says which.
 """
@@ -21,19 +21,19 @@ from pathlib import Path
 
 import av
 
-from ..atomic import atomic_path
-from ..errors import OutputError, UsageError
-from ..model import SRModel
-from ..presets import Preset
-from ..settings import resolve_run
-from .codecs import default_output
-from .endpoints import DEFAULT_TIMEOUT, FORMAT_SUFFIXES, classify, open_output
+from ...atomic import atomic_path
+from ...errors import OutputError, UsageError
+from ...model import SRModel
+from ...presets import Preset
+from ...settings import resolve_run
+from ..io.codecs import default_output
+from ..io.endpoints import DEFAULT_TIMEOUT, FORMAT_SUFFIXES, classify, open_output
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
-from .plan import plan_output
+from ..io.plan import plan_output
 from .realtime import INPUT_ENDED, channel_for, describe_stop
-from .sink import CopiedInput, VideoSink
-from .source import DecodedFrame, VideoSource
+from ..io.sink import CopiedInput, VideoSink
+from ..io.source import DecodedFrame, VideoSource
 
 STAGES = ("decode", "model", "encode")
 
@@ -51,7 +51,7 @@ class UpscaleResult:
     size_out: tuple[int, int]
     stage_busy: dict[str, float]  # seconds each stage worked (not waiting on the others)
     warnings: list[str] = field(default_factory=list)
-    ended: str = INPUT_ENDED  # why the run stopped (vsr.video.realtime: a stream or live run can stop early)
+    ended: str = INPUT_ENDED  # why the run stopped (vsr.video.stages.realtime: a stream or live run can stop early)
     frames_dropped: int = 0  # by --realtime drop
 
     @property
@@ -103,8 +103,8 @@ def upscale_video(
     duration and frame rate, or None (a live stream).
 
     `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in `output_format`)
-    or a URL (vsr.video.endpoints); `timeout` bounds each network open and read;
-    `realtime` is drop, block or auto (vsr.video.realtime)."""
+    or a URL (vsr.video.io.endpoints); `timeout` bounds each network open and read;
+    `realtime` is drop, block or auto (vsr.video.stages.realtime)."""
     warnings: list[str] = []
 
     def warn(message: str) -> None:

@@ -1,6 +1,6 @@
 """Joining finished segment files into the final output by stream copy.
 
-The output is opened by VideoSink from the same OutputPlan (vsr.video.plan) as a single
+The output is opened by VideoSink from the same OutputPlan (vsr.video.io.plan) as a single
 run's (video stream with its colour tags, rotation, aspect ratio and metadata; the audio,
 subtitles and attachments the plan copies; chapters and container metadata), so the file
 has the same layout and
@@ -20,10 +20,10 @@ from pathlib import Path
 import av
 from av.bitstream import BitStreamFilterContext
 
-from ..errors import OutputError
-from .plan import OutputPlan
-from .sink import CopiedInput, VideoSink
-from .source import VideoSource
+from ...errors import OutputError
+from ..io.plan import OutputPlan
+from ..io.sink import CopiedInput, VideoSink
+from ..io.source import VideoSource
 
 ANNEX_B_FILTERS = {"h264": "h264_mp4toannexb", "hevc": "hevc_mp4toannexb"}
 
@@ -31,7 +31,7 @@ ANNEX_B_FILTERS = {"h264": "h264_mp4toannexb", "hevc": "hevc_mp4toannexb"}
 def segment_container(codec: str) -> str:
     """The suffix segment files get: mp4 keeps any time_base exactly and stores the dts of
     reordered frames (B-frames); ffv1 (intra-only, dts = pts) does not fit it and uses mkv."""
-    from .codecs import codec_fits
+    from ..io.codecs import codec_fits
 
     return ".mp4" if codec_fits("mp4", codec) else ".mkv"
 

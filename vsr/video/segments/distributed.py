@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError, UsageError, VsrError
-from .video.plan import OutputPlan
-from .video.segments import InexactSegment, Segment
+from ...errors import OutputError, UsageError, VsrError
+from ..io.plan import OutputPlan
+from .cutting import InexactSegment, Segment
 
 ATTEMPTS = 3
 
@@ -55,8 +55,8 @@ class SegmentWorker:
     """A Ray actor: the model, loaded once; `encode(segment, path)` per task."""
 
     def __init__(self, spec: WorkerSpec, device: str):
-        from .model import as_model
-        from .video.source import VideoSource
+        from ...model import as_model
+        from ..io.source import VideoSource
 
         source = VideoSource(spec.src)
         source.close()
@@ -64,7 +64,7 @@ class SegmentWorker:
         self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
 
     def encode(self, segment: Segment, path: str) -> dict[str, float]:
-        from .video.segmented import encode_segment
+        from .segmented import encode_segment
 
         spec = self.spec
         notes: list[str] = []

@@ -1,10 +1,10 @@
 """`upscale_in_segments`: a long upscale that survives a crash and resumes where it stopped.
 
-The input is cut on keyframes (vsr.video.segments); each segment is upscaled by the usual
+The input is cut on keyframes (vsr.video.segments.cutting); each segment is upscaled by the usual
 three-thread pipeline into its own file in a work folder beside the output
 (`OUT.vsr-work/`), checked (frame count, first and last pts) and recorded with its hash
-in the manifest (vsr.video.manifest). The same command after any interruption redoes only
-what is not recorded; the end joins the segments by stream copy (vsr.video.join) and
+in the manifest (vsr.video.segments.manifest). The same command after any interruption redoes only
+what is not recorded; the end joins the segments by stream copy (vsr.video.segments.join) and
 removes the work folder.
 
 Defaults, and why:
@@ -28,27 +28,27 @@ from pathlib import Path
 
 import av
 
-from ..atomic import atomic_path
-from ..errors import OutputError, UsageError, VsrError
-from ..model import SRModel
-from ..presets import Preset
-from ..settings import resolve_run
-from ..weights import sha256_of as file_sha256
-from .codecs import container_for
+from ...atomic import atomic_path
+from ...errors import OutputError, UsageError, VsrError
+from ...model import SRModel
+from ...presets import Preset
+from ...settings import resolve_run
+from ...weights import sha256_of as file_sha256
+from ..io.codecs import container_for
 from .join import join_segments, segment_container
 from .manifest import Manifest, fingerprint, fsync_file
-from .segments import (
+from .cutting import (
     InexactSegment,
     NotSegmentable,
     Segment,
     SegmentSource,
     plan_segments,
 )
-from .pipeline import Pipeline
-from .plan import OutputPlan, plan_output
-from .sink import VideoSink
-from .source import VideoSource
-from .upscale import STAGES, UpscaleResult, _run_pipeline, output_for, upscale_video
+from ..stages.pipeline import Pipeline
+from ..io.plan import OutputPlan, plan_output
+from ..io.sink import VideoSink
+from ..io.source import VideoSource
+from ..stages.upscale import STAGES, UpscaleResult, _run_pipeline, output_for, upscale_video
 
 DEFAULT_SEGMENT_SECONDS = 30.0
 SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input
@@ -98,7 +98,7 @@ def upscale_in_segments(
     `resume`: "auto" (continue a matching work folder, with a notice), "resume" (the same,
     asked for) or "restart" (discard it). `on_segments(done, total)` follows the segments;
     `on_progress(frames, frames_expected)` counts only the frames this run has to do.
-    `ray`: encode the segments on a Ray cluster (vsr.distributed; `ray_address` or
+    `ray`: encode the segments on a Ray cluster (vsr.video.segments.distributed; `ray_address` or
     RAY_ADDRESS, else a local Ray with `workers` CPU workers)."""
     warnings: list[str] = []
 
@@ -118,7 +118,7 @@ def upscale_in_segments(
     if workers is not None and workers < 1:
         raise UsageError(f"workers must be 1 or more, got {workers}", hint="change {workers}")
     if ray:
-        from ..distributed import import_ray
+        from .distributed import import_ray
 
         import_ray()  # missing: one line, before any work
     run = resolve_run(
@@ -187,7 +187,7 @@ class _SegmentedJob:
         self.plan, self.batch, self.queue_size, self.warn = plan, batch, queue_size, warn
         self.suffix = segment_container(output.codec)
         self.manifest: Manifest | None = None
-        self.ray = None  # a vsr.distributed.RayRunner, or None: segments are encoded here
+        self.ray = None  # a vsr.video.segments.distributed.RayRunner, or None: segments are encoded here
         self._notices: set[str] = set()
 
     def path_of(self, segment: Segment) -> Path:
@@ -334,7 +334,7 @@ class _SegmentedJob:
 
 
 def _ray_runner(source, sr, output: OutputPlan, compile, batch, queue_size, address, workers, warn):
-    from ..distributed import RayRunner, WorkerSpec
+    from .distributed import RayRunner, WorkerSpec
 
     half = str(sr.dtype) == "torch.float16"
     spec = WorkerSpec(source.path.resolve(), sr.source, sr.scale, half, compile, batch, queue_size, output)

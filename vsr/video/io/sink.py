@@ -1,4 +1,4 @@
-"""The output file, written as an OutputPlan (vsr.video.plan) says: one encoded video
+"""The output file, written as an OutputPlan (vsr.video.io.plan) says: one encoded video
 stream with the input's timestamps and colour tags, plus the input's streams the plan
 copies (packet for packet), its attachments, chapters and metadata.
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..errors import OutputError, UsageError
+from ...errors import OutputError, UsageError
 from .plan import OutputPlan
 
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
@@ -38,7 +38,7 @@ class VideoSink:
     """Writes `plan` to `path` (the file written now: often a temporary name for
     `plan.output`): frames and packets, then `finish()` (flush, trailer) or `abort()`.
     `path` may instead be an output container already open (a pipe or URL, opened by
-    vsr.video.endpoints in the plan's container). Not thread-safe: one writer thread."""
+    vsr.video.io.endpoints in the plan's container). Not thread-safe: one writer thread."""
 
     def __init__(self, path: "Path | av.container.OutputContainer", plan: OutputPlan, copied: CopiedInput | None = None):
         self.plan = plan

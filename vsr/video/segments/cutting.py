@@ -26,8 +26,8 @@ from pathlib import Path
 
 import av
 
-from .source import DecodedFrame, VideoInfo
-from .endpoints import classify
+from ..io.source import DecodedFrame, VideoInfo
+from ..io.endpoints import classify
 
 SEEKABLE_FORMATS = ("mov", "mp4", "matroska", "webm")
 """Demuxers (by the names FFmpeg lists for the open file) whose index seeks to keyframes."""

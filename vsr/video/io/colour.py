@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..constants import default_matrix
+from ...constants import default_matrix
 
 # (Kr, Kb) luma coefficients of each matrix.
 MATRICES = {

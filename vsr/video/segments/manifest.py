@@ -13,8 +13,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
-from .segments import Segment
+from ...errors import UsageError
+from .cutting import Segment
 
 VERSION = 1
 NAME = "manifest.json"

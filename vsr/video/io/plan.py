@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from ..constants import default_matrix
-from ..errors import UsageError
+from ...constants import default_matrix
+from ...errors import UsageError
 from .codecs import EncoderSettings, choose_encoder, choose_pix_fmt, codec_fits, container_for
 from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
 from .planes import PlaneLayout
@@ -70,7 +70,7 @@ def plan_output(
     """The plan for writing `video` upscaled `scale` times (and `streams` copied) to
     `output` with `settings`. Raises UsageError when the output cannot be written as asked
     (a container that cannot hold the codec, or would lose an audio stream). `container`:
-    the muxer of an output already open (a pipe or URL, vsr.video.endpoints); by default
+    the muxer of an output already open (a pipe or URL, vsr.video.io.endpoints); by default
     the one `output`'s suffix names."""
     output = Path(output)
     container = container or container_for(output)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import av
 
-from ..constants import ENCODERS, SOFTWARE_FALLBACK
-from ..constants import OUTPUT_CONTAINERS as CONTAINERS
-from ..errors import UsageError
+from ...constants import ENCODERS, SOFTWARE_FALLBACK
+from ...constants import OUTPUT_CONTAINERS as CONTAINERS
+from ...errors import UsageError
 from .planes import NATIVE_FORMATS
 
 

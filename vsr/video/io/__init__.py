@@ -1,0 +1,6 @@
+"""Video in and out: containers, endpoints (file, pipe, URL, device), pixel planes,
+colour, codecs, the output plan and the sink, the source with its timing and tail.
+
+No threads live here. May import vsr's modules outside video/ (errors, constants), never
+`vsr.video.stages` or `vsr.video.segments`. Imports nothing itself.
+"""
