@@ -20,7 +20,8 @@ from vsr.archs import build_plainusr
 from vsr.cli import main
 from vsr.errors import DownloadError
 from vsr.weights import registry
-from vsr.weights.download import cache_dir, pull
+from vsr.weights.download import pull
+from vsr.weights.files import cache_dir
 
 URL_ROOT = "https://example.invalid/release/"
 

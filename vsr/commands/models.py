@@ -28,7 +28,7 @@ def run_list(args: argparse.Namespace) -> int:
     from ..archs import SCALES, VARIANTS, build_plainusr
     from ..complexity import count_macs
     from ..weights import registry
-    from ..weights.download import cache_dir
+    from ..weights.files import cache_dir
 
     known = registry()
     weights = Table(title="Known weights (--model NAME)", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)

@@ -5,7 +5,6 @@ folder, inside the package; any other source is the URL the file is downloaded f
 the user's cache (vsr.weights.download), and verified by its sha256 before it is used.
 """
 
-import hashlib
 import math
 import os
 import tomllib
@@ -15,52 +14,7 @@ from pathlib import Path
 
 from ..constants import PURPOSES
 from ..errors import WeightsError
-
-WEIGHTS_DIR = Path(__file__).parent
-SHIPPED = "shipped"
-CUDA_PRECISIONS = ("float16", "float32")
-
-
-@dataclass(frozen=True)
-class WeightsEntry:
-    name: str  # what users type: --model ultra-x2, --model official-small-x2
-    variant: str
-    scale: int
-    file: str  # the file name: in this folder when shipped, else in the cache and on mirrors
-    sha256: str
-    source: str  # "shipped", or the https URL the file is downloaded from
-    licence: str  # SPDX identifier
-    num_params: int  # deployed form
-    macs_1080p: int  # multiply-accumulates per 1920x1080 output frame
-    purpose: str = "clean"  # what it was trained for: "video" (codec-damaged input) or "clean" (vsr.constants.PURPOSES)
-    notice: str = ""  # the copyright line the licence asks to keep
-    recipe: str = ""  # the exact training command, or how the file was made
-    psnr_y_val: float = math.nan  # `vsr eval` on val.txt, clean bicubic LR, Y channel, dB
-    psnr_y_crf23: float = math.nan  # `vsr eval --video --frames 10`: x264 CRF 23 clips, Y channel, dB
-    psnr_y_crf30: float = math.nan  # the same at CRF 30
-    fp16_max_error: float = math.nan  # float16 vs float32 output, worst input, in 1/255 levels
-    fp16_p999_error: float = math.nan  # 99.9th percentile of the same
-    cuda_precision: str = "float16"  # what --device cuda runs it in by default (CUDA_PRECISIONS)
-
-    def path(self, weights_dir: Path = WEIGHTS_DIR) -> Path:
-        """Where the file is (shipped: in the package) or goes (downloaded: in the cache);
-        nothing is checked or fetched (Registry.verified_path does that)."""
-        if self.shipped:
-            return weights_dir / self.file
-        from .download import cache_dir
-
-        return cache_dir() / self.file
-
-    @property
-    def shipped(self) -> bool:
-        return self.source == SHIPPED
-
-    @property
-    def half_is_accurate(self) -> bool:
-        """False where float16 was measured to stray more than 1.5/255 from float32."""
-        return self.cuda_precision == "float16"
-
-
+from .files import CUDA_PRECISIONS, SHIPPED, WEIGHTS_DIR, WeightsEntry, sha256_of
 
 
 @dataclass(frozen=True)
@@ -154,14 +108,6 @@ def _entry(table: dict, path: Path) -> WeightsEntry:
     if len(entry.sha256) != 64:
         raise WeightsError(f"{path}: entry {name}: sha256 must be 64 hex digits")
     return entry
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @cache

@@ -22,30 +22,14 @@ from pathlib import Path
 
 from ..atomic import atomic_path
 from ..errors import DownloadError, WeightsError
-from . import WeightsEntry, sha256_of
+from .files import CACHE_ENV, WeightsEntry, cache_dir, sha256_of
 
-CACHE_ENV = "VSR_CACHE"
 MIRROR_ENV = "VSR_WEIGHTS_URL"
 OFFLINE_ENV = "VSR_OFFLINE"
 TIMEOUT_S = 30  # per socket operation: a silent server ends the pull, it does not hang it
 CHUNK = 1 << 16
 
 OnProgress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
-
-
-def cache_dir() -> Path:
-    """Where downloaded weights live: $VSR_CACHE/weights, else the platform's user cache
-    folder (~/.cache/vsr/weights on Linux, ~/Library/Caches/vsr/weights on macOS,
-    %LOCALAPPDATA%\\vsr\\Cache\\weights on Windows)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser() / "weights"
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "vsr" / "Cache"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches" / "vsr"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vsr"
-    return base / "weights"
 
 
 def is_offline() -> bool:
