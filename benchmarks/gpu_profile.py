@@ -17,7 +17,7 @@ import torch  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
 from vsr.bench.models import model_for_speed  # noqa: E402
-from vsr.compiled import compile_model  # noqa: E402
+from vsr.model import compile_model  # noqa: E402
 
 
 def sync() -> None:

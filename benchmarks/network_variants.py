@@ -22,8 +22,7 @@ import torch  # noqa: E402
 
 from vsr.archs import build_plainusr  # noqa: E402
 from vsr.bench.network import time_network  # noqa: E402
-from vsr.compiled import compile_model  # noqa: E402
-from vsr.model import SRModel  # noqa: E402
+from vsr.model import SRModel, compile_model  # noqa: E402
 
 VARIANTS = {
     # name: (compiled, channels_last, cudnn.benchmark, inductor mode)

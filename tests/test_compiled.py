@@ -7,8 +7,7 @@ import torch
 import vsr
 from conftest import natural_image, randomize_
 from vsr.archs import build_plainusr
-from vsr.compiled import compile_model
-from vsr.model import SRModel
+from vsr.model import SRModel, compile_model
 
 
 def _small_model(variant: str = "small", device: str = "cpu", dtype=torch.float32) -> SRModel:

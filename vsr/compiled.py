@@ -1,9 +1,10 @@
 """The deployed network through torch.compile: the same maths, fused into fewer kernels.
 
-`compile_model(model)` returns a copy of an `SRModel` whose whole-frame calls go through
-`torch.compile` (Inductor) with channels-last activations; calls on tiles (`region` given)
-keep the eager module. The numbers it produces equal the eager ones within float rounding
-(tests/test_compiled.py; on a GPU in fp16 within the fp16 bound).
+`CompiledNetwork(module)` calls a deployed network through `torch.compile` (Inductor) with
+channels-last activations; `vsr.model.compile_model` gives an `SRModel` one for its
+whole-frame calls, while calls on tiles (`region` given) keep the eager module. The
+numbers it produces equal the eager ones within float rounding (tests/test_compiled.py; on
+a GPU in fp16 within the fp16 bound).
 
 Shapes are static: the first call compiles for its (batch, height, width), which takes
 seconds (ultra ~3 s, base ~20 s on an H200; ~16 s for ultra on a 2-core CPU), and a
@@ -13,13 +14,11 @@ slices of the compiled size.
 """
 
 import copy
-import dataclasses
 
 import torch
 from torch import Tensor
 
 from .errors import DeviceError
-from .model import SRModel
 
 RECOMPILE_LIMIT = 64
 """Compiled graphs kept per network code (Dynamo's default is 8): one per model, dtype,
@@ -57,11 +56,3 @@ class CompiledNetwork:
         except torch._dynamo.exc.BackendCompilerFailed as exc:  # e.g. no C++ compiler for the CPU
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DeviceError(f"torch.compile failed ({reason})", hint="run without {compile}") from None
-
-
-def compile_model(model: SRModel, *, channels_last: bool = True, mode: str | None = None) -> SRModel:
-    """`model` with its whole-frame calls compiled (see the module docstring); tiles and
-    the eager `model.module` keep running eagerly, on the same weight values."""
-    if model.is_compiled:
-        return model
-    return dataclasses.replace(model, compiled_network=CompiledNetwork(model.module, channels_last=channels_last, mode=mode))

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from .archs import SCALES, VARIANTS, PlainUSR, TileRegion
 from .checkpoint import build_deployed, read_checkpoint
+from .compiled import CompiledNetwork
 from .constants import DEFAULT_SCALE, DEFAULT_VARIANTS, PURPOSES
 from .device import resolve_device
 from .errors import PrecisionWarning, UsageError, WeightsError
@@ -159,10 +160,16 @@ def as_model(
         torch_device = device if isinstance(device, torch.device) else resolve_device(device)
         model = load_model(model, scale=scale, device=torch_device, half=half, purpose=purpose)
     if compile:
-        from .compiled import compile_model
-
         model = compile_model(model)
     return model
+
+
+def compile_model(model: SRModel, *, channels_last: bool = True, mode: str | None = None) -> SRModel:
+    """`model` with its whole-frame calls compiled (see vsr.compiled); tiles and
+    the eager `model.module` keep running eagerly, on the same weight values."""
+    if model.is_compiled:
+        return model
+    return dataclasses.replace(model, compiled_network=CompiledNetwork(model.module, channels_last=channels_last, mode=mode))
 
 
 def default_model_name(scale: int | None, registry: Registry | None = None, purpose: str = PURPOSES[0]) -> str | None:

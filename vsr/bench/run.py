@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ..compiled import compile_model
+from ..model import compile_model
 from ..video.io.codecs import EncoderSettings, choose_encoder
 from . import stages
 from .models import model_for_speed, with_dtype
