@@ -64,7 +64,7 @@ class SegmentWorker:
         self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
 
     def encode(self, segment: Segment, path: str) -> dict[str, float]:
-        from .segmented import encode_segment
+        from .encode import encode_segment
 
         spec = self.spec
         notes: list[str] = []

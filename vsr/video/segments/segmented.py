@@ -19,7 +19,6 @@ Defaults, and why:
   damage) run in one piece, with a notice.
 """
 
-import dataclasses
 import os
 import shutil
 import time
@@ -34,21 +33,14 @@ from ...model import SRModel
 from ...presets import Preset
 from ...settings import resolve_run
 from ...weights import sha256_of as file_sha256
-from ..io.codecs import container_for
 from .join import join_segments, segment_container
-from .manifest import Manifest, fingerprint, fsync_file
-from .cutting import (
-    InexactSegment,
-    NotSegmentable,
-    Segment,
-    SegmentSource,
-    plan_segments,
-)
-from ..stages.pipeline import Pipeline
+from .manifest import Manifest, fingerprint
+from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
+from .encode import encode_segment
 from ..io.plan import OutputPlan, plan_output
 from ..io.sink import VideoSink
 from ..io.source import VideoSource
-from ..stages.upscale import STAGES, UpscaleResult, _run_pipeline, output_for, upscale_video
+from ..stages.upscale import STAGES, UpscaleResult, output_for, upscale_video
 
 DEFAULT_SEGMENT_SECONDS = 30.0
 SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input
@@ -339,33 +331,6 @@ def _ray_runner(source, sr, output: OutputPlan, compile, batch, queue_size, addr
     half = str(sr.dtype) == "torch.float16"
     spec = WorkerSpec(source.path.resolve(), sr.source, sr.scale, half, compile, batch, queue_size, output)
     return RayRunner(spec, address, workers, warn)
-
-
-def segment_plan(output: OutputPlan, path: Path) -> OutputPlan:
-    """The plan for one segment file: the output's video exactly (encoder, options, pixel
-    format, colour, tags), so that the join can copy its packets, and nothing else."""
-    return dataclasses.replace(output, output=path, container=container_for(path), copied=(), attachments=(), dropped=(), notices=())
-
-
-def encode_segment(src: Path, info, segment: Segment, path: Path, sr, output: OutputPlan, batch, queue_size, notify, progress=None, on_start=None):
-    """Upscale one segment into `path` (written under a temporary name, flushed to disk,
-    then renamed) as `output` (the whole output's plan) encodes video; returns the
-    pipeline's stage clocks. Used here and by Ray workers."""
-    with atomic_path(path) as temp:
-        sink = VideoSink(temp, segment_plan(output, path))
-        try:
-            if on_start:
-                on_start(sink)
-            frames = SegmentSource(src, info, segment)
-            pipeline = Pipeline(capacity=queue_size)
-            _run_pipeline(frames, sink, sr, batch, pipeline, pipeline.channel(), notify, progress)
-            clocks = pipeline.clocks
-            sink.finish()
-        except BaseException:
-            sink.abort()
-            raise
-        fsync_file(temp)
-    return clocks
 
 
 def _settings_of(sr: SRModel, output: OutputPlan, target: Path, seconds: float) -> dict:

@@ -1,0 +1,43 @@
+"""One segment into its own file: its exact frames through the usual pipeline, encoded as
+the whole output's plan says, so that the join can copy its packets. Run by the resumable
+run (vsr.video.segments.segmented) on this machine and by Ray workers
+(vsr.video.segments.distributed), which import it and nothing of each other's."""
+
+import dataclasses
+from pathlib import Path
+
+from ...atomic import atomic_path
+from ..io.codecs import container_for
+from ..io.plan import OutputPlan
+from ..io.sink import VideoSink
+from ..stages.pipeline import Pipeline
+from ..stages.upscale import _run_pipeline
+from .cutting import Segment, SegmentSource
+from .manifest import fsync_file
+
+
+def segment_plan(output: OutputPlan, path: Path) -> OutputPlan:
+    """The plan for one segment file: the output's video exactly (encoder, options, pixel
+    format, colour, tags), so that the join can copy its packets, and nothing else."""
+    return dataclasses.replace(output, output=path, container=container_for(path), copied=(), attachments=(), dropped=(), notices=())
+
+
+def encode_segment(src: Path, info, segment: Segment, path: Path, sr, output: OutputPlan, batch, queue_size, notify, progress=None, on_start=None):
+    """Upscale one segment into `path` (written under a temporary name, flushed to disk,
+    then renamed) as `output` (the whole output's plan) encodes video; returns the
+    pipeline's stage clocks. Used by the resumable run and by Ray workers."""
+    with atomic_path(path) as temp:
+        sink = VideoSink(temp, segment_plan(output, path))
+        try:
+            if on_start:
+                on_start(sink)
+            frames = SegmentSource(src, info, segment)
+            pipeline = Pipeline(capacity=queue_size)
+            _run_pipeline(frames, sink, sr, batch, pipeline, pipeline.channel(), notify, progress)
+            clocks = pipeline.clocks
+            sink.finish()
+        except BaseException:
+            sink.abort()
+            raise
+        fsync_file(temp)
+    return clocks
