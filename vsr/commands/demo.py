@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from .upscale import add_video_flags
+    from .video_flags import add_video_flags
 
     p = subparsers.add_parser("demo", help="upscale the bundled sample clip and picture", description=__doc__)
     p.add_argument("-o", "--output", type=Path, default=Path("vsr-demo"), metavar="DIR", help="output folder (default ./vsr-demo)")
@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from ..settings import resolve_run
     from ..video.stages.upscale import upscale_video
     from .progress_view import ProgressView
-    from .upscale import video_settings
+    from .video_flags import video_settings
 
     try:
         args.output.mkdir(parents=True, exist_ok=True)

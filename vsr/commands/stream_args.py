@@ -96,7 +96,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from ..settings import resolve_run
     from ..video.batch import SKIPPED_EXISTING, plan_batch, run_planned
     from .batch_view import BatchView
-    from .upscale import encoder_options, segment_settings, video_settings
+    from .video_flags import encoder_options, segment_settings, video_settings
 
     if args.output is None or args.output == PIPE or "://" in args.output:
         raise UsageError("several inputs or a folder need -o OUTDIR (a folder; it is created if missing)")

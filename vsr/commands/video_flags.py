@@ -1,0 +1,72 @@
+"""The flags `vsr upscale` and `vsr demo` share (preset, model, encoder) and the segment
+flags of `vsr upscale`, with the keyword arguments of the run that each group gives."""
+
+import argparse
+
+from .flags import add_model_flags, model_spec
+
+
+def add_video_flags(p: argparse.ArgumentParser) -> None:
+    """Preset, model and encoder flags; each defaults to None so the preset's value stands."""
+    from ..constants import ENCODERS
+
+    p.add_argument(
+        "--preset", metavar="NAME", help="settings: fast, balanced, quality or a .toml file (see vsr presets; default: fast on the CPU, balanced on a GPU)"
+    )
+    add_model_flags(p)
+    p.add_argument("--batch", type=int, metavar="N", help="frames per model call on a GPU (the CPU takes one at a time)")
+    p.add_argument("--codec", metavar="NAME", help=", ".join(ENCODERS))
+    p.add_argument("--crf", type=int, metavar="N", help="constant quality (lower is better and bigger)")
+    p.add_argument("--encoder-preset", metavar="P", help="the encoder's speed preset (x264: ultrafast ... veryslow)")
+    p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format, e.g. yuv420p, yuv420p10le (default: follow the input)")
+
+
+def video_settings(args: argparse.Namespace) -> dict:
+    """The keyword arguments of vsr.upscale_video that the video flags give."""
+    from ..settings import AUTO_PRESET
+
+    return dict(
+        preset=args.preset or AUTO_PRESET,
+        model=model_spec(args),
+        scale=args.scale,
+        device=args.device,
+        half=args.half,
+        compile=args.compile,
+        batch=args.batch,
+        codec=args.codec,
+        crf=args.crf,
+        encoder_preset=args.encoder_preset,
+        pix_fmt=args.pix_fmt,
+    )
+
+
+def encoder_options(preset) -> dict:
+    """upscale_video's batch and encoder arguments from a resolved preset."""
+    return {"batch": preset.batch, "codec": preset.codec, "crf": preset.crf, "encoder_preset": preset.encoder_preset, "pix_fmt": preset.pix_fmt}
+
+
+def segment_settings(args: argparse.Namespace) -> dict:
+    """The keyword arguments of vsr.video.segments.segmented.upscale_in_segments that the segment
+    flags give (commands without them, such as vsr demo, get the defaults)."""
+    return dict(
+        segment_seconds=getattr(args, "segment_seconds", None),
+        resume="resume" if getattr(args, "resume", False) else "restart" if getattr(args, "restart", False) else "auto",
+        keep_work=getattr(args, "keep_work", False),
+        ray=getattr(args, "ray", False),
+        ray_address=getattr(args, "ray_address", None),
+        workers=getattr(args, "workers", None),
+    )
+
+
+def add_segment_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("segments and resume", "inputs of 2 minutes or more are upscaled in resumable segments in OUT.vsr-work/")
+    g.add_argument("--segment-seconds", type=float, metavar="S", help="segment length (default 30; cut on the next keyframe); also segments shorter inputs")
+    resume = g.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true", help="continue the work folder of an interrupted run (a plain rerun does this too, with a notice)")
+    resume.add_argument("--restart", action="store_true", help="discard the work folder of an earlier run and start over")
+    g.add_argument("--keep-work", action="store_true", help="keep the work folder (segment files, manifest.json) after success")
+    g.add_argument(
+        "--ray", action="store_true", help='encode the segments on a Ray cluster (pip install "vsr[ray]"); the work folder must be on storage all nodes share'
+    )
+    g.add_argument("--ray-address", metavar="ADDR", help="the cluster to join (default: RAY_ADDRESS, else a local Ray on this machine)")
+    g.add_argument("--workers", type=int, metavar="N", help="with --ray and no GPUs: N CPU workers (default: one per CPU of the cluster)")
