@@ -1,0 +1,97 @@
+"""The house's shape, read from the source with `ast` (nothing is imported): no import cycle
+between vsr's modules, and no long parameter lists."""
+
+import ast
+from pathlib import Path
+
+import vsr
+
+VSR = Path(vsr.__file__).parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(VSR.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def vsr_modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(VSR.rglob("*.py"))}
+
+
+def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The vsr modules that `name` imports, anywhere in the file (top level, functions,
+    TYPE_CHECKING blocks). `from pkg import x` imports pkg.x when that is a module, else pkg."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            source = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                submodule = f"{source}.{alias.name}"
+                found.add(submodule if submodule in modules else source)
+    return {target for target in found if target in modules and target != name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = vsr_modules()
+    return {name: imports_of(name, path, modules) for name, path in modules.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle through each strongly connected group of modules (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = {stack.pop()}
+            while node not in group:
+                group.add(stack.pop())
+            if len(group) > 1:
+                groups.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [cycle_in(graph, group) for group in groups]
+
+
+def cycle_in(graph: dict[str, set[str]], group: set[str]) -> list[str]:
+    """A path from the group's first module back to itself, inside the group."""
+    start = min(group)
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        node = frontier.pop(0)
+        for target in sorted(graph[node] & group):
+            if target == start:
+                return paths[node] + [start]
+            if target not in paths:
+                paths[target] = paths[node] + [target]
+                frontier.append(target)
+    raise AssertionError(f"no cycle in {group}")
+
+
+def test_the_graph_reader_sees_imports_inside_functions_and_packages():
+    graph = import_graph()
+    assert "vsr.video.stages.upscale" in graph["vsr"]  # vsr.__getattr__ imports it lazily
+    assert "vsr.video.io.codecs" in graph["vsr.video.stages.upscale"]  # a relative import, two levels up
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_no_import_cycle_between_vsr_modules():
+    found = cycles(import_graph())
+    assert found == [], "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in found)
