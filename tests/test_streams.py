@@ -18,6 +18,7 @@ from media import make_clip, probe, reference_frame
 from vsr.cli import main
 from vsr.clip_writer import VideoEncoding, open_clip
 from vsr.errors import InputError
+from vsr.video.stages.ending import RunEnding
 from vsr.video.stages.upscale import upscale_video
 
 VSR = [sys.executable, "-m", "vsr", "upscale"]
@@ -87,7 +88,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def test_an_http_input_from_a_loopback_server(tmp_path, http_server):
     src = make_clip(tmp_path / "served.mp4", size=(64, 48), frames=8, audio_tracks=1)
     result = upscale_video(f"{http_server}/served.mp4", tmp_path / "out.mkv", model="ultra", device="cpu")
-    assert result.frames == 8 and result.ended == "the input ended"
+    assert result.frames == 8 and result.ended is RunEnding.INPUT_ENDED
     assert probe(tmp_path / "out.mkv").audio[0].packets == probe(src).audio[0].packets
 
 
@@ -164,7 +165,7 @@ def test_a_tcp_stream_ended_by_the_sender_gives_a_playable_output(tmp_path):
         result = upscale_video(sender.url, tmp_path / "out.mkv", model="ultra", device="cpu", timeout=5, realtime="block")
     finally:
         sender.stop()
-    assert result.ended == "the input ended"
+    assert result.ended is RunEnding.INPUT_ENDED
     assert result.frames == 30 == probe(tmp_path / "out.mkv").frames
 
 
@@ -195,7 +196,7 @@ def test_a_stream_that_falls_silent_ends_after_the_timeout_with_its_frames_kept(
         assert time.perf_counter() - started < 10
     finally:
         sender.stop()
-    assert result.ended.startswith("the input was lost") and "1 s" in result.ended, result.ended
+    assert result.ended is RunEnding.INPUT_LOST and "1 s" in result.lost_because, (result.ended, result.lost_because)
     assert result.frames == 10 and probe(tmp_path / "out.mkv").frames == 10
 
 
@@ -249,3 +250,14 @@ def test_a_reader_that_quits_early_ends_the_run_quietly_with_exit_0(tmp_path):
 def test_urls_and_pipes_are_not_batched(tmp_path, clip, capsys):
     assert main(["upscale", str(clip), "http://127.0.0.1:1/x.mp4", "-o", str(tmp_path / "out")]) == 2
     assert "http://127.0.0.1:1/x.mp4: a pipe, URL or device is upscaled on its own" in capsys.readouterr().err
+
+
+def test_every_run_ending_has_the_summarys_words():
+    from types import SimpleNamespace
+
+    from vsr.commands.progress_view import ending_words
+
+    said = {ending: ending_words(SimpleNamespace(ended=ending, lost_because="no data for 1 s")) for ending in RunEnding}
+    assert said[RunEnding.INPUT_LOST] == "the input was lost (no data for 1 s)"
+    assert said[RunEnding.INTERRUPTED] == "interrupted (Ctrl-C)"
+    assert len(set(said.values())) == len(RunEnding)

@@ -66,7 +66,7 @@ class ProgressView:
             self.console.print(f"vsr upscale: warning: {message}", highlight=False, markup=False)
 
     def summary(self, result) -> None:
-        from ..video.stages.realtime import INPUT_ENDED
+        from ..video.stages.ending import RunEnding
 
         if self.quiet:
             return
@@ -78,6 +78,20 @@ class ProgressView:
             f"{result.size_out[0]}x{result.size_out[1]} in {result.seconds:.1f} s ({result.fps:.1f} fps); "
             f"stages busy: {shares} (limited by {limit})"
             + (f"; {result.frames_dropped} frame(s) dropped to keep up" if result.frames_dropped else "")
-            + (f"; stopped: {result.ended}" if result.ended != INPUT_ENDED else ""),
+            + (f"; stopped: {ending_words(result)}" if result.ended is not RunEnding.INPUT_ENDED else ""),
             file=self.summary_file,
         )
+
+
+def ending_words(result) -> str:
+    """Why the run stopped, in the summary's words (UpscaleResult.ended)."""
+    from ..video.stages.ending import RunEnding
+
+    words = {
+        RunEnding.INPUT_ENDED: "the input ended",
+        RunEnding.INPUT_LOST: f"the input was lost ({result.lost_because})",
+        RunEnding.INTERRUPTED: "interrupted (Ctrl-C)",
+        RunEnding.READER_GONE: "the reader closed the output",
+        RunEnding.OUTPUT_DROPPED: "the output connection was dropped",
+    }
+    return words[result.ended]

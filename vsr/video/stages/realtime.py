@@ -1,5 +1,5 @@
-"""What a run does when frames arrive faster than the model takes them, and how to name
-why a stream run stopped.
+"""What a run does when frames arrive faster than the model takes them, and which
+exceptions stop a stream run that still has an output to finish (RunEnding).
 
 `--realtime block` (files, pipes, http(s)): the decoder waits for the model (back-pressure
 through a bounded channel); nothing is dropped, and a pipe or TCP sender is slowed down.
@@ -17,14 +17,10 @@ from dataclasses import dataclass
 
 import av
 
+from .ending import RunEnding
 from .pipeline import POLL_SECONDS, Channel, Pipeline, StageClock, Stopped
 
 POLICIES = ("auto", "drop", "block")
-# Why a run ended (UpscaleResult.ended): these, or "the input was lost (REASON)".
-INPUT_ENDED = "the input ended"
-INTERRUPTED = "interrupted (Ctrl-C)"
-READER_GONE = "the reader closed the output"
-OUTPUT_DROPPED = "the output connection was dropped"
 PACKET_BACKLOG = 4096  # copied packets waiting beside the frames, at most
 
 
@@ -105,7 +101,7 @@ def _is_frame(item) -> bool:
 
 @dataclass(frozen=True)
 class Stop:
-    text: str  # why the run ended, for the summary
+    ending: RunEnding
     output_lost: bool = False  # the output can take no more (no trailer can be written)
 
 
@@ -113,9 +109,9 @@ def describe_stop(exc: BaseException) -> Stop | None:
     """A stream run that stopped for a reason that still leaves a finished output (Ctrl-C)
     or ends it quietly (the reader closed the pipe); None for a real error."""
     if isinstance(exc, KeyboardInterrupt):
-        return Stop(INTERRUPTED)
+        return Stop(RunEnding.INTERRUPTED)
     if isinstance(exc, BrokenPipeError) or isinstance(exc, av.BrokenPipeError):
-        return Stop(READER_GONE, output_lost=True)
+        return Stop(RunEnding.READER_GONE, output_lost=True)
     if isinstance(exc, (ConnectionResetError, av.ConnectionResetError)):
-        return Stop(OUTPUT_DROPPED, output_lost=True)
+        return Stop(RunEnding.OUTPUT_DROPPED, output_lost=True)
     return None

@@ -31,7 +31,8 @@ from ..io.endpoints import DEFAULT_TIMEOUT, FORMAT_SUFFIXES, classify, open_outp
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
 from ..io.plan import plan_output
-from .realtime import INPUT_ENDED, channel_for, describe_stop
+from .ending import RunEnding
+from .realtime import channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
 from ..io.source import DecodedFrame, VideoSource
 
@@ -51,7 +52,8 @@ class UpscaleResult:
     size_out: tuple[int, int]
     stage_busy: dict[str, float]  # seconds each stage worked (not waiting on the others)
     warnings: list[str] = field(default_factory=list)
-    ended: str = INPUT_ENDED  # why the run stopped (vsr.video.stages.realtime: a stream or live run can stop early)
+    ended: RunEnding = RunEnding.INPUT_ENDED  # a stream or live run can stop early (vsr.video.stages.realtime)
+    lost_because: str | None = None  # what failed, when the input was lost (RunEnding.INPUT_LOST)
     frames_dropped: int = 0  # by --realtime drop
 
     @property
@@ -123,7 +125,7 @@ def upscale_video(
     out_point = classify(dst) if dst is not None else None
     streamed = out_point is not None and not out_point.is_file
     source = VideoSource(src, timeout=timeout)
-    ended = INPUT_ENDED
+    ended, lost_because = RunEnding.INPUT_ENDED, None
     try:
         sr = run.model.load(compile=compile)
         if streamed:
@@ -161,7 +163,8 @@ def upscale_video(
                     temp.close()
                 why = describe_stop(exc)
                 if why is not None and why.output_lost:
-                    raise OutputError(f"{target}: {why.text} before the video started") from None
+                    what = "the reader closed the output" if why.ending is RunEnding.READER_GONE else "the output connection was dropped"
+                    raise OutputError(f"{target}: {what} before the video started") from None
                 raise
             try:
                 for dropped in plan.dropped:
@@ -179,12 +182,12 @@ def upscale_video(
                         raise
                 else:
                     sink.finish()
-                ended = why.text
+                ended = why.ending
         seconds = time.perf_counter() - started
     finally:
         source.close()
     if source.damage.ended_early and not source.endpoint.is_file:
-        ended = f"the input was lost ({source.damage.ended_early})"
+        ended, lost_because = RunEnding.INPUT_LOST, source.damage.ended_early
         source.damage.ended_early = None  # said once, as why the run ended
     clocks = pipeline.clocks
     damage = source.damage.summary()
@@ -211,6 +214,7 @@ def upscale_video(
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
         ended=ended,
+        lost_because=lost_because,
         frames_dropped=decoded.dropped,
     )
 
