@@ -79,3 +79,14 @@ def test_a_single_input_keeps_refusing_an_existing_output(tree, capsys):
     out.write_bytes(b"keep me")
     assert main(["upscale", str(tree / "a.mp4"), "-o", str(out), "--device", "cpu"]) == 1
     assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == b"keep me"
+
+
+def test_every_job_status_has_the_tables_words(tmp_path):
+    from vsr.commands.batch_view import outcome_words
+    from vsr.video.batch import Job, JobStatus, Outcome
+
+    job = Job(tmp_path / "a.mp4", tmp_path / "a_x2.mkv", "a.mp4")
+    said = {status: outcome_words(Outcome(job, status, failure="InputError: broken")) for status in JobStatus}
+    assert said[JobStatus.FAILED] == "failed: InputError: broken" and said[JobStatus.SKIPPED_EXISTING] == "skipped: output exists"
+    assert len(set(said.values())) == len(JobStatus)
+    assert [s for s in JobStatus if Outcome(job, s).failed] == [JobStatus.FAILED, JobStatus.INTERRUPTED]

@@ -3,6 +3,8 @@ try:
 except KeyboardInterrupt:  # Ctrl-C before vsr could handle it: nothing was started
     import os
 
-    os._exit(130)
+    from .interrupt import EXIT_CODE
+
+    os._exit(EXIT_CODE)
 
 entry()

@@ -51,5 +51,20 @@ class BatchView(ProgressView):
             table.add_column(name, justify="right")
         table.add_column("result", overflow="fold")
         for o in outcomes:
-            table.add_row(o.job.label, str(o.frames) if o.frames else "-", f"{o.fps:.1f}" if o.fps else "-", o.result, style="red" if o.failed else None)
+            frames, fps = str(o.frames) if o.frames else "-", f"{o.fps:.1f}" if o.fps else "-"
+            table.add_row(o.job.label, frames, fps, outcome_words(o), style="red" if o.failed else None)
         Console(soft_wrap=True).print(table)
+
+
+def outcome_words(outcome) -> str:
+    """A batch job's result, in the table's words (vsr.video.batch.JobStatus)."""
+    from ..video.batch import JobStatus
+
+    words = {
+        JobStatus.NOT_STARTED: "not started",
+        JobStatus.DONE: "done",
+        JobStatus.SKIPPED_EXISTING: "skipped: output exists",
+        JobStatus.FAILED: f"failed: {outcome.failure}",
+        JobStatus.INTERRUPTED: "interrupted",
+    }
+    return words[outcome.status]

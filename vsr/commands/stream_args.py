@@ -78,23 +78,25 @@ def is_batch(args: argparse.Namespace) -> bool:
 
 
 def wrap_up_stream(result) -> int:
-    from ..video.stages.realtime import INTERRUPTED, OUTPUT_DROPPED, READER_GONE
+    from ..interrupt import EXIT_CODE
+    from ..video.stages.ending import RunEnding
 
-    if result.ended == READER_GONE:
+    if result.ended is RunEnding.READER_GONE:
         # Anything Python still flushes to the closed pipe at exit would print a traceback.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-    if result.ended == INTERRUPTED:
-        return 130
-    return 1 if result.ended == OUTPUT_DROPPED else 0
+    if result.ended is RunEnding.INTERRUPTED:
+        return EXIT_CODE
+    return 1 if result.ended is RunEnding.OUTPUT_DROPPED else 0
 
 
 def run_batch(args: argparse.Namespace) -> int:
     """Several inputs or a folder: every output planned first, then one model load for all."""
     from ..errors import UsageError
+    from ..interrupt import EXIT_CODE
     from ..settings import resolve_run
-    from ..video.batch import SKIPPED_EXISTING, plan_batch, run_planned
+    from ..video.batch import JobStatus, plan_batch, run_planned
     from .batch_view import BatchView
     from .video_flags import encoder_options, segment_settings, video_settings
 
@@ -126,9 +128,9 @@ def run_batch(args: argparse.Namespace) -> int:
             **encoder_options(run.preset),
             **stream_options(args),
         )
-    if any(o.result == SKIPPED_EXISTING for o in outcomes):
+    if any(o.status is JobStatus.SKIPPED_EXISTING for o in outcomes):
         view.warn("outputs that exist were skipped; --overwrite replaces them")
     view.table(outcomes)
-    if any(o.result == "interrupted" for o in outcomes):
-        return 130
+    if any(o.status is JobStatus.INTERRUPTED for o in outcomes):
+        return EXIT_CODE
     return 1 if any(o.failed for o in outcomes) else 0

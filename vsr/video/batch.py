@@ -12,6 +12,7 @@ an interrupted batch finishes it) unless `overwrite`. Ctrl-C abandons the curren
 (nothing half-written is left) and stops the batch.
 """
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,6 @@ from pathlib import Path
 from ..errors import InputError, UsageError, VsrError
 from .io.codecs import default_output
 from .io.endpoints import classify
-
-SKIPPED_EXISTING = "skipped: output exists"
 
 VIDEO_SUFFIXES = frozenset(
     ".mp4 .m4v .mkv .mov .webm .avi .ts .mts .m2ts .flv .wmv .mpg .mpeg .3gp .ogv .nut .y4m .mxf".split()
@@ -34,16 +33,27 @@ class Job:
     label: str  # the input as the user would name it
 
 
+class JobStatus(enum.Enum):
+    """How one job of a batch went; the words for each are the view's (vsr.commands)."""
+
+    NOT_STARTED = "not_started"
+    DONE = "done"
+    SKIPPED_EXISTING = "skipped_existing"  # its output exists and overwrite is off
+    FAILED = "failed"  # Outcome.failure says why
+    INTERRUPTED = "interrupted"  # Ctrl-C: the batch stopped here
+
+
 @dataclass
 class Outcome:
     job: Job
-    result: str  # "done", "skipped: ...", "failed: ...", "interrupted", "not started"
+    status: JobStatus = JobStatus.NOT_STARTED
+    failure: str = ""  # the error, when FAILED
     frames: int = 0
     fps: float = 0.0
 
     @property
     def failed(self) -> bool:
-        return self.result.startswith("failed") or self.result == "interrupted"
+        return self.status in (JobStatus.FAILED, JobStatus.INTERRUPTED)
 
 
 def find_videos(folder: Path, recursive: bool, exclude: Path | None = None) -> list[Path]:
@@ -121,26 +131,26 @@ def run_planned(
             return upscale_in_segments(job.source, job.output, **segments, **{k: v for k, v in options.items() if k not in streamed})
         return upscale_video(job.source, job.output, **options)
 
-    outcomes = [Outcome(job, "not started") for job in jobs]
+    outcomes = [Outcome(job) for job in jobs]
     for index, (job, outcome) in enumerate(zip(jobs, outcomes)):
         if on_job:
             on_job(index, len(jobs), job)
         if job.output.exists() and not overwrite:
-            outcome.result = SKIPPED_EXISTING
+            outcome.status = JobStatus.SKIPPED_EXISTING
             notify(f"{job.output} exists; skipping {job.label}")
             continue
         try:
             job.output.parent.mkdir(parents=True, exist_ok=True)
             result = upscale(job, model=model, overwrite=overwrite, notify=notify, **upscale_options)
         except KeyboardInterrupt:
-            outcome.result = "interrupted"
+            outcome.status = JobStatus.INTERRUPTED
             break
         except VsrError as exc:
-            outcome.result = f"failed: {exc}"
+            outcome.status, outcome.failure = JobStatus.FAILED, str(exc)
             notify(f"{job.label} failed: {exc}; going on with the next file")
         except Exception as exc:  # a file FFmpeg or vsr chokes on must not end the batch
-            outcome.result = f"failed: {type(exc).__name__}: {exc}"
-            notify(f"{job.label} failed: {type(exc).__name__}: {exc}; going on with the next file")
+            outcome.status, outcome.failure = JobStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            notify(f"{job.label} failed: {outcome.failure}; going on with the next file")
         else:
-            outcome.result, outcome.frames, outcome.fps = "done", result.frames, result.fps
+            outcome.status, outcome.frames, outcome.fps = JobStatus.DONE, result.frames, result.fps
     return outcomes

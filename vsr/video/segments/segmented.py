@@ -29,6 +29,7 @@ import av
 
 from ...atomic import atomic_path
 from ...errors import OutputError, UsageError, VsrError
+from ...interrupt import EXIT_CODE
 from ...model import SRModel
 from ...presets import Preset
 from ...settings import resolve_run
@@ -48,9 +49,9 @@ RESUME_MODES = ("auto", "resume", "restart")
 
 
 class Interrupted(VsrError):
-    """Ctrl-C during a segmented run: the work folder is kept, the exit is 130."""
+    """Ctrl-C during a segmented run: the work folder is kept, the exit is Ctrl-C's."""
 
-    exit_code = 130
+    exit_code = EXIT_CODE
 
 
 def work_folder(target: Path) -> Path:
