@@ -32,8 +32,6 @@ class SRModel:
     dtype: torch.dtype
     compiled_network: Callable[[Tensor], Tensor] | None = None  # whole-frame calls (vsr.compiled)
 
-    supports_half = True  # SoftPool is computed in float32 (vsr.archs.softpool)
-
     @property
     def min_size(self) -> int:
         return self.module.min_size

@@ -18,7 +18,6 @@ from ..errors import DeviceError
 
 VIEWS = ("split", "side", "sr")
 WINDOW_NAME = "vsr live"
-KEYS_HELP = "q quit  space pause  v view  m model"
 
 
 class DisplayError(DeviceError):

@@ -71,9 +71,6 @@ class SegmentWorker:
         clocks = encode_segment(spec.src, self.info, segment, Path(path), self.sr, spec.output, spec.batch, spec.queue_size, notes.append)
         return {clock.name: clock.busy_seconds for clock in clocks}
 
-    def ping(self) -> int:
-        return os.getpid()
-
 
 class RayRunner:
     def __init__(self, spec: WorkerSpec, address: str | None, workers: int | None, notify: Callable[[str], None]):
