@@ -7,8 +7,8 @@ numbers it produces equal the eager ones within float rounding (tests/test_compi
 a GPU in fp16 within the fp16 bound).
 
 Shapes are static: the first call compiles for its (batch, height, width), which takes
-seconds (ultra ~3 s, base ~20 s on an H200; ~16 s for ultra on a 2-core CPU), and a
-different height or width compiles again. A smaller batch than the compiled one (the last
+seconds (measured times: docs/BENCHMARKS.md), and a different height or width compiles
+again. A smaller batch than the compiled one (the last
 frames of a video) is padded up to it instead of compiling again; a larger one is run in
 slices of the compiled size.
 """

@@ -6,11 +6,11 @@ import os
 CPU_ENVIRONMENT = {
     # Let PyTorch's CPU allocator back large tensors with transparent huge pages. Without it
     # a model call on the CPU spends about half its time faulting in freshly mapped 4 KiB
-    # pages for its activations (720p on 2 cores: 0.55 -> 0.24-0.32 s per frame).
+    # pages for its activations (measured: docs/BENCHMARKS.md, the CPU section).
     "THP_MEM_ALLOC_ENABLE": "1",
     # OpenMP threads that wait by sleeping, not spinning: the model shares the CPU with the
-    # decoder's and encoder's threads, and spinning workers steal their cores (2 cores,
-    # 320x180 x2 ultra with x264 beside it: 29 -> 40 fps; the model alone 58 -> 72 fps).
+    # decoder's and encoder's threads, and spinning workers steal their cores (measured:
+    # docs/BENCHMARKS.md, the CPU section).
     "OMP_WAIT_POLICY": "PASSIVE",
 }
 """Environment variables that make the CPU pipeline faster. torch reads them once (at its

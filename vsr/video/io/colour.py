@@ -1,5 +1,6 @@
 """Y'CbCr <-> R'G'B' conversion in torch, so it runs on the model's device (on a GPU it
-replaces swscale, which caps 4K output at ~34 fps on the CPU).
+replaces swscale, which converts on the CPU in one thread and is slower than the model at
+4K output: docs/BENCHMARKS.md).
 
 The matrix and range come from the stream's own tags (BT.601/709/2020, limited/full); an
 untagged stream gets what players assume: BT.709 from 720 lines up, BT.601 below.

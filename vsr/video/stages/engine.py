@@ -30,8 +30,8 @@ from ..io.planes import PlaneLayout
 
 def frames_per_call(device: torch.device, batch: int) -> int:
     """How many frames go through the model at once. On a GPU, `batch`. On the CPU, one:
-    a single frame's activations stay in cache and the allocator reuses them (ultra x2 at
-    720p on 2 cores: 3.7 fps one at a time, 1.9 fps in fours)."""
+    a single frame's activations stay in cache and the allocator reuses them (measured:
+    docs/BENCHMARKS.md, the CPU section)."""
     return max(1, batch) if device.type == "cuda" else 1
 
 
