@@ -95,3 +95,55 @@ def test_the_graph_reader_sees_imports_inside_functions_and_packages():
 def test_no_import_cycle_between_vsr_modules():
     found = cycles(import_graph())
     assert found == [], "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in found)
+
+
+MAX_PARAMETERS = 8
+# To be removed by the job-object change (issue 32: one frozen UpscaleJob and one Hooks
+# object replace these lists); the test fails when an entry no longer needs to be here.
+LONG_PARAMETER_LISTS = {
+    "vsr.clip_writer:open_clip",
+    "vsr.live.session:run_live",
+    "vsr.settings:resolve_run",
+    "vsr.video.stages.upscale:upscale_video",
+    "vsr.video.segments.segmented:upscale_in_segments",
+    "vsr.video.segments.segmented:_SegmentedJob.__init__",
+    "vsr.video.segments.segmented:_ray_runner",
+    "vsr.video.segments.encode:encode_segment",
+}
+
+
+def parameter_counts() -> dict[str, int]:
+    """Every function and method in vsr/ ("module:Class.name"), with its parameters:
+    positional and keyword-only, not self/cls, *args or **kwargs."""
+    counts = {}
+
+    def visit(node: ast.AST, module: str, prefix: str, in_class: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, module, f"{prefix}{child.name}.", True)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = child.args
+                names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+                if in_class and names[:1] in (["self"], ["cls"]):
+                    names = names[1:]
+                counts[f"{module}:{prefix}{child.name}"] = len(names)
+                visit(child, module, f"{prefix}{child.name}.", False)
+            else:
+                visit(child, module, prefix, in_class)
+
+    for name, path in vsr_modules().items():
+        visit(ast.parse(path.read_text(), str(path)), name, "", False)
+    return counts
+
+
+def test_the_parameter_counter_skips_self_and_star_arguments_and_counts_keyword_only():
+    counts = parameter_counts()
+    assert counts["vsr.video.stages.pipeline:Pipeline.channel"] == 1  # (self, capacity)
+    assert counts["vsr.weights.download:ensure_downloaded"] == 2  # (entry, *, notify)
+    assert counts["vsr.video.batch:run_planned"] == 6  # (jobs, *, model, overwrite, on_job, notify, segments, **upscale_options)
+
+
+def test_no_function_takes_more_than_eight_parameters():
+    long = {name for name, count in parameter_counts().items() if count > MAX_PARAMETERS}
+    assert long - LONG_PARAMETER_LISTS == set(), "more than 8 parameters: make them one object"
+    assert LONG_PARAMETER_LISTS - long == set(), "no longer long: take them off LONG_PARAMETER_LISTS"
