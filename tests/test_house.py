@@ -1,5 +1,6 @@
 """The house's shape, read from the source with `ast` (nothing is imported): no import cycle
-between vsr's modules, and no long parameter lists."""
+between vsr's modules, the video rooms in their order (io <- stages <- segments) with no
+threads in io/, and no long parameter lists."""
 
 import ast
 from pathlib import Path
@@ -95,6 +96,28 @@ def test_the_graph_reader_sees_imports_inside_functions_and_packages():
 def test_no_import_cycle_between_vsr_modules():
     found = cycles(import_graph())
     assert found == [], "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in found)
+
+
+ROOMS = ("vsr.video.io", "vsr.video.stages", "vsr.video.segments")  # each may import the ones before it
+
+
+def room_of(module: str) -> int | None:
+    return next((i for i, room in enumerate(ROOMS) if module == room or module.startswith(room + ".")), None)
+
+
+def test_the_video_rooms_import_only_the_rooms_before_them():
+    backwards = [
+        f"{module} -> {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if room_of(module) is not None and room_of(target) is not None and room_of(target) > room_of(module)
+    ]
+    assert backwards == []
+
+
+def test_no_threads_in_the_io_room():
+    io = [path for name, path in vsr_modules().items() if room_of(name) == 0]
+    assert io and [path.name for path in io if "threading" in path.read_text()] == []
 
 
 MAX_PARAMETERS = 8
