@@ -48,7 +48,7 @@ from ..stages.pipeline import Pipeline
 from ..io.plan import OutputPlan, plan_output
 from ..io.sink import VideoSink
 from ..io.source import VideoSource
-from ..stages.upscale import STAGES, UpscaleResult, _run_pipeline, output_for, upscale_video
+from ..stages.upscale import STAGES, UpscaleResult, output_for, run_stages, upscale_video
 
 DEFAULT_SEGMENT_SECONDS = 30.0
 SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input
@@ -358,7 +358,7 @@ def encode_segment(src: Path, info, segment: Segment, path: Path, sr, output: Ou
                 on_start(sink)
             frames = SegmentSource(src, info, segment)
             pipeline = Pipeline(capacity=queue_size)
-            _run_pipeline(frames, sink, sr, batch, pipeline, pipeline.channel(), notify, progress)
+            run_stages(frames, sink, sr, batch, pipeline, pipeline.channel(), notify, progress)
             clocks = pipeline.clocks
             sink.finish()
         except BaseException:

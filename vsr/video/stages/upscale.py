@@ -33,7 +33,7 @@ from .pipeline import END, Pipeline, StageClock
 from ..io.plan import plan_output
 from .realtime import INPUT_ENDED, channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
-from ..io.source import DecodedFrame, VideoSource
+from ..io.source import DecodedFrame, FrameSource, VideoSource
 
 STAGES = ("decode", "model", "encode")
 
@@ -168,7 +168,7 @@ def upscale_video(
                     warn(f"{final_name.suffix} cannot hold the input's {dropped}; it was left out")
                 if on_start:
                     on_start(source, sink, sr)
-                _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
+                run_stages(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
                 sink.finish()
             except BaseException as exc:
                 why = describe_stop(exc) if keep_on_stop else None
@@ -227,14 +227,17 @@ def output_for(source: VideoSource, dst, scale: int, codec: str, overwrite: bool
     return target
 
 
-def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress) -> None:
-    info = source.info
+def run_stages(frames: FrameSource, sink: VideoSink, sr: SRModel, batch: int, pipeline: Pipeline, decoded, warn, on_progress) -> None:
+    """Decode (`frames`), upscale (`sr`, `batch` frames per call where the device allows)
+    and encode (`sink`) in `pipeline`'s three threads; `decoded` is the channel between the
+    first two (vsr.video.stages.realtime.channel_for), `on_progress` as upscale_video's."""
+    info = frames.info
     batch = frames_per_call(sr.device, batch)  # on the CPU one frame per call: stopping stays prompt too
     upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=batch, notify=warn)
     upscaled = pipeline.channel(max(2, pipeline.capacity // batch))
 
     def decode_stage(clock: StageClock) -> None:
-        for item in source.items():
+        for item in frames.items():
             decoded.put(item, clock)
         decoded.put(END, clock)
 
@@ -281,5 +284,5 @@ def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
 
     for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    expected = None if source.endpoint.live else info.frames_estimated
+    expected = None if frames.live else info.frames_estimated
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))
