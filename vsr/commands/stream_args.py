@@ -44,8 +44,6 @@ def add_stream_args(p: argparse.ArgumentParser) -> None:
 def check_stream_args(args: argparse.Namespace) -> None:
     from ..errors import UsageError
 
-    if args.timeout is not None and args.timeout < 0:
-        raise UsageError(f"--timeout must be 0 or more seconds, got {args.timeout:g}")
     if args.output == PIPE and sys.stdout.isatty():
         raise UsageError("-o - writes video to stdout, which is a terminal here; pipe it (| mpv -) or name a file")
     if PIPE in args.inputs and sys.stdin.isatty():
@@ -69,10 +67,6 @@ def interruptible_callbacks(view, interrupt):
     return on_start, on_progress
 
 
-def stream_options(args: argparse.Namespace) -> dict:
-    return {"timeout": args.timeout or None, "output_format": args.format, "realtime": args.realtime}
-
-
 def is_batch(args: argparse.Namespace) -> bool:
     return len(args.inputs) > 1 or Path(args.inputs[0]).is_dir()
 
@@ -93,39 +87,28 @@ def wrap_up_stream(result) -> int:
 def run_batch(args: argparse.Namespace) -> int:
     """Several inputs or a folder: every output planned first, then one model load for all."""
     from ..errors import UsageError
-    from ..settings import resolve_run
     from ..video.batch import SKIPPED_EXISTING, plan_batch, run_planned
+    from ..video.io.endpoints import classify
+    from ..video.io.job import Hooks
     from .batch_view import BatchView
-    from .upscale import encoder_options, segment_settings, video_settings
+    from .upscale import job_from_args
 
-    if args.output is None or args.output == PIPE or "://" in args.output:
+    if args.output is None or not classify(args.output).is_file:
         raise UsageError("several inputs or a folder need -o OUTDIR (a folder; it is created if missing)")
-    settings = video_settings(args)
-    compile = settings.pop("compile")
-    run = resolve_run(**settings)
+    template = job_from_args(args)  # every file's job but for its endpoints, checked once
+    run = template.settings
     view = BatchView(quiet=args.quiet)
     for notice in run.model.notices:
         view.warn(notice)
     on_start, on_progress = interruptible_callbacks(view, args.interrupt)
 
-    load = lambda: run.model.load(compile=compile)  # noqa: E731
+    load = lambda: run.model.load(compile=template.compile)  # noqa: E731
     sr = load() if run.model.scale is None else None  # the scale is read off the weights: load them first
     # Every output is decided, and collisions refused, before the (one) model load.
     jobs = plan_batch(args.inputs, Path(args.output), run.model.scale or sr.scale, run.encoder.codec, recursive=args.recursive)
     sr = sr or load()
     with view:
-        outcomes = run_planned(
-            jobs,
-            model=sr,
-            overwrite=args.overwrite,
-            on_job=view.job_started,
-            notify=view.warn,
-            on_progress=on_progress,
-            on_start=on_start,
-            segments=segment_settings(args),
-            **encoder_options(run.preset),
-            **stream_options(args),
-        )
+        outcomes = run_planned(jobs, template, sr, Hooks(notify=view.warn, on_progress=on_progress, on_start=on_start), on_job=view.job_started)
     if any(o.result == SKIPPED_EXISTING for o in outcomes):
         view.warn("outputs that exist were skipped; --overwrite replaces them")
     view.table(outcomes)

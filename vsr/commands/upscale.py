@@ -41,21 +41,12 @@ def add_segment_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=int, metavar="N", help="with --ray and no GPUs: N CPU workers (default: one per CPU of the cluster)")
 
 
-def _file_to_file(args: argparse.Namespace) -> bool:
-    endpoints = [str(args.inputs[0]), str(args.output) if args.output else ""]
-    return not any(e == "-" or "://" in e for e in endpoints)
-
-
-def _check_seekable(args: argparse.Namespace) -> None:
+def _check_ray_flags(args: argparse.Namespace) -> None:
     from ..errors import UsageError
 
-    endpoints = [str(args.inputs[0]), str(args.output) if args.output else ""]
-    flag = "--ray" if getattr(args, "ray", False) else "--resume" if getattr(args, "resume", False) else None
-    if flag and any(e == "-" or ":/" in e for e in endpoints):  # (a Path folds "://" to ":/")
-        raise UsageError(f"{flag} needs an input file and an output file; pipes, URLs and -o - cannot be split or resumed")
-    if getattr(args, "ray_address", None) and not getattr(args, "ray", False):
+    if args.ray_address and not args.ray:
         raise UsageError("--ray-address needs --ray")
-    if getattr(args, "workers", None) is not None and not getattr(args, "ray", False):
+    if args.workers is not None and not args.ray:
         raise UsageError("--workers needs --ray")
 
 
@@ -74,17 +65,16 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format, e.g. yuv420p, yuv420p10le (default: follow the input)")
 
 
-def video_settings(args: argparse.Namespace) -> dict:
-    """The keyword arguments of vsr.upscale_video that the video flags give."""
-    from ..settings import AUTO_PRESET
+def run_settings(args: argparse.Namespace):
+    """What the preset, model and encoder flags resolve to (vsr.settings.resolve_run)."""
+    from ..settings import AUTO_PRESET, resolve_run
 
-    return dict(
-        preset=args.preset or AUTO_PRESET,
+    return resolve_run(
+        args.preset or AUTO_PRESET,
         model=model_spec(args),
         scale=args.scale,
         device=args.device,
         half=args.half,
-        compile=args.compile,
         batch=args.batch,
         codec=args.codec,
         crf=args.crf,
@@ -93,42 +83,44 @@ def video_settings(args: argparse.Namespace) -> dict:
     )
 
 
-def encoder_options(preset) -> dict:
-    """upscale_video's batch and encoder arguments from a resolved preset."""
-    return {"batch": preset.batch, "codec": preset.codec, "crf": preset.crf, "encoder_preset": preset.encoder_preset, "pix_fmt": preset.pix_fmt}
+def job_from_args(args: argparse.Namespace):
+    """The vsr.video.io.job.UpscaleJob the flags ask for, for the first input (a batch
+    replaces the endpoints for each file); checked here, before any work."""
+    from ..video.io.endpoints import classify
+    from ..video.io.job import SegmentOptions, StreamOptions, UpscaleJob
 
-
-def segment_settings(args: argparse.Namespace) -> dict:
-    """The keyword arguments of vsr.video.segments.segmented.upscale_in_segments that the segment
-    flags give (commands without them, such as vsr demo, get the defaults)."""
-    return dict(
-        segment_seconds=getattr(args, "segment_seconds", None),
-        resume="resume" if getattr(args, "resume", False) else "restart" if getattr(args, "restart", False) else "auto",
-        keep_work=getattr(args, "keep_work", False),
-        ray=getattr(args, "ray", False),
-        ray_address=getattr(args, "ray_address", None),
-        workers=getattr(args, "workers", None),
+    return UpscaleJob(
+        source=classify(str(args.inputs[0])),
+        output=None if args.output is None else classify(str(args.output)),
+        settings=run_settings(args),
+        compile=args.compile,
+        overwrite=args.overwrite,
+        stream=StreamOptions(timeout=args.timeout or None, output_format=args.format, realtime=args.realtime),
+        segments=SegmentOptions(
+            seconds=args.segment_seconds,
+            resume="resume" if args.resume else "restart" if args.restart else "auto",
+            keep_work=args.keep_work,
+            ray=args.ray,
+            ray_address=args.ray_address,
+            workers=args.workers,
+        ),
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..video.segments.segmented import upscale_in_segments
-    from ..video.stages.upscale import upscale_video
+    from ..video.io.job import Hooks
+    from ..video.segments.segmented import run_job
     from .progress_view import ProgressView
-    from .stream_args import check_stream_args, interruptible_callbacks, is_batch, run_batch, stream_options, wrap_up_stream
+    from .stream_args import check_stream_args, interruptible_callbacks, is_batch, run_batch, wrap_up_stream
 
     check_stream_args(args)
-    _check_seekable(args)
+    _check_ray_flags(args)
     if is_batch(args):
         return run_batch(args)
+    job = job_from_args(args)  # streamed, in one piece or segmented: vsr.video.io.job.run_kind decides
     view = ProgressView(quiet=args.quiet, summary_to_stderr=args.output == "-")
     on_start, on_progress = interruptible_callbacks(view, args.interrupt)
-
-    common = dict(overwrite=args.overwrite, notify=view.warn, on_progress=on_progress, on_start=on_start)
     with view:
-        if _file_to_file(args):  # segmented (resumable) where the input allows it
-            result = upscale_in_segments(args.inputs[0], args.output, **video_settings(args), **segment_settings(args), on_segments=view.segments, **common)
-        else:  # a pipe or URL on either side: one streamed run
-            result = upscale_video(args.inputs[0], args.output, **video_settings(args), **stream_options(args), **common)
+        result = run_job(job, Hooks(notify=view.warn, on_progress=on_progress, on_start=on_start, on_segments=view.segments))
     view.summary(result)
     return wrap_up_stream(result)
