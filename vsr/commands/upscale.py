@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if is_batch(args):
         return run_batch(args)
     job = job_from_args(args)  # streamed, in one piece or segmented: vsr.video.io.job.run_kind decides
-    view = ProgressView(quiet=args.quiet, summary_to_stderr=args.output == "-")
+    view = ProgressView(quiet=args.quiet, summary_to_stderr=job.output is not None and job.output.kind == "pipe")
     on_start, on_progress = interruptible_callbacks(view, args.interrupt)
     with view:
         result = run_job(job, Hooks(notify=view.warn, on_progress=on_progress, on_start=on_start, on_segments=view.segments))

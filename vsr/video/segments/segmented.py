@@ -7,14 +7,15 @@ in the manifest (vsr.video.segments.manifest). The same command after any interr
 what is not recorded; the end joins the segments by stream copy (vsr.video.segments.join) and
 removes the work folder.
 
-Defaults, and why:
+Defaults, and why (the numbers live in vsr.video.io.job, whose run_kind applies them):
 * segments of 30 s: an interruption costs at most 30 s of work per worker, a two-hour
   film still makes 240 segments for workers to share, and the cost of each new segment
   (a seek, an encoder start, an IDR frame instead of a P frame) is a fraction of a percent
   of 30 s of upscaling (docs/BENCHMARKS.md);
 * segmenting is the default for inputs of 2 minutes or more; a shorter run is cheaper
-  to redo than to keep a work folder for. `segment_seconds` or `resume` (the CLI's
-  `--segment-seconds`, `--resume`) asks for it at any length;
+  to redo than to keep a work folder for. `segment_seconds`, `resume` or `ray`, or an
+  earlier run's work folder, asks for it at any length;
+* a pipe, URL or device on either side is streamed, never segmented;
 * inputs that cannot be cut exactly (no index, frames without their own timestamps,
   damage) run in one piece, with a notice.
 """
