@@ -19,7 +19,7 @@ PIPE = "-"
 
 
 def add_stream_args(p: argparse.ArgumentParser) -> None:
-    from ..video.io.endpoints import DEFAULT_PIPE_FORMAT, DEFAULT_TIMEOUT, PIPE_FORMATS
+    from ..video.io.endpoints import DEFAULT_PIPE_FORMAT, DEFAULT_TIMEOUT, PIPE_FORMATS, REALTIME_POLICIES
 
     p.add_argument(
         "--format", metavar="FMT", help=f"container for -o - ({', '.join(PIPE_FORMATS)}; default {DEFAULT_PIPE_FORMAT}) or an output URL (default: by protocol)"
@@ -33,7 +33,7 @@ def add_stream_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--realtime",
-        choices=("auto", "drop", "block"),
+        choices=REALTIME_POLICIES,
         default="auto",
         help="when the model is slower than a live input: drop the oldest waiting frames, or block (back-pressure); "
         "auto: drop for live inputs (network streams, devices), block otherwise",

@@ -20,9 +20,8 @@ from pathlib import Path
 
 from ...errors import UsageError
 from ...settings import RunSettings, resolve_run
-from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify
+from .endpoints import DEFAULT_TIMEOUT, REALTIME_POLICIES, Endpoint, classify
 
-REALTIME_POLICIES = ("auto", "drop", "block")
 RESUME_MODES = ("auto", "resume", "restart")
 DEFAULT_SEGMENT_SECONDS = 30.0
 SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input: a shorter run is cheaper to redo than to keep a work folder for

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import av
 
+from ..io.endpoints import REALTIME_POLICIES as POLICIES
 from .pipeline import POLL_SECONDS, Channel, Pipeline, StageClock, Stopped
 
-POLICIES = ("auto", "drop", "block")
 # Why a run ended (UpscaleResult.ended): these, or "the input was lost (REASON)".
 INPUT_ENDED = "the input ended"
 INTERRUPTED = "interrupted (Ctrl-C)"
