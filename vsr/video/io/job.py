@@ -9,7 +9,8 @@ output plan are. The callbacks travel apart, together, in `Hooks`.
 `run_kind` is the one place that says how an input runs: streamed (a pipe, URL or device
 on either side), in one piece, or in resumable segments (vsr.video.segments).
 
-This module opens no file and imports neither torch nor av itself.
+Building a job opens no video and loads no model (it reads a preset file, when one is
+named); the input is opened and the model loaded when the job runs.
 """
 
 import os
