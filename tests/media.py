@@ -30,7 +30,7 @@ import av
 import numpy as np
 from av.subtitles.subtitle import SubtitleSet
 
-from vsr.clip_writer import VideoEncoding, open_clip
+from vsr.clip_writer import ClipContainer, VideoEncoding, open_clip
 
 # Subtitle encoder per container, and the two cues (start ms, end ms, text) make_clip writes.
 SUBTITLE_CODECS = {".mkv": "subrip", ".mp4": "mov_text", ".mov": "mov_text", ".webm": "webvtt"}
@@ -115,7 +115,8 @@ def make_clip(
 
     options = {"x265-params": "log-level=error"} if codec == "libx265" else {}
     encoding = VideoEncoding(codec, _encodable_pix_fmt(pix_fmt, size, codec), options | (codec_options or {}), colour or {}, gop=gop)
-    with open_clip(path, *size, encoding, rate=rate, time_base=time_base, container_options=container_options, metadata=metadata) as clip:
+    file = ClipContainer(options=container_options or {}, metadata=metadata or {})
+    with open_clip(path, *size, encoding, rate=rate, time_base=time_base, container=file) as clip:
         if sar is not None:
             clip.stream.codec_context.sample_aspect_ratio = sar
         if rotation:

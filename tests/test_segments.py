@@ -10,13 +10,14 @@ import subprocess
 import sys
 import time
 
+import av
 import numpy as np
 import pytest
 from media import make_clip, probe, video_frames_rgb
 from test_cli import ROOT, run_cli
 
 import vsr
-from vsr.errors import UsageError
+from vsr.errors import InputError, UsageError
 from vsr.video.segments.segmented import upscale_in_segments, work_folder
 from vsr.video.segments.cutting import plan_segments
 
@@ -181,3 +182,34 @@ def test_in_a_batch_each_file_is_segmented_in_its_own_work_folder_and_resumes(tm
     assert "outputs that exist were skipped" in err  # b was finished: skipped, its work folder left as it was
     assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(outputs[0]), before)) and len(before) == 30
     assert not work_folder(outputs[0]).exists()  # joined again from its segments; without --keep-work the folder goes
+
+
+def _clip_that_grows(tmp_path):
+    """An mkv whose video is 64x48 for 24 frames, then 96x64 (H.264 with its headers in
+    every keyframe, so that the decoder follows the change), keyframes every 6 frames."""
+    options = {"x264-params": "repeat-headers=1", "bf": "0"}
+    small = make_clip(tmp_path / "small.mkv", size=(64, 48), frames=24, gop=6, codec_options=options)
+    large = make_clip(tmp_path / "large.mkv", size=(96, 64), frames=24, gop=6, codec_options=options)
+    path = tmp_path / "grows.mkv"
+    with av.open(str(small)) as first, av.open(str(large)) as second, av.open(str(path), "w") as out:
+        stream = out.add_stream_from_template(first.streams.video[0])
+        head = [p for p in first.demux(first.streams.video[0]) if p.dts is not None]
+        tail = [p for p in second.demux(second.streams.video[0]) if p.dts is not None]
+        offset = max(p.pts for p in head) + 40  # ms: one frame at 25 fps after the last
+        for packet in head:
+            packet.stream = stream
+            out.mux(packet)
+        for packet in tail:
+            packet.pts, packet.dts, packet.stream = packet.pts + offset, packet.dts + offset, stream
+            out.mux(packet)
+    return path
+
+
+def test_a_frame_size_change_stops_the_segmented_run_as_it_stops_a_single_run(tmp_path, ultra_x2):
+    src = _clip_that_grows(tmp_path)
+    assert len(plan_segments(src, SEGMENT)) >= 2
+    with pytest.raises(InputError, match="frame size changes from 64x48 to 96x64 at frame 24 of"):
+        vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1")
+    with pytest.raises(InputError, match=r"frame size changes from 64x48 to 96x64 at frame \d+ of seg-\d+ of"):
+        upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=SEGMENT)
+    assert not (tmp_path / "joined.mkv").exists()

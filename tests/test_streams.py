@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT
 from media import make_clip, probe, reference_frame
 from vsr.cli import main
-from vsr.clip_writer import VideoEncoding, open_clip
+from vsr.clip_writer import ClipContainer, VideoEncoding, open_clip
 from vsr.errors import InputError
 from vsr.video.stages.ending import RunEnding
 from vsr.video.stages.upscale import upscale_video
@@ -144,7 +144,7 @@ class TcpSender:
         try:
             conn, _ = self.server.accept()
             live = VideoEncoding(options={"tune": "zerolatency", "preset": "ultrafast"})
-            with conn, conn.makefile("wb") as wire, open_clip(wire, 64, 48, live, container_format="mpegts") as clip:
+            with conn, conn.makefile("wb") as wire, open_clip(wire, 64, 48, live, container=ClipContainer("mpegts")) as clip:
                 index = 0
                 while not self._stop.is_set() and (self.frames is None or index < self.frames):
                     clip.write(reference_frame(index, (64, 48)), pts=index)

@@ -4,6 +4,7 @@ Public API (imported lazily, so `import vsr` and `vsr --help` stay fast):
 
     vsr.load_model(name_or_path, scale=None, device="cpu", half=False) -> vsr.SRModel
     vsr.upscale_video(src, dst=None, model=None, scale=None, device="auto", ...) -> UpscaleResult
+        (its keyword options build a vsr.video.io.job.UpscaleJob; an unknown one is a TypeError)
     vsr.upscale_frames(frames, model=None, scale=None, ...) -> iterator of upscaled frames
     vsr.VsrError: base of every error meant for the user
 

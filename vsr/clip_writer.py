@@ -12,8 +12,8 @@ chapters and timing), and vsr.bench.naive keeps the plain PyAV loop it measures.
             clip.write(frame, pts=t)
 
 A clip holds one video stream, encoded as a `VideoEncoding` says, whose frames sit at the
-given pts in `time_base` (default 1/rate), plus whatever streams the caller adds before
-the first frame: copies of a source's streams (`ClipWriter.copy_stream`, then `mux`) or
+given pts in `time_base` (default 1/rate), in a file whose format, muxer options and tags a
+`ClipContainer` gives, plus whatever streams the caller adds before the first frame: copies of a source's streams (`ClipWriter.copy_stream`, then `mux`) or
 its own (`clip.container.add_stream`). Frames of another size or pixel format are
 converted by swscale. Leaving the block flushes the encoder and closes the file; with
 `atomic=True` the file appears under its name only when complete (vsr.atomic).
@@ -44,7 +44,9 @@ class VideoEncoding:
     """How a clip's video stream is encoded. `options` go to the encoder (`{"crf": "18",
     "preset": "veryfast"}`); `colour` tags (color_primaries, color_trc, colorspace,
     color_range as ints) go on the stream and on every frame; `threads` sets the encoder's
-    thread count (None: FFmpeg's choice); `gop` its keyframe interval in frames."""
+    thread count (None: FFmpeg's choice); `gop` its keyframe interval in frames;
+    `interpolation` the swscale filter for frames of another size (None: PyAV's default,
+    bilinear)."""
 
     codec: str = "libx264"
     pix_fmt: str = "yuv420p"
@@ -52,17 +54,25 @@ class VideoEncoding:
     colour: Mapping[str, int] = field(default_factory=dict)
     threads: int | None = None
     gop: int | None = None
+    interpolation: str | None = None
+
+
+@dataclass(frozen=True)
+class ClipContainer:
+    """The file around a clip's streams: its `format` (None: FFmpeg's guess from the
+    suffix), the muxer's `options` (`{"movflags": "+faststart"}`) and its `metadata` tags."""
+
+    format: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 class ClipWriter:
     """An output file being written: its video stream (`stream`), encoded as `encoding`
     says, and any other streams added before the first frame."""
 
-    def __init__(
-        self, container: av.container.OutputContainer, width: int, height: int, encoding: VideoEncoding,
-        rate: int | Fraction, time_base: Fraction, interpolation: str | None,
-    ):  # fmt: skip
-        self.container, self.encoding, self.time_base, self.interpolation = container, encoding, time_base, interpolation
+    def __init__(self, container: av.container.OutputContainer, width: int, height: int, encoding: VideoEncoding, rate: int | Fraction, time_base: Fraction):
+        self.container, self.encoding, self.time_base = container, encoding, time_base
         self.width, self.height, self._flushed = width, height, False
         self.stream = stream = container.add_stream(encoding.codec, rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, encoding.pix_fmt
@@ -93,7 +103,7 @@ class ClipWriter:
             frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
         if (frame.format.name, frame.width, frame.height) == (self.encoding.pix_fmt, self.width, self.height):
             return frame
-        return frame.reformat(width=self.width, height=self.height, format=self.encoding.pix_fmt, interpolation=self.interpolation)
+        return frame.reformat(width=self.width, height=self.height, format=self.encoding.pix_fmt, interpolation=self.encoding.interpolation)
 
     def write(self, frame: np.ndarray | av.VideoFrame, pts: int, duration: int | None = None) -> None:
         """Encode `frame` to be shown at `pts` (in `time_base`) for `duration` (None: until the next)."""
@@ -121,24 +131,21 @@ def open_clip(
     *,
     rate: int | Fraction = 25,
     time_base: Fraction | None = None,
-    container_format: str | None = None,
-    container_options: Mapping[str, str] | None = None,
-    metadata: Mapping[str, str] | None = None,
-    interpolation: str | None = None,
+    container: ClipContainer = ClipContainer(),
     atomic: bool = False,
 ) -> Iterator[ClipWriter]:
     """A ClipWriter for a new clip at `path` (or into a writable file object: a pipe, a
-    socket), closed (encoder flushed) when the block ends. The container is `container_format`, else FFmpeg's guess from the suffix (with
-    `atomic`, whose temporary name has no suffix: vsr's own list, .mp4 .mov .mkv .webm).
-    `interpolation` is the swscale filter for frames of another size (None: PyAV's
-    default, bilinear)."""
+    socket), closed (encoder flushed) when the block ends. The file's format is
+    `container.format`, else FFmpeg's guess from the suffix (with `atomic`, whose temporary
+    name has no suffix: vsr's own list, .mp4 .mov .mkv .webm)."""
+    file_format = container.format
     if atomic:
         path = Path(path)
-        container_format = container_format or container_for(path)
+        file_format = file_format or container_for(path)
     with atomic_path(path) if atomic else nullcontext(path) as target:
         target = target if hasattr(target, "write") else str(target)
-        with av.open(target, "w", format=container_format, options=dict(container_options or {})) as container:
-            container.metadata.update(metadata or {})
-            clip = ClipWriter(container, width, height, encoding, rate, time_base or 1 / Fraction(rate), interpolation)
+        with av.open(target, "w", format=file_format, options=dict(container.options)) as output:
+            output.metadata.update(container.metadata)
+            clip = ClipWriter(output, width, height, encoding, rate, time_base or 1 / Fraction(rate))
             yield clip
             clip.flush()

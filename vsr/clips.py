@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import torch
 
-from .clip_writer import BT709_TAGS, VideoEncoding, open_clip
+from .clip_writer import BT709_TAGS, ClipContainer, VideoEncoding, open_clip
 from .resize import downscale_uint8
 from .video.io.colour import ColourSpec, rgb_to_yuv
 from .video.stages.engine import packed_to_rgb
@@ -109,7 +109,7 @@ def encode_h264(frames: list[np.ndarray], path: Path, crf: int, preset: str = "m
     layout = PlaneLayout("yuv420p", width, height)
     options = {"crf": str(crf), "preset": preset, "threads": "1", "x264-params": "mbtree=0", "chroma_sample_location": "left"}
     encoding = VideoEncoding("libx264", "yuv420p", options, BT709_TAGS, threads=1)
-    with open_clip(path, width, height, encoding, rate=rate, container_format="matroska") as clip:
+    with open_clip(path, width, height, encoding, rate=rate, container=ClipContainer("matroska")) as clip:
         for t, rgb in enumerate(frames):
             planes = rgb_to_yuv(torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255, ENCODE_COLOUR, *layout.chroma_shape)
             packed = torch.cat([p.flatten(1) for p in planes], 1)[0].byte().numpy()

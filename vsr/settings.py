@@ -79,17 +79,15 @@ def resolve_run(
     scale: int | None = None,
     device: "str | torch.device" = "auto",
     half: bool | None = None,
-    batch: int | None = None,
-    codec: str | None = None,
-    crf: int | None = None,
-    encoder_preset: str | None = None,
-    pix_fmt: str | None = None,
+    **overrides,
 ) -> RunSettings:
     """`preset` (a bundled name, a .toml path, a Preset, "auto" for the device's default,
     or None for none: libx264 at its defaults, batch 4, x2) with every setting that is not
-    None laid over it. A model named here wins over the preset's; so does its scale (None:
-    the weights' own). The preset's model, when this version does not ship it at the
-    preset's scale, falls back to the default model with a notice."""
+    None laid over it: `scale` and the `overrides` (batch, codec, crf, encoder_preset,
+    pix_fmt; checked by Preset.merged, the one place that validates them). A model named
+    here wins over the preset's; so does its scale (None: the weights' own). The preset's
+    model, when this version does not ship it at the preset's scale, falls back to the
+    default model with a notice."""
     from .weights import shipped
 
     models = resolve_model(None, device=device, half=half)
@@ -99,9 +97,10 @@ def resolve_run(
         chosen = preset
     else:
         chosen = load_preset(DEVICE_PRESETS[models.device.type] if preset == AUTO_PRESET else preset)
-    if codec and codec != chosen.codec and encoder_preset is None:
+    codec = overrides.get("codec")
+    if codec and codec != chosen.codec and overrides.get("encoder_preset") is None:
         chosen = replace(chosen, encoder_preset=None)  # x264's "veryfast" means nothing to another encoder
-    chosen = chosen.merged(scale=scale, codec=codec, crf=crf, encoder_preset=encoder_preset, batch=batch, pix_fmt=pix_fmt)
+    chosen = chosen.merged(scale=scale, **overrides)
     notices: tuple[str, ...] = ()
     if model is not None:
         spec = model

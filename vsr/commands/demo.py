@@ -19,33 +19,25 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import OutputError
     from ..images import read_image, upscale_image, write_image
     from ..samples import SAMPLE_CLIP, SAMPLE_IMAGE
-    from ..settings import resolve_run
-    from ..video.stages.upscale import upscale_video
+    from ..video.io.endpoints import classify
+    from ..video.io.job import Hooks, UpscaleJob
+    from ..video.stages.upscale import run_single
     from .progress_view import ProgressView
-    from .video_flags import video_settings
+    from .video_flags import run_settings
 
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {args.output}: {exc.strerror}") from None
-    settings = video_settings(args)
-    compile = settings.pop("compile")
-    resolved = resolve_run(**settings)
+    resolved = run_settings(args)
     view = ProgressView()
     for notice in resolved.model.notices:
         view.warn(notice)
-    model = resolved.model.load(compile=compile)  # one model for the clip and the picture
+    model = resolved.model.load(compile=args.compile)  # one model for the clip and the picture
+    target = args.output / f"{SAMPLE_CLIP.stem}_x{model.scale}{SAMPLE_CLIP.suffix}"
+    job = UpscaleJob(source=classify(SAMPLE_CLIP), output=classify(target), settings=resolved, overwrite=True)
     with view:
-        result = upscale_video(
-            SAMPLE_CLIP,
-            args.output / f"{SAMPLE_CLIP.stem}_x{model.scale}{SAMPLE_CLIP.suffix}",
-            preset=resolved.preset,
-            model=model,
-            overwrite=True,
-            notify=view.warn,
-            on_progress=view.update,
-            on_start=view.start,
-        )
+        result = run_single(job, Hooks(notify=view.warn, on_progress=view.update, on_start=view.start), model)
     view.summary(result)
     picture = read_image(SAMPLE_IMAGE)
     image_target = args.output / f"{SAMPLE_IMAGE.stem}_x{model.scale}{SAMPLE_IMAGE.suffix}"

@@ -19,7 +19,7 @@ PIPE = "-"
 
 
 def add_stream_args(p: argparse.ArgumentParser) -> None:
-    from ..video.io.endpoints import DEFAULT_PIPE_FORMAT, DEFAULT_TIMEOUT, PIPE_FORMATS
+    from ..video.io.endpoints import DEFAULT_PIPE_FORMAT, DEFAULT_TIMEOUT, PIPE_FORMATS, REALTIME_POLICIES
 
     p.add_argument(
         "--format", metavar="FMT", help=f"container for -o - ({', '.join(PIPE_FORMATS)}; default {DEFAULT_PIPE_FORMAT}) or an output URL (default: by protocol)"
@@ -33,7 +33,7 @@ def add_stream_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--realtime",
-        choices=("auto", "drop", "block"),
+        choices=REALTIME_POLICIES,
         default="auto",
         help="when the model is slower than a live input: drop the oldest waiting frames, or block (back-pressure); "
         "auto: drop for live inputs (network streams, devices), block otherwise",
@@ -44,8 +44,6 @@ def add_stream_args(p: argparse.ArgumentParser) -> None:
 def check_stream_args(args: argparse.Namespace) -> None:
     from ..errors import UsageError
 
-    if args.timeout is not None and args.timeout < 0:
-        raise UsageError(f"--timeout must be 0 or more seconds, got {args.timeout:g}")
     if args.output == PIPE and sys.stdout.isatty():
         raise UsageError("-o - writes video to stdout, which is a terminal here; pipe it (| mpv -) or name a file")
     if PIPE in args.inputs and sys.stdin.isatty():
@@ -67,10 +65,6 @@ def interruptible_callbacks(view, interrupt):
         view.update(done, expected)
 
     return on_start, on_progress
-
-
-def stream_options(args: argparse.Namespace) -> dict:
-    return {"timeout": args.timeout or None, "output_format": args.format, "realtime": args.realtime}
 
 
 def is_batch(args: argparse.Namespace) -> bool:
@@ -95,39 +89,28 @@ def run_batch(args: argparse.Namespace) -> int:
     """Several inputs or a folder: every output planned first, then one model load for all."""
     from ..errors import UsageError
     from ..interrupt import EXIT_CODE
-    from ..settings import resolve_run
     from ..video.batch import JobStatus, plan_batch, run_planned
+    from ..video.io.endpoints import classify
+    from ..video.io.job import Hooks
     from .batch_view import BatchView
-    from .video_flags import encoder_options, segment_settings, video_settings
+    from .video_flags import job_from_args
 
-    if args.output is None or args.output == PIPE or "://" in args.output:
+    if args.output is None or not classify(args.output).is_file:
         raise UsageError("several inputs or a folder need -o OUTDIR (a folder; it is created if missing)")
-    settings = video_settings(args)
-    compile = settings.pop("compile")
-    run = resolve_run(**settings)
+    template = job_from_args(args)  # every file's job but for its endpoints, checked once
+    run = template.settings
     view = BatchView(quiet=args.quiet)
     for notice in run.model.notices:
         view.warn(notice)
     on_start, on_progress = interruptible_callbacks(view, args.interrupt)
 
-    load = lambda: run.model.load(compile=compile)  # noqa: E731
+    load = lambda: run.model.load(compile=template.compile)  # noqa: E731
     sr = load() if run.model.scale is None else None  # the scale is read off the weights: load them first
     # Every output is decided, and collisions refused, before the (one) model load.
     jobs = plan_batch(args.inputs, Path(args.output), run.model.scale or sr.scale, run.encoder.codec, recursive=args.recursive)
     sr = sr or load()
     with view:
-        outcomes = run_planned(
-            jobs,
-            model=sr,
-            overwrite=args.overwrite,
-            on_job=view.job_started,
-            notify=view.warn,
-            on_progress=on_progress,
-            on_start=on_start,
-            segments=segment_settings(args),
-            **encoder_options(run.preset),
-            **stream_options(args),
-        )
+        outcomes = run_planned(jobs, template, sr, Hooks(notify=view.warn, on_progress=on_progress, on_start=on_start), on_job=view.job_started)
     if any(o.status is JobStatus.SKIPPED_EXISTING for o in outcomes):
         view.warn("outputs that exist were skipped; --overwrite replaces them")
     view.table(outcomes)

@@ -5,7 +5,7 @@ GPU) and any flag given overrides the preset's value."""
 
 import argparse
 
-from .video_flags import add_segment_args, add_video_flags, segment_settings, video_settings
+from .video_flags import add_segment_args, add_video_flags, job_from_args
 
 
 def add_parser(subparsers) -> None:
@@ -27,42 +27,29 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def _file_to_file(args: argparse.Namespace) -> bool:
-    endpoints = [str(args.inputs[0]), str(args.output) if args.output else ""]
-    return not any(e == "-" or "://" in e for e in endpoints)
-
-
-def _check_seekable(args: argparse.Namespace) -> None:
+def _check_ray_flags(args: argparse.Namespace) -> None:
     from ..errors import UsageError
 
-    endpoints = [str(args.inputs[0]), str(args.output) if args.output else ""]
-    flag = "--ray" if getattr(args, "ray", False) else "--resume" if getattr(args, "resume", False) else None
-    if flag and any(e == "-" or ":/" in e for e in endpoints):  # (a Path folds "://" to ":/")
-        raise UsageError(f"{flag} needs an input file and an output file; pipes, URLs and -o - cannot be split or resumed")
-    if getattr(args, "ray_address", None) and not getattr(args, "ray", False):
+    if args.ray_address and not args.ray:
         raise UsageError("--ray-address needs --ray")
-    if getattr(args, "workers", None) is not None and not getattr(args, "ray", False):
+    if args.workers is not None and not args.ray:
         raise UsageError("--workers needs --ray")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..video.segments.segmented import upscale_in_segments
-    from ..video.stages.upscale import upscale_video
+    from ..video.io.job import Hooks
+    from ..video.segments.segmented import run_job
     from .progress_view import ProgressView
-    from .stream_args import check_stream_args, interruptible_callbacks, is_batch, run_batch, stream_options, wrap_up_stream
+    from .stream_args import check_stream_args, interruptible_callbacks, is_batch, run_batch, wrap_up_stream
 
     check_stream_args(args)
-    _check_seekable(args)
+    _check_ray_flags(args)
     if is_batch(args):
         return run_batch(args)
-    view = ProgressView(quiet=args.quiet, summary_to_stderr=args.output == "-")
+    job = job_from_args(args)  # streamed, in one piece or segmented: vsr.video.io.job.run_kind decides
+    view = ProgressView(quiet=args.quiet, summary_to_stderr=job.output is not None and job.output.kind == "pipe")
     on_start, on_progress = interruptible_callbacks(view, args.interrupt)
-
-    common = dict(overwrite=args.overwrite, notify=view.warn, on_progress=on_progress, on_start=on_start)
     with view:
-        if _file_to_file(args):  # segmented (resumable) where the input allows it
-            result = upscale_in_segments(args.inputs[0], args.output, **video_settings(args), **segment_settings(args), on_segments=view.segments, **common)
-        else:  # a pipe or URL on either side: one streamed run
-            result = upscale_video(args.inputs[0], args.output, **video_settings(args), **stream_options(args), **common)
+        result = run_job(job, Hooks(notify=view.warn, on_progress=on_progress, on_start=on_start, on_segments=view.segments))
     view.summary(result)
     return wrap_up_stream(result)

@@ -1,5 +1,6 @@
 """The flags `vsr upscale` and `vsr demo` share (preset, model, encoder) and the segment
-flags of `vsr upscale`, with the keyword arguments of the run that each group gives."""
+flags of `vsr upscale`, with what they give: the resolved settings (run_settings) and the
+whole vsr.video.io.job.UpscaleJob (job_from_args)."""
 
 import argparse
 
@@ -21,17 +22,16 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format, e.g. yuv420p, yuv420p10le (default: follow the input)")
 
 
-def video_settings(args: argparse.Namespace) -> dict:
-    """The keyword arguments of vsr.upscale_video that the video flags give."""
-    from ..settings import AUTO_PRESET
+def run_settings(args: argparse.Namespace):
+    """What the preset, model and encoder flags resolve to (vsr.settings.resolve_run)."""
+    from ..settings import AUTO_PRESET, resolve_run
 
-    return dict(
-        preset=args.preset or AUTO_PRESET,
+    return resolve_run(
+        args.preset or AUTO_PRESET,
         model=model_spec(args),
         scale=args.scale,
         device=args.device,
         half=args.half,
-        compile=args.compile,
         batch=args.batch,
         codec=args.codec,
         crf=args.crf,
@@ -40,21 +40,27 @@ def video_settings(args: argparse.Namespace) -> dict:
     )
 
 
-def encoder_options(preset) -> dict:
-    """upscale_video's batch and encoder arguments from a resolved preset."""
-    return {"batch": preset.batch, "codec": preset.codec, "crf": preset.crf, "encoder_preset": preset.encoder_preset, "pix_fmt": preset.pix_fmt}
+def job_from_args(args: argparse.Namespace):
+    """The vsr.video.io.job.UpscaleJob the flags ask for, for the first input (a batch
+    replaces the endpoints for each file); checked here, before any work."""
+    from ..video.io.endpoints import classify
+    from ..video.io.job import SegmentOptions, StreamOptions, UpscaleJob
 
-
-def segment_settings(args: argparse.Namespace) -> dict:
-    """The keyword arguments of vsr.video.segments.segmented.upscale_in_segments that the segment
-    flags give (commands without them, such as vsr demo, get the defaults)."""
-    return dict(
-        segment_seconds=getattr(args, "segment_seconds", None),
-        resume="resume" if getattr(args, "resume", False) else "restart" if getattr(args, "restart", False) else "auto",
-        keep_work=getattr(args, "keep_work", False),
-        ray=getattr(args, "ray", False),
-        ray_address=getattr(args, "ray_address", None),
-        workers=getattr(args, "workers", None),
+    return UpscaleJob(
+        source=classify(str(args.inputs[0])),
+        output=None if args.output is None else classify(str(args.output)),
+        settings=run_settings(args),
+        compile=args.compile,
+        overwrite=args.overwrite,
+        stream=StreamOptions(timeout=args.timeout or None, output_format=args.format, realtime=args.realtime),
+        segments=SegmentOptions(
+            seconds=args.segment_seconds,
+            resume="resume" if args.resume else "restart" if args.restart else "auto",
+            keep_work=args.keep_work,
+            ray=args.ray,
+            ray_address=args.ray_address,
+            workers=args.workers,
+        ),
     )
 
 

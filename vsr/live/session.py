@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -36,39 +37,52 @@ TICK_SECONDS = 0.01  # the display loop's period: ~100 window polls a second
 RECORD_QUEUE = 8
 
 
+@dataclass(frozen=True)
+class LiveOptions:
+    """What a live session runs with: run_live's keyword arguments but the window and the
+    callbacks (another name is a TypeError)."""
+
+    device: torch.device
+    half: bool | None = None  # None: float16 on CUDA where the weights allow it
+    scale: int | None = None  # None: the first model's
+    compile: bool = False  # each model compiles on its first frame
+    record: Path | None = None  # the upscaled frames, encoded into this file
+    overwrite: bool = False  # replace `record` if it exists
+    encoder: EncoderSettings = RECORD_ENCODER  # how `record` is encoded
+    duration: float | None = None  # seconds, then the session ends
+
+
 def run_live(
     source,
     models: list,
     *,
-    device: torch.device,
-    half: bool | None = None,
-    scale: int | None = None,
-    record: Path | None = None,
-    overwrite: bool = False,
-    encoder: EncoderSettings = RECORD_ENCODER,
-    duration: float | None = None,
-    compile: bool = False,
     window=None,
     every_second: Callable[[str], None] | None = None,
     notify: Callable[[str], None] = lambda message: None,
+    **options,
 ) -> LiveReport:
     """Run until the source ends, `duration` passes, the user quits (q, closing the window,
-    Ctrl-C) or something fails. `window`: a LiveWindow, or None for headless; then
-    `every_second` receives a status line once a second. A failure (a lost source, any
-    stage's error) is raised after the recording was finished and kept."""
+    Ctrl-C) or something fails; `options` are LiveOptions' fields (`device` at least).
+    `window`: a LiveWindow, or None for headless; then `every_second` receives a status
+    line once a second. A failure (a lost source, any stage's error) is raised after the
+    recording was finished and kept."""
+    settings = LiveOptions(**options)
+    record, duration = settings.record, settings.duration
     if record is not None:
-        if record.exists() and not overwrite:
+        if record.exists() and not settings.overwrite:
             raise OutputError(f"{record} exists", hint="pass {overwrite=True} to replace it")
         if not record.parent.is_dir():
             raise OutputError(f"output folder does not exist: {record.parent}")
-    choice = ModelChoice(models, device=device, half=half, scale=scale, notify=notify, fixed_scale=record is not None, compile=compile)
+    choice = ModelChoice(
+        models, device=settings.device, half=settings.half, scale=settings.scale, notify=notify, fixed_scale=record is not None, compile=settings.compile
+    )
     first = choice.current()  # a bad model is one line before anything starts
     report = LiveReport(recording=record)
     with contextlib.ExitStack() as stack:
         recorder = None
         if record is not None:
             temp = stack.enter_context(atomic_path(record))
-            recorder = Recorder(temp, record, source.width, source.height, source.rate, first.scale, encoder, notify)
+            recorder = Recorder(temp, record, source.width, source.height, source.rate, first.scale, settings.encoder, notify)
         try:
             failure = _run_threads(source, choice, recorder, report, duration, window, every_second)
         except BaseException:  # a second Ctrl-C: nothing is kept

@@ -48,7 +48,7 @@ from pathlib import Path
 import av
 
 from ..bench.clips import parse_size
-from ..clip_writer import BT709_TAGS, ClipWriter, VideoEncoding, open_clip
+from ..clip_writer import BT709_TAGS, ClipContainer, ClipWriter, VideoEncoding, open_clip
 from ..commands.flags import flag_words
 from ..errors import InputError, UsageError, VsrError
 from ..video.io.codecs import EncoderSettings, container_for
@@ -86,7 +86,8 @@ def make_clip(src: str | Path, dst: str | Path, recipe: Recipe) -> Path:
         raise UsageError("the clip needs a size: WIDTHxHEIGHT")
     dst = Path(dst)
     options = {"movflags": "+faststart"} if container_for(dst) in ("mp4", "mov") else {}
-    encoding = VideoEncoding("libx264", "yuv420p", EncoderSettings("libx264", recipe.crf, recipe.encoder_preset).options(), BT709_TAGS)
+    x264 = EncoderSettings("libx264", recipe.crf, recipe.encoder_preset).options()
+    encoding = VideoEncoding("libx264", "yuv420p", x264, BT709_TAGS, interpolation=recipe.scaler.upper())
     try:
         source = av.open(str(src))
     except (OSError, av.FFmpegError) as exc:
@@ -98,8 +99,8 @@ def make_clip(src: str | Path, dst: str | Path, recipe: Recipe) -> Path:
         rate = video_in.average_rate or video_in.guessed_rate or Fraction(25)
         start = float((video_in.start_time or 0) * video_in.time_base)
         end = start + recipe.frames / rate if recipe.frames else math.inf  # audio that starts before it is kept
-        clip_settings = {"rate": rate, "time_base": video_in.time_base, "container_options": options, "metadata": recipe.metadata}
-        with open_clip(dst, *recipe.size, encoding, **clip_settings, interpolation=recipe.scaler.upper(), atomic=True) as clip:
+        file = ClipContainer(options=options, metadata=recipe.metadata or {})
+        with open_clip(dst, *recipe.size, encoding, rate=rate, time_base=video_in.time_base, container=file, atomic=True) as clip:
             if video_in.metadata.get("language"):
                 clip.stream.metadata["language"] = video_in.metadata["language"]
             audio = {stream: clip.copy_stream(stream) for stream in audio_in}

@@ -14,12 +14,13 @@ an interrupted batch finishes it) unless `overwrite`. Ctrl-C abandons the curren
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError, UsageError, VsrError
 from .io.codecs import default_output
 from .io.endpoints import classify
+from .io.job import NO_HOOKS, Hooks, UpscaleJob
 
 VIDEO_SUFFIXES = frozenset(
     ".mp4 .m4v .mkv .mov .webm .avi .ts .mts .m2ts .flv .wmv .mpg .mpeg .3gp .ogv .nut .y4m .mxf".split()
@@ -106,42 +107,26 @@ def plan_batch(inputs: list[str], outdir: Path, scale: int, codec: str, *, recur
     return jobs
 
 
-def run_planned(
-    jobs: list[Job],
-    *,
-    model,
-    overwrite: bool = False,
-    on_job: Callable[[int, int, Job], None] | None = None,
-    notify: Callable[[str], None] = lambda message: None,
-    segments: dict | None = None,
-    **upscale_options,
-) -> list[Outcome]:
-    """Upscale each job with `model` (an SRModel, loaded once); `upscale_options` go to
-    upscale_video. With `segments` (vsr.video.segments.segmented.upscale_in_segments' segment and
-    resume settings), a job whose source is a local file is upscaled in resumable segments
-    with its own work folder beside its output, as a single file would be; other sources
-    (URLs) in one streamed run. Never raises for one file's failure; returns an Outcome
-    per job."""
-    from .segments.segmented import upscale_in_segments
-    from .stages.upscale import upscale_video
+def run_planned(jobs: list[Job], template: UpscaleJob, model, hooks: Hooks = NO_HOOKS, on_job: Callable[[int, int, Job], None] | None = None) -> list[Outcome]:
+    """Upscale each job with `model` (an SRModel, loaded once) as `template` says, with
+    the job's input and output in place of the template's: a local file is upscaled in
+    resumable segments with its own work folder beside its output where the template has
+    segment options, as a single file would be (vsr.video.io.job.run_kind decides). Never
+    raises for one file's failure; returns an Outcome per job."""
+    from .segments.segmented import run_job
 
-    def upscale(job: Job, **options):
-        if segments is not None and Path(job.source).is_file():
-            streamed = ("timeout", "output_format", "realtime")  # pipes and URLs only
-            return upscale_in_segments(job.source, job.output, **segments, **{k: v for k, v in options.items() if k not in streamed})
-        return upscale_video(job.source, job.output, **options)
-
+    notify = hooks.notify or (lambda message: None)
     outcomes = [Outcome(job) for job in jobs]
     for index, (job, outcome) in enumerate(zip(jobs, outcomes)):
         if on_job:
             on_job(index, len(jobs), job)
-        if job.output.exists() and not overwrite:
+        if job.output.exists() and not template.overwrite:
             outcome.status = JobStatus.SKIPPED_EXISTING
             notify(f"{job.output} exists; skipping {job.label}")
             continue
         try:
             job.output.parent.mkdir(parents=True, exist_ok=True)
-            result = upscale(job, model=model, overwrite=overwrite, notify=notify, **upscale_options)
+            result = run_job(replace(template, source=classify(job.source), output=classify(job.output)), hooks, model)
         except KeyboardInterrupt:
             outcome.status = JobStatus.INTERRUPTED
             break

@@ -31,6 +31,7 @@ DEFAULT_PIPE_FORMAT = "matroska"
 URL_FORMATS = {"rtmp": "flv", "rtmps": "flv", "srt": "mpegts", "udp": "mpegts", "tcp": "mpegts", "rtp": "rtp_mpegts", "rtsp": "rtsp"}
 FORMAT_SUFFIXES = {**PIPE_FORMATS, "flv": ".flv", "rtp_mpegts": ".ts", "rtsp": ".sdp"}
 FILE_PROTOCOLS = ("http", "https")  # a URL that serves a file: read front to back, not live
+REALTIME_POLICIES = ("auto", "drop", "block")  # for a model slower than the input (vsr.video.stages.realtime)
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _HEAD_BYTES = 1 << 16  # enough for an MP4's ftyp box and the header of the box after it
 

@@ -13,25 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
-import numpy as np
 
 from ...errors import InputError
-from .colour import ColourSpec, chroma_location_of, colour_spec_for
+from .colour import ColourSpec
 from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
-from .planes import PlaneLayout, native_format_for
+from .frames import DecodedFrame, FramePacker, describe_frame, frame_ticks
+from .planes import PlaneLayout
 from .tail import DecoderTail
 from .timing import FrameTimer, Repairs
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
-
-
-@dataclass
-class DecodedFrame:
-    pts: int  # in VideoInfo.time_base
-    duration: int | None
-    packed: np.ndarray  # PlaneLayout.read of the frame
 
 
 @dataclass(frozen=True)
@@ -93,8 +87,24 @@ class DamageReport:
         return self.timestamps.note()
 
 
+class FrameSource(Protocol):
+    """What the three stages (vsr.video.stages.upscale.run_stages) read frames from: a whole input
+    (VideoSource) or one segment of a file (vsr.video.segments.cutting.SegmentSource)."""
+
+    info: VideoInfo
+
+    @property
+    def live(self) -> bool:
+        """Frames arrive at the sender's pace: there is no count of frames to expect."""
+        ...
+
+    def items(self) -> Iterator["DecodedFrame | av.Packet"]:
+        """The frames, as DecodedFrames in `info.layout`, and any copied packets, in order."""
+        ...
+
+
 class VideoSource:
-    """An open input. Iterate `items()` once, from one thread; then `close()`."""
+    """An open input (a FrameSource). Iterate `items()` once, from one thread; then `close()`."""
 
     def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT):
         """`path`: a file, or (vsr.video.io.endpoints) `-` for stdin, a URL or a device, which
@@ -126,11 +136,11 @@ class VideoSource:
             self._pending: deque = deque()
             self._tail = DecoderTail(self.video)
             self._packets = self._demux()
-            self._next_index = 0
             self._reached: float | None = None  # end time (s) of the latest packet seen, any stream
             self._discarded = 0
             first = self._first_frame()
             self.info = self._describe(first)
+            self._packer = FramePacker(self.info.layout, self._default_duration(), str(self.path))
             self._pending.appendleft(first)
             self._timer = FrameTimer(self._default_duration())
         except BaseException:
@@ -144,6 +154,10 @@ class VideoSource:
             raise InputError(f"input is not a file: {self.path}")
         if self.path.stat().st_size == 0:
             raise InputError(f"input is empty (0 bytes): {self.path}")
+
+    @property
+    def live(self) -> bool:
+        return self.endpoint.live
 
     def select_copied(self, indices) -> None:
         """Yield the packets of these streams (by index: an OutputPlan's `copied`) from
@@ -173,8 +187,9 @@ class VideoSource:
             yield self._pack(frame, pts)
         self.damage.timestamps = self._timer.repairs
         expected = self.info.frames_expected
-        if expected and self._next_index < expected - self._discarded:
-            self.damage.frames_missing = expected - self._discarded - self._next_index
+        packed = self._packer.frames
+        if expected and packed < expected - self._discarded:
+            self.damage.frames_missing = expected - self._discarded - packed
         elif not expected:
             self._check_declared_duration()
 
@@ -239,12 +254,7 @@ class VideoSource:
         return frames
 
     def _describe(self, frame: av.VideoFrame) -> VideoInfo:
-        native = native_format_for(frame.format.name)
-        layout = PlaneLayout(native, frame.width, frame.height)
-        siting = chroma_location_of(frame, self.video.codec_context.name, jpeg_format=layout.is_jpeg_range)
-        colour = colour_spec_for(
-            frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=layout.is_jpeg_range, chroma_location=siting
-        )
+        layout, colour = describe_frame(frame, self.video.codec_context.name)
         rate = self.video.average_rate or self.video.guessed_rate
         tags = {name: int(getattr(frame, name)) for name in ("color_primaries", "color_trc", "colorspace", "color_range")}
         return VideoInfo(
@@ -275,18 +285,7 @@ class VideoSource:
         return max(1, round(seconds * float(rate))) if seconds > 0 else None
 
     def _pack(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
-        layout = self.info.layout
-        if (frame.width, frame.height) != (layout.width, layout.height):
-            raise InputError(
-                f"the frame size changes from {layout.width}x{layout.height} to {frame.width}x{frame.height} "
-                f"at frame {self._next_index} of {self.path}; vsr writes one size per file: cut the input there"
-            )
-        if frame.format.name != layout.format:
-            frame = frame.reformat(format=layout.format)
-        duration = frame.duration or self._default_duration()
-        decoded = DecodedFrame(pts, duration or None, layout.read(frame))
-        self._next_index += 1
-        return decoded
+        return self._packer.pack(frame, pts)
 
     def _check_declared_duration(self) -> None:
         """Without a frame index (mkv, ts), compare where the last packet of any stream
@@ -301,10 +300,7 @@ class VideoSource:
             self.damage.seconds_missing = declared_end - self._reached
 
     def _default_duration(self) -> int | None:
-        rate = self.info.frame_rate
-        if not rate:
-            return None
-        return max(1, round(1 / (rate * self.info.time_base)))
+        return frame_ticks(self.info.frame_rate, self.info.time_base)
 
 
 def _describe_stream(stream) -> StreamInfo:

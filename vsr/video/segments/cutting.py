@@ -26,8 +26,8 @@ from pathlib import Path
 
 import av
 
-from ..io.source import DecodedFrame, VideoInfo
-from ..io.endpoints import classify
+from ..io.frames import DecodedFrame, FramePacker, frame_ticks
+from ..io.source import VideoInfo
 
 SEEKABLE_FORMATS = ("mov", "mp4", "matroska", "webm")
 """Demuxers (by the names FFmpeg lists for the open file) whose index seeks to keyframes."""
@@ -102,25 +102,23 @@ def _cut(pts_list: list[int], keyframes: list[tuple[int, int]], time_base: Fract
     return segments
 
 
-def default_duration(info: VideoInfo) -> int | None:
-    """One frame at the stream's rate, in its time_base (what a frame without a duration gets)."""
-    if not info.frame_rate:
-        return None
-    return max(1, round(1 / (info.frame_rate * info.time_base)))
-
-
 class SegmentSource:
-    """The frames of one segment, shaped as VideoSource gives them to the pipeline (video
-    only: the copied streams are muxed once, at the join). Iterate `items()` once."""
+    """The frames of one segment of a file (a vsr.video.io.source.FrameSource), in the layout
+    of the whole input's `info` (a frame of another size is refused, as in a single run);
+    video only: the copied streams are muxed once, at the join. Iterate `items()` once."""
+
+    live = False  # a file: read as fast as the model takes it
 
     def __init__(self, path: Path, info: VideoInfo, segment: Segment):
         self.path, self.info, self.segment = Path(path), info, segment
-        self.endpoint = classify(self.path)  # a seekable file, as VideoSource describes its input
-        self.frames_emitted = 0
+        self._packer = FramePacker(info.layout, frame_ticks(info.frame_rate, info.time_base), f"{segment.name} of {self.path}")
+
+    @property
+    def frames_emitted(self) -> int:
+        return self._packer.frames
 
     def items(self) -> Iterator[DecodedFrame]:
-        segment, layout = self.segment, self.info.layout
-        fallback = default_duration(self.info)
+        segment = self.segment
         last: int | None = None
         with av.open(str(self.path), "r", metadata_errors="replace") as container:
             video = container.streams.video[0]
@@ -136,10 +134,7 @@ class SegmentSource:
                     continue
                 if segment.end is not None and pts >= segment.end:
                     break
-                if frame.format.name != layout.format:
-                    frame = frame.reformat(format=layout.format)
-                yield DecodedFrame(pts, frame.duration or fallback, layout.read(frame))
-                self.frames_emitted += 1
+                yield self._packer.pack(frame, pts)
         if self.frames_emitted != segment.frames:
             raise InexactSegment(f"{segment.name}: decoded {self.frames_emitted} frame(s) where the file lists {segment.frames}")
 

@@ -64,11 +64,12 @@ class SegmentWorker:
         self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
 
     def encode(self, segment: Segment, path: str) -> dict[str, float]:
-        from .encode import encode_segment
+        from .encode import SegmentWork, encode_segment
 
         spec = self.spec
         notes: list[str] = []
-        clocks = encode_segment(spec.src, self.info, segment, Path(path), self.sr, spec.output, spec.batch, spec.queue_size, notes.append)
+        shared = SegmentWork(spec.src, self.info, spec.output, spec.batch, spec.queue_size)
+        clocks = encode_segment(shared, segment, Path(path), self.sr, notes.append)
         return {clock.name: clock.busy_seconds for clock in clocks}
 
 

@@ -4,16 +4,32 @@ run (vsr.video.segments.segmented) on this machine and by Ray workers
 (vsr.video.segments.distributed), which import it and nothing of each other's."""
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...atomic import atomic_path
+from ...model import SRModel
 from ..io.codecs import container_for
 from ..io.plan import OutputPlan
 from ..io.sink import VideoSink
+from ..io.source import VideoInfo
 from ..stages.pipeline import Pipeline
-from ..stages.upscale import _run_pipeline
+from ..stages.upscale import run_stages
 from .cutting import Segment, SegmentSource
 from .manifest import fsync_file
+
+
+@dataclass(frozen=True)
+class SegmentWork:
+    """What every segment of one output shares: frames read from `src` (described by
+    `info`, the whole input's), encoded as `output` (the whole output's plan) says, `batch`
+    frames per model call, `queue_size` between stages. Used by the run and by Ray workers."""
+
+    src: Path
+    info: VideoInfo
+    output: OutputPlan
+    batch: int
+    queue_size: int
 
 
 def segment_plan(output: OutputPlan, path: Path) -> OutputPlan:
@@ -22,18 +38,18 @@ def segment_plan(output: OutputPlan, path: Path) -> OutputPlan:
     return dataclasses.replace(output, output=path, container=container_for(path), copied=(), attachments=(), dropped=(), notices=())
 
 
-def encode_segment(src: Path, info, segment: Segment, path: Path, sr, output: OutputPlan, batch, queue_size, notify, progress=None, on_start=None):
+def encode_segment(shared: SegmentWork, segment: Segment, path: Path, sr: SRModel, notify, progress=None, on_start=None):
     """Upscale one segment into `path` (written under a temporary name, flushed to disk,
-    then renamed) as `output` (the whole output's plan) encodes video; returns the
+    then renamed) as `shared.output` (the whole output's plan) encodes video; returns the
     pipeline's stage clocks. Used by the resumable run and by Ray workers."""
     with atomic_path(path) as temp:
-        sink = VideoSink(temp, segment_plan(output, path))
+        sink = VideoSink(temp, segment_plan(shared.output, path))
         try:
             if on_start:
                 on_start(sink)
-            frames = SegmentSource(src, info, segment)
-            pipeline = Pipeline(capacity=queue_size)
-            _run_pipeline(frames, sink, sr, batch, pipeline, pipeline.channel(), notify, progress)
+            frames = SegmentSource(shared.src, shared.info, segment)
+            pipeline = Pipeline(capacity=shared.queue_size)
+            run_stages(frames, sink, sr, shared.batch, pipeline, pipeline.channel(), notify, progress)
             clocks = pipeline.clocks
             sink.finish()
         except BaseException:

@@ -7,45 +7,38 @@ in the manifest (vsr.video.segments.manifest). The same command after any interr
 what is not recorded; the end joins the segments by stream copy (vsr.video.segments.join) and
 removes the work folder.
 
-Defaults, and why:
+Defaults, and why (the numbers live in vsr.video.io.job, whose run_kind applies them):
 * segments of 30 s: an interruption costs at most 30 s of work per worker, a two-hour
   film still makes 240 segments for workers to share, and the cost of each new segment
   (a seek, an encoder start, an IDR frame instead of a P frame) is a fraction of a percent
   of 30 s of upscaling (docs/BENCHMARKS.md);
 * segmenting is the default for inputs of 2 minutes or more; a shorter run is cheaper
-  to redo than to keep a work folder for. `segment_seconds` or `resume` (the CLI's
-  `--segment-seconds`, `--resume`) asks for it at any length;
+  to redo than to keep a work folder for. `segment_seconds`, `resume` or `ray`, or an
+  earlier run's work folder, asks for it at any length;
+* a pipe, URL or device on either side is streamed, never segmented;
 * inputs that cannot be cut exactly (no index, frames without their own timestamps,
   damage) run in one piece, with a notice.
 """
 
-import os
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import av
 
 from ...atomic import atomic_path
-from ...errors import OutputError, UsageError, VsrError
+from ...errors import OutputError, VsrError
 from ...interrupt import EXIT_CODE
 from ...model import SRModel
-from ...presets import Preset
-from ...settings import resolve_run
 from ...weights import sha256_of as file_sha256
+from ..io.job import NO_HOOKS, Hooks, RunKind, SegmentOptions, UpscaleJob, build_job, run_kind
+from ..io.plan import OutputPlan, plan_output
+from ..io.source import VideoSource
+from ..stages.upscale import STAGES, UpscaleResult, output_for, run_single
+from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
+from .encode import SegmentWork, encode_segment
 from .join import join_segments, segment_container
 from .manifest import Manifest, fingerprint
-from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
-from .encode import encode_segment
-from ..io.plan import OutputPlan, plan_output
-from ..io.sink import VideoSink
-from ..io.source import VideoSource
-from ..stages.upscale import STAGES, UpscaleResult, output_for, upscale_video
-
-DEFAULT_SEGMENT_SECONDS = 30.0
-SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input
-RESUME_MODES = ("auto", "resume", "restart")
 
 
 class Interrupted(VsrError):
@@ -58,97 +51,60 @@ def work_folder(target: Path) -> Path:
     return target.with_name(f"{target.name}.vsr-work")
 
 
-def upscale_in_segments(
-    src: os.PathLike | str,
-    dst: os.PathLike | str | None = None,
-    *,
-    segment_seconds: float | None = None,
-    resume: str = "auto",
-    keep_work: bool = False,
-    ray: bool = False,
-    ray_address: str | None = None,
-    workers: int | None = None,
-    preset: "str | Preset | None" = None,
-    model: SRModel | str | os.PathLike | None = None,
-    scale: int | None = None,
-    device: str = "auto",
-    half: bool | None = None,
-    compile: bool = False,
-    batch: int | None = None,
-    codec: str | None = None,
-    crf: int | None = None,
-    encoder_preset: str | None = None,
-    pix_fmt: str | None = None,
-    overwrite: bool = False,
-    queue_size: int = 8,
-    notify: Callable[[str], None] | None = None,
-    on_progress: Callable[[int, int | None], None] | None = None,
-    on_start: Callable[[VideoSource, VideoSink, SRModel], None] | None = None,
-    on_segments: Callable[[int, int], None] | None = None,
-) -> UpscaleResult:
-    """Like vsr.upscale_video (the same settings, `preset` included, resolved the same way
-    by vsr.settings.resolve_run), in resumable segments where the input allows it.
-    `resume`: "auto" (continue a matching work folder, with a notice), "resume" (the same,
-    asked for) or "restart" (discard it). `on_segments(done, total)` follows the segments;
-    `on_progress(frames, frames_expected)` counts only the frames this run has to do.
-    `ray`: encode the segments on a Ray cluster (vsr.video.segments.distributed; `ray_address` or
-    RAY_ADDRESS, else a local Ray with `workers` CPU workers)."""
+def upscale_in_segments(src, dst=None, **options) -> UpscaleResult:
+    """Like vsr.upscale_video (the same options, `preset` included, resolved the same way
+    by vsr.settings.resolve_run), in resumable segments where the input allows it (a file
+    into a file; vsr.video.io.job.run_kind), with these options too (vsr.video.io.job.SegmentOptions):
+    `segment_seconds`; `resume`: "auto" (continue a matching work folder, with a notice),
+    "resume" (the same, asked for) or "restart" (discard it); `keep_work`; `ray`: encode
+    the segments on a Ray cluster (vsr.video.segments.distributed; `ray_address` or RAY_ADDRESS, else a
+    local Ray with `workers` CPU workers). The hook `on_segments(done, total)` follows the
+    segments; `on_progress(frames, frames_expected)` counts only the frames this run has to do."""
+    hooks = Hooks.from_options(options)
+    segments = SegmentOptions.from_options(options)
+    return run_job(build_job(src, dst, segments=segments, **options), hooks)
+
+
+def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = None) -> UpscaleResult:
+    """`job` as vsr.video.io.job.run_kind says: streamed or in one piece (vsr.video.stages.upscale.run_single)
+    or in segments, with `model` when it is loaded already (its notices said)."""
+    if run_kind(job) is not RunKind.SEGMENTED:
+        return run_single(job, hooks, model)
     warnings: list[str] = []
-
-    def warn(message: str) -> None:
-        warnings.append(message)
-        if notify:
-            notify(message)
-
-    if resume not in RESUME_MODES:
-        raise UsageError(f"resume must be one of {', '.join(RESUME_MODES)}, got {resume!r}", hint="change {resume}")
-    if segment_seconds is not None and segment_seconds <= 0:
-        raise UsageError(f"segment_seconds must be more than 0, got {segment_seconds}", hint="change {segment_seconds}")
-    if batch is not None and batch < 1:
-        raise UsageError(f"batch must be 1 or more, got {batch}", hint="change {batch}")
-    if workers is not None and not ray:
-        raise UsageError("workers are only for a Ray run", hint="pass {ray=True} with {workers}, or leave {workers} out")
-    if workers is not None and workers < 1:
-        raise UsageError(f"workers must be 1 or more, got {workers}", hint="change {workers}")
-    if ray:
+    warn = hooks.collector(warnings)
+    options = job.segments
+    if options.ray:
         from .distributed import import_ray
 
         import_ray()  # missing: one line, before any work
-    run = resolve_run(
-        preset, model=model, scale=scale, device=device, half=half, batch=batch, codec=codec, crf=crf, encoder_preset=encoder_preset, pix_fmt=pix_fmt
-    )
-    settings, batch = run.encoder, run.batch
-    for notice in run.model.notices:
-        warn(notice)
-    source = VideoSource(src)
+    if model is None:
+        for notice in job.settings.model.notices:
+            warn(notice)
+    source = VideoSource(job.source)
     try:
-        sr = run.model.load(compile=compile)
+        sr = model or job.settings.model.load(compile=job.compile)
     except BaseException:
         source.close()
         raise
 
     def in_one_piece() -> UpscaleResult:
         source.close()
-        result = upscale_video(
-            src, dst, preset=run.preset, model=sr, queue_size=queue_size,
-            overwrite=overwrite, notify=notify, on_progress=on_progress, on_start=on_start,
-        )  # fmt: skip
+        result = run_single(job, hooks, sr)
         result.warnings[:0] = warnings
         return result
 
     try:
-        target = output_for(source, dst, sr.scale, settings.codec, overwrite)
-        plan = plan_output(source.info, source.streams, sr.scale, settings, target)  # refuses what cannot be written, before any work
+        target = output_for(source, job.output, sr.scale, job.encoder.codec, job.overwrite)
+        plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target)  # refuses what cannot be written, before any work
         work = work_folder(target)
-        asked = segment_seconds is not None or resume != "auto" or ray or work.exists()
-        seconds = segment_seconds or DEFAULT_SEGMENT_SECONDS
         duration = source.container.duration
-        if not asked and duration is not None and duration / 1_000_000 < SEGMENT_BY_DEFAULT_FROM:
+        seconds = None if duration is None else duration / 1_000_000
+        if run_kind(job, seconds=seconds, work_exists=work.exists()) is RunKind.ONE_PIECE:
             return in_one_piece()
         try:
-            segments = plan_segments(source.path, seconds)
+            segments = plan_segments(source.path, options.length)
         except NotSegmentable as exc:
-            if asked:
+            if options.asked or work.exists():
                 warn(f"cannot cut {source.path.name} into segments exactly ({exc}); upscaling it in one piece, without resume")
             return in_one_piece()
     except BaseException:
@@ -157,15 +113,15 @@ def upscale_in_segments(
     try:
         for notice in plan.notices:
             warn(notice)
-        job = _SegmentedJob(source, sr, plan, target, work, segments, batch, queue_size, warn)
-        job.open_work(resume, seconds)
-        if ray:
-            job.ray = _ray_runner(source, sr, plan, compile, batch, queue_size, ray_address, workers, warn)
+        run = _SegmentedRun(job, source, sr, plan, target, segments, warn)
+        run.open_work()
+        if options.ray:
+            run.ray = _ray_runner(job, run.shared, sr, warn)
         try:
-            return job.run(keep_work, warnings, on_progress, on_start, on_segments)
+            return run.run(warnings, hooks)
         finally:
-            if job.ray is not None:
-                job.ray.close()
+            if run.ray is not None:
+                run.ray.close()
     except InexactSegment as exc:
         warn(f"{exc}: the input cannot be cut exactly; upscaling it in one piece, without resume")
         shutil.rmtree(work, ignore_errors=True)
@@ -174,10 +130,14 @@ def upscale_in_segments(
         source.close()
 
 
-class _SegmentedJob:
-    def __init__(self, source, sr, output: OutputPlan, target, work, plan, batch, queue_size, warn):
-        self.source, self.sr, self.output, self.target, self.work = source, sr, output, target, work
-        self.plan, self.batch, self.queue_size, self.warn = plan, batch, queue_size, warn
+class _SegmentedRun:
+    """One segmented run: the work folder and its manifest, the segments encoded here or on
+    Ray, the join."""
+
+    def __init__(self, job: UpscaleJob, source: VideoSource, sr: SRModel, output: OutputPlan, target: Path, plan: list[Segment], warn):
+        self.job, self.source, self.sr, self.output, self.target, self.work = job, source, sr, output, target, work_folder(target)
+        self.plan, self.warn = plan, warn
+        self.shared = SegmentWork(source.path, source.info, output, job.batch, job.queue_size)
         self.suffix = segment_container(output.codec)
         self.manifest: Manifest | None = None
         self.ray = None  # a vsr.video.segments.distributed.RayRunner, or None: segments are encoded here
@@ -186,7 +146,8 @@ class _SegmentedJob:
     def path_of(self, segment: Segment) -> Path:
         return self.work / f"{segment.name}{self.suffix}"
 
-    def open_work(self, resume: str, seconds: float) -> None:
+    def open_work(self) -> None:
+        resume, seconds = self.job.segments.resume, self.job.segments.length
         streams = [f"{s.index}:{s.type}:{s.codec_context.name if s.codec_context else '-'}" for s in self.source.container.streams]
         source_id = fingerprint(self.source.path, streams)
         settings = _settings_of(self.sr, self.output, self.target, seconds)
@@ -224,7 +185,8 @@ class _SegmentedJob:
         del self.manifest.done[segment.name]
         return False
 
-    def run(self, keep_work, warnings, on_progress, on_start, on_segments) -> UpscaleResult:
+    def run(self, warnings: list[str], hooks: Hooks) -> UpscaleResult:
+        on_segments = hooks.on_segments
         started = time.perf_counter()
         todo = [s for s in self.plan if not self.is_done(s)]
         remaining_frames = sum(s.frames for s in todo)
@@ -234,9 +196,9 @@ class _SegmentedJob:
             on_segments(total - len(todo), total)
         try:
             if self.ray is None:
-                encoded = self.encode_here(todo, on_progress, on_start, remaining_frames)
+                encoded = self.encode_here(todo, hooks, remaining_frames)
             else:
-                encoded = self.ray.encode(self, todo, on_progress, remaining_frames)
+                encoded = self.ray.encode(self, todo, hooks.on_progress, remaining_frames)
             for segment, seconds in encoded:
                 for stage, value in seconds.items():
                     busy[stage] += value
@@ -258,7 +220,7 @@ class _SegmentedJob:
             if self.manifest.done:
                 self.warn(f"stopped with {len(self.manifest.done)} of {total} segments done; they are kept in {self.work} and the same command resumes")
             raise
-        if not keep_work:
+        if not self.job.segments.keep_work:
             shutil.rmtree(self.work, ignore_errors=True)
         if joined.copy_report():
             self.warn(f"damaged input: {joined.copy_report()}")
@@ -283,26 +245,15 @@ class _SegmentedJob:
             self._notices.add(message)
             self.warn(message)
 
-    def encode_here(self, todo: list[Segment], on_progress, on_start, remaining_frames: int):
+    def encode_here(self, todo: list[Segment], hooks: Hooks, remaining_frames: int):
         """Encode `todo` in this process, one after the other: (segment, stage seconds) each."""
+        on_progress, on_start = hooks.on_progress, hooks.on_start
         frames_done = 0
         for segment in todo:
             progress = (lambda done, _, base=frames_done: on_progress(base + done, remaining_frames)) if on_progress else None
             start = (lambda sink, hook=on_start: hook(self.source, sink, self.sr)) if on_start else None
             on_start = None
-            clocks = encode_segment(
-                self.source.path,
-                self.source.info,
-                segment,
-                self.path_of(segment),
-                self.sr,
-                self.output,
-                self.batch,
-                self.queue_size,
-                self.once,
-                progress,
-                start,
-            )
+            clocks = encode_segment(self.shared, segment, self.path_of(segment), self.sr, self.once, progress, start)
             frames_done += segment.frames
             yield segment, {clock.name: clock.busy_seconds for clock in clocks}
 
@@ -326,12 +277,12 @@ class _SegmentedJob:
         self.manifest.save(self.work)
 
 
-def _ray_runner(source, sr, output: OutputPlan, compile, batch, queue_size, address, workers, warn):
+def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr: SRModel, warn):
     from .distributed import RayRunner, WorkerSpec
 
     half = str(sr.dtype) == "torch.float16"
-    spec = WorkerSpec(source.path.resolve(), sr.source, sr.scale, half, compile, batch, queue_size, output)
-    return RayRunner(spec, address, workers, warn)
+    spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, half, job.compile, shared.batch, shared.queue_size, shared.output)
+    return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn)
 
 
 def _settings_of(sr: SRModel, output: OutputPlan, target: Path, seconds: float) -> dict:

@@ -17,9 +17,10 @@ import numpy as np
 
 from ...errors import InputError
 from ...model import SRModel, as_model
-from ..io.colour import ColourSpec, chroma_location_of, colour_spec_for
-from .engine import FrameUpscaler, frames_per_call
+from ..io.colour import ColourSpec
+from ..io.frames import describe_frame
 from ..io.planes import PlaneLayout, native_format_for
+from .engine import FrameUpscaler, frames_per_call
 
 
 def upscale_frames(
@@ -58,11 +59,7 @@ def upscale_frames(
 
 def _layout_of(frame) -> tuple[PlaneLayout, ColourSpec]:
     if isinstance(frame, av.VideoFrame):
-        layout = PlaneLayout(native_format_for(frame.format.name), frame.width, frame.height)
-        jpeg = layout.is_jpeg_range
-        siting = chroma_location_of(frame, jpeg_format=jpeg)
-        spec = colour_spec_for(frame.colorspace, frame.color_range, frame.height, layout.bits, rgb=layout.is_rgb, jpeg_format=jpeg, chroma_location=siting)
-        return layout, spec
+        return describe_frame(frame)
     array = np.asarray(frame)
     if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
         raise InputError(f"frames must be HxWx3 uint8 RGB arrays or av.VideoFrame; got {array.dtype} {array.shape}")

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import av
 
+from ..io.endpoints import REALTIME_POLICIES as POLICIES
 from .ending import RunEnding
 from .pipeline import POLL_SECONDS, Channel, Pipeline, StageClock, Stopped
 
-POLICIES = ("auto", "drop", "block")
 PACKET_BACKLOG = 4096  # copied packets waiting beside the frames, at most
 
 

@@ -15,7 +15,6 @@ import contextlib
 import os
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,17 +23,16 @@ import av
 from ...atomic import atomic_path
 from ...errors import OutputError, UsageError
 from ...model import SRModel
-from ...presets import Preset
-from ...settings import resolve_run
 from ..io.codecs import default_output
-from ..io.endpoints import DEFAULT_TIMEOUT, FORMAT_SUFFIXES, classify, open_output
+from ..io.endpoints import FORMAT_SUFFIXES, Endpoint, open_output
+from ..io.job import NO_HOOKS, Hooks, UpscaleJob, build_job
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
 from ..io.plan import plan_output
 from .ending import RunEnding
 from .realtime import channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
-from ..io.source import DecodedFrame, VideoSource
+from ..io.source import DecodedFrame, FrameSource, VideoSource
 
 STAGES = ("decode", "model", "encode")
 
@@ -67,77 +65,52 @@ class _Batch:
     result: UpscaledBatch
 
 
-def upscale_video(
-    src: os.PathLike | str,
-    dst: os.PathLike | str | None = None,
-    *,
-    preset: "str | Preset | None" = None,
-    model: SRModel | str | os.PathLike | None = None,
-    scale: int | None = None,
-    device: str = "auto",
-    half: bool | None = None,
-    compile: bool = False,
-    batch: int | None = None,
-    codec: str | None = None,
-    crf: int | None = None,
-    encoder_preset: str | None = None,
-    pix_fmt: str | None = None,
-    overwrite: bool = False,
-    queue_size: int = 8,
-    notify: Callable[[str], None] | None = None,
-    on_progress: Callable[[int, int | None], None] | None = None,
-    on_start: Callable[["VideoSource", VideoSink, SRModel], None] | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    output_format: str | None = None,
-    realtime: str = "auto",
-) -> UpscaleResult:
+def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, **options) -> UpscaleResult:
     """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
-    audio, subtitles, chapters and metadata.
+    audio, subtitles, chapters and metadata. The options (keyword arguments; another name
+    is a TypeError) build a vsr.video.io.job.UpscaleJob, checked before any work:
 
-    `preset` is a bundled preset's name, a .toml file, a Preset, "auto" (the device's
-    default) or None (libx264 at its defaults, 4 frames per GPU call, x2); every other
-    setting given (not None) overrides it (vsr.settings.resolve_run). `model` is an
-    SRModel, a shipped name or a weights file; `half` defaults to True on CUDA; `compile`
-    runs the network through torch.compile (vsr.compiled: seconds to compile first,
-    faster after). `notify` receives warnings as they happen; `on_progress(frames_done,
-    frames_expected)` is called from the caller's thread; frames_expected is the input's
-    frame count, or where its container has none (mkv, webm, ts) an estimate from its
-    duration and frame rate, or None (a live stream).
+    - `preset`: a bundled preset's name, a .toml file, a Preset, "auto" (the device's
+      default) or None (libx264 at its defaults, 4 frames per GPU call, x2); every other
+      setting given (not None) overrides it (vsr.settings.resolve_run): `model` (an SRModel,
+      a shipped name or a weights file), `scale`, `device` ("auto"), `half` (default: True
+      on CUDA), `batch`, `codec`, `crf`, `encoder_preset`, `pix_fmt`;
+    - `compile`: run the network through torch.compile (vsr.compiled: seconds to compile
+      first, faster after); `overwrite`; `queue_size` (8 frames between stages);
+    - `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in
+      `output_format`) or a URL (vsr.video.io.endpoints); `timeout` bounds each network open
+      and read (10 s); `realtime` is drop, block or auto (vsr.video.stages.realtime);
+    - the hooks (vsr.video.io.job.Hooks): `notify(message)` receives warnings as they happen;
+      `on_progress(frames_done, frames_expected)` is called from the caller's thread;
+      frames_expected is the input's frame count, or where its container has none (mkv,
+      webm, ts) an estimate from its duration and frame rate, or None (a live stream);
+      `on_start(source, sink, model)` once the output is open."""
+    hooks = Hooks.from_options(options, ("notify", "on_progress", "on_start"))
+    return run_single(build_job(src, dst, **options), hooks)
 
-    `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in `output_format`)
-    or a URL (vsr.video.io.endpoints); `timeout` bounds each network open and read;
-    `realtime` is drop, block or auto (vsr.video.stages.realtime)."""
+
+def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = None) -> UpscaleResult:
+    """`job` in one run (streamed or in one piece: vsr.video.io.job.run_kind), with `model`
+    when it is loaded already (its notices said), else the job's, loaded here."""
     warnings: list[str] = []
-
-    def warn(message: str) -> None:
-        warnings.append(message)
-        if notify:
-            notify(message)
-
-    if batch is not None and batch < 1:
-        raise UsageError(f"batch must be 1 or more, got {batch}", hint="change {batch}")
-    run = resolve_run(
-        preset, model=model, scale=scale, device=device, half=half, batch=batch, codec=codec, crf=crf, encoder_preset=encoder_preset, pix_fmt=pix_fmt
-    )
-    settings, batch = run.encoder, run.batch
-    for notice in run.model.notices:
-        warn(notice)
-    out_point = classify(dst) if dst is not None else None
+    warn = hooks.collector(warnings)
+    if model is None:
+        for notice in job.settings.model.notices:
+            warn(notice)
+    settings, out_point = job.encoder, job.output
     streamed = out_point is not None and not out_point.is_file
-    source = VideoSource(src, timeout=timeout)
+    source = VideoSource(job.source, timeout=job.stream.timeout)
     ended, lost_because = RunEnding.INPUT_ENDED, None
     try:
-        sr = run.model.load(compile=compile)
+        sr = model or job.settings.model.load(compile=job.compile)
         if streamed:
-            output = open_output(out_point, output_format, timeout)
+            output = open_output(out_point, job.stream.output_format, job.stream.timeout)
             target = out_point.label("output")
             place = contextlib.nullcontext(output)
             final_name = Path(f"{target}{FORMAT_SUFFIXES.get(output.format.name, '')}")  # for messages
             container = output.format.name
         else:
-            if dst is None and not source.endpoint.is_file:
-                raise UsageError(f"an output must be named for {source.path}", hint="name one with {output}")
-            target = output_for(source, dst, sr.scale, settings.codec, overwrite)
+            target = output_for(source, out_point, sr.scale, settings.codec, job.overwrite)
             place, final_name, container = atomic_path(target), target, None
         try:
             plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container)
@@ -151,8 +124,8 @@ def upscale_video(
         source.select_copied(plan.copied)  # before decoding starts
         keep_on_stop = streamed or source.endpoint.live
         started = time.perf_counter()
-        pipeline = Pipeline(capacity=queue_size)
-        decoded = channel_for(realtime, source.endpoint.live, pipeline)
+        pipeline = Pipeline(capacity=job.queue_size)
+        decoded = channel_for(job.stream.realtime, source.live, pipeline)
         with place as temp:
             try:
                 sink = VideoSink(temp, plan, CopiedInput.of(source.container))
@@ -169,9 +142,9 @@ def upscale_video(
             try:
                 for dropped in plan.dropped:
                     warn(f"{final_name.suffix} cannot hold the input's {dropped}; it was left out")
-                if on_start:
-                    on_start(source, sink, sr)
-                _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
+                if hooks.on_start:
+                    hooks.on_start(source, sink, sr)
+                run_stages(source, sink, sr, job.batch, pipeline, decoded, warn, hooks.on_progress)
                 sink.finish()
             except BaseException as exc:
                 why = describe_stop(exc) if keep_on_stop else None
@@ -219,9 +192,9 @@ def upscale_video(
     )
 
 
-def output_for(source: VideoSource, dst, scale: int, codec: str, overwrite: bool) -> Path:
-    """The output path (default NAME_xS beside the input), checked before any work."""
-    target = Path(dst) if dst is not None else default_output(source.path, scale, codec)
+def output_for(source: VideoSource, output: Endpoint | None, scale: int, codec: str, overwrite: bool) -> Path:
+    """The output file (default NAME_xS beside the input), checked before any work."""
+    target = output.path if output is not None else default_output(source.path, scale, codec)
     if source.endpoint.is_file and target.resolve() == source.path.resolve():
         raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
     if target.exists() and not overwrite:
@@ -231,14 +204,17 @@ def output_for(source: VideoSource, dst, scale: int, codec: str, overwrite: bool
     return target
 
 
-def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress) -> None:
-    info = source.info
+def run_stages(frames: FrameSource, sink: VideoSink, sr: SRModel, batch: int, pipeline: Pipeline, decoded, warn, on_progress) -> None:
+    """Decode (`frames`), upscale (`sr`, `batch` frames per call where the device allows)
+    and encode (`sink`) in `pipeline`'s three threads; `decoded` is the channel between the
+    first two (vsr.video.stages.realtime.channel_for), `on_progress` as upscale_video's."""
+    info = frames.info
     batch = frames_per_call(sr.device, batch)  # on the CPU one frame per call: stopping stays prompt too
     upscaler = FrameUpscaler(sr, info.layout, sink.layout, info.colour, sink.colour, batch=batch, notify=warn)
     upscaled = pipeline.channel(max(2, pipeline.capacity // batch))
 
     def decode_stage(clock: StageClock) -> None:
-        for item in source.items():
+        for item in frames.items():
             decoded.put(item, clock)
         decoded.put(END, clock)
 
@@ -285,5 +261,5 @@ def _run_pipeline(source, sink, sr, batch, pipeline, decoded, warn, on_progress)
 
     for name, work in zip(STAGES, (decode_stage, model_stage, encode_stage)):
         pipeline.add(name, work)
-    expected = None if source.endpoint.live else info.frames_estimated
+    expected = None if frames.live else info.frames_estimated
     pipeline.run(on_tick=(lambda: on_progress(sink.frames_written, expected)) if on_progress else (lambda: None))

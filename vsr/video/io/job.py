@@ -1,0 +1,209 @@
+"""A run, decided before it starts: `UpscaleJob` carries what an upscale needs (where from,
+where to, the resolved preset and model, batch and queue sizes, the stream and segment
+options), frozen and validated once, when it is built, as `EncoderSettings` and the
+output plan are. The callbacks travel apart, together, in `Hooks`.
+
+    job = build_job("in.mp4", "out.mkv", preset="fast", crf=20)  # what upscale_video builds
+    run_kind(job) -> RunKind.ONE_PIECE
+
+`run_kind` is the one place that says how an input runs: streamed (a pipe, URL or device
+on either side), in one piece, or in resumable segments (vsr.video.segments).
+
+Building a job opens no video and loads no model (it reads a preset file, when one is
+named); the input is opened and the model loaded when the job runs.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from ...errors import UsageError
+from ...settings import RunSettings, resolve_run
+from .endpoints import DEFAULT_TIMEOUT, REALTIME_POLICIES, Endpoint, classify
+
+RESUME_MODES = ("auto", "resume", "restart")
+DEFAULT_SEGMENT_SECONDS = 30.0
+SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input: a shorter run is cheaper to redo than to keep a work folder for
+DEFAULT_QUEUE = 8
+
+MODEL_OPTIONS = ("preset", "model", "scale", "device", "half", "batch", "codec", "crf", "encoder_preset", "pix_fmt")
+"""upscale_video's keyword arguments that vsr.settings.resolve_run resolves."""
+RUN_OPTIONS = ("compile", "overwrite", "queue_size")
+STREAM_OPTIONS = ("timeout", "output_format", "realtime")
+SEGMENT_OPTIONS = ("segment_seconds", "resume", "keep_work", "ray", "ray_address", "workers")
+HOOKS = ("notify", "on_progress", "on_start", "on_segments")
+
+
+class RunKind(Enum):
+    STREAMED = "streamed"  # a pipe, URL or device on either side: one run, at the stream's pace
+    ONE_PIECE = "one piece"  # a file into a file, in one run
+    SEGMENTED = "segmented"  # a file into a file, in resumable segments
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How a pipe, URL or device is read and written (vsr.video.io.endpoints,
+    vsr.video.stages.realtime)."""
+
+    timeout: float | None = DEFAULT_TIMEOUT  # seconds per network open or read; None: never give up
+    output_format: str | None = None  # the container of a pipe or URL output
+    realtime: str = "auto"  # drop, block or auto (drop for live inputs)
+
+    def __post_init__(self):
+        if self.timeout is not None and self.timeout < 0:
+            raise UsageError(f"the timeout must be 0 or more seconds, got {self.timeout:g}", hint="change {timeout}")
+        if self.realtime not in REALTIME_POLICIES:
+            raise UsageError(f"realtime must be one of {', '.join(REALTIME_POLICIES)}, got {self.realtime!r}", hint="change {realtime}")
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    """How a file is cut into resumable segments (vsr.video.segments)."""
+
+    seconds: float | None = None  # None: DEFAULT_SEGMENT_SECONDS, and only inputs of SEGMENT_BY_DEFAULT_FROM or more
+    resume: str = "auto"  # continue a matching work folder (with a notice), "resume" (asked for) or "restart"
+    keep_work: bool = False
+    ray: bool = False
+    ray_address: str | None = None
+    workers: int | None = None
+
+    def __post_init__(self):
+        if self.resume not in RESUME_MODES:
+            raise UsageError(f"resume must be one of {', '.join(RESUME_MODES)}, got {self.resume!r}", hint="change {resume}")
+        if self.seconds is not None and self.seconds <= 0:
+            raise UsageError(f"segment_seconds must be more than 0, got {self.seconds}", hint="change {segment_seconds}")
+        if self.workers is not None and not self.ray:
+            raise UsageError("workers are only for a Ray run", hint="pass {ray=True} with {workers}, or leave {workers} out")
+        if self.workers is not None and self.workers < 1:
+            raise UsageError(f"workers must be 1 or more, got {self.workers}", hint="change {workers}")
+
+    @property
+    def asked(self) -> bool:
+        """Segments were asked for, whatever the input's length."""
+        return self.seconds is not None or self.resume != "auto" or self.ray
+
+    @property
+    def length(self) -> float:
+        return self.seconds or DEFAULT_SEGMENT_SECONDS
+
+    @classmethod
+    def from_options(cls, options: dict) -> "SegmentOptions":
+        """Takes SEGMENT_OPTIONS (upscale_in_segments' names) out of `options`."""
+        taken = {name: options.pop(name) for name in SEGMENT_OPTIONS if name in options}
+        if "segment_seconds" in taken:
+            taken["seconds"] = taken.pop("segment_seconds")
+        return cls(**taken)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The callbacks of a run, all optional. `notify(message)` receives each warning as it
+    happens; `on_progress(frames_done, frames_expected)` is called from the caller's thread
+    (frames_expected: None for a live stream); `on_start(source, sink, model)` once the
+    output is open; `on_segments(done, total)` follows a segmented run's segments."""
+
+    notify: Callable[[str], None] | None = None
+    on_progress: Callable[[int, int | None], None] | None = None
+    on_start: Callable | None = None
+    on_segments: Callable[[int, int], None] | None = None
+
+    @classmethod
+    def from_options(cls, options: dict, names: tuple[str, ...] = HOOKS) -> "Hooks":
+        """Takes the hooks among `names` out of `options` (keyword arguments)."""
+        return cls(**{name: options.pop(name) for name in names if name in options})
+
+    def collector(self, warnings: list[str]) -> Callable[[str], None]:
+        """A `warn(message)` that keeps each message in `warnings` and passes it to notify."""
+
+        def warn(message: str) -> None:
+            warnings.append(message)
+            if self.notify:
+                self.notify(message)
+
+        return warn
+
+
+NO_HOOKS = Hooks()
+
+
+@dataclass(frozen=True)
+class UpscaleJob:
+    """Everything a run needs but the callbacks, checked when it is built."""
+
+    source: Endpoint
+    output: Endpoint | None  # None: NAME_xS beside the input (vsr.video.io.codecs.default_output)
+    settings: RunSettings  # the preset with the given settings laid over it, and the model
+    compile: bool = False
+    overwrite: bool = False
+    queue_size: int = DEFAULT_QUEUE
+    stream: StreamOptions = field(default_factory=StreamOptions)
+    segments: SegmentOptions | None = None  # None: never in segments (upscale_video)
+
+    def __post_init__(self):
+        if self.queue_size < 1:
+            raise UsageError(f"queue_size must be 1 or more, got {self.queue_size}")
+        if self.output is None and not self.source.is_file:
+            raise UsageError(f"an output must be named for {self.source.label()}", hint="name one with {output}")
+        if self.segments is not None and self.streamed and (self.segments.ray or self.segments.resume == "resume"):
+            what = f"{self.source.label()} to {self.output.label('output') if self.output else 'a file'}"
+            hint = "leave {ray} out" if self.segments.ray else "leave {resume=resume} out"
+            raise UsageError(f"{what}: pipes, URLs and devices cannot be split or resumed", hint=hint)
+
+    @property
+    def encoder(self):
+        """The encoder settings (vsr.video.io.codecs.EncoderSettings), validated."""
+        return self.settings.encoder
+
+    @property
+    def batch(self) -> int:
+        return self.settings.batch
+
+    @property
+    def streamed(self) -> bool:
+        """A pipe, URL or device on either side."""
+        return not self.source.is_file or (self.output is not None and not self.output.is_file)
+
+
+def run_kind(job: UpscaleJob, *, seconds: float | None = None, work_exists: bool = False) -> RunKind:
+    """How `job` runs: the one place that decides it. `seconds` is the input's duration
+    (None: not known), `work_exists` whether an earlier run left its work folder. A file
+    that turns out not to cut exactly still runs in one piece (vsr.video.segments)."""
+    if job.streamed:
+        return RunKind.STREAMED
+    if job.segments is None:
+        return RunKind.ONE_PIECE
+    if not (job.segments.asked or work_exists) and seconds is not None and seconds < SEGMENT_BY_DEFAULT_FROM:
+        return RunKind.ONE_PIECE
+    return RunKind.SEGMENTED
+
+
+def build_job(
+    src: "os.PathLike | str | Endpoint", dst: "os.PathLike | str | Endpoint | None" = None, *, segments: SegmentOptions | None = None, **options
+) -> UpscaleJob:
+    """The job for `upscale_video(src, dst, **options)`: MODEL_OPTIONS resolved through
+    vsr.settings.resolve_run (`preset` None: no preset), RUN_OPTIONS and STREAM_OPTIONS as
+    given. Another name is a TypeError, as for any function."""
+    unknown = sorted(set(options) - {*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS})
+    if unknown:
+        allowed = ", ".join((*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS))
+        raise TypeError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; the options are {allowed}")
+    stream = StreamOptions(**{name: options.pop(name) for name in STREAM_OPTIONS if name in options})
+    run = {name: options.pop(name) for name in RUN_OPTIONS if name in options}
+    preset = options.pop("preset", None)
+    return UpscaleJob(
+        source=as_endpoint(src),
+        output=None if dst is None else as_endpoint(dst),
+        settings=resolve_run(preset, **options),
+        stream=stream,
+        segments=segments,
+        **run,
+    )
+
+
+def as_endpoint(where: "os.PathLike | str | Endpoint") -> Endpoint:
+    """A path (always a file), a string (classified: `-`, a URL, a device or a file) or an Endpoint."""
+    if isinstance(where, Endpoint):
+        return where
+    return classify(where if isinstance(where, str) else Path(where))
