@@ -30,6 +30,43 @@ def _seeded():
     torch.manual_seed(0)
 
 
+def _global_state() -> dict:
+    """What one test could change for every test after it in the same process."""
+    import signal
+    import sys
+
+    state = {
+        "environment": {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST" and not k.lstrip("_").startswith("TORCHINDUCTOR_")},
+        "signal handlers": {s.name: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)},
+        "torch threads": torch.get_num_threads(),
+        "torch default dtype": torch.get_default_dtype(),
+        "torch grad mode": torch.is_grad_enabled(),
+        "cwd": os.getcwd(),
+    }
+    if "torch._inductor.config" in sys.modules:
+        state["inductor C++ compiler"] = getattr(sys.modules["torch._inductor.config"].cpp, "cxx", "missing")
+    return state
+
+
+@pytest.fixture(autouse=True)
+def _leaves_no_global_state():
+    """A test that changes the environment, a signal handler or torch's settings for the
+    tests after it fails here (the suite must pass in any order). Not counted: pytest's
+    PYTEST_CURRENT_TEST, and the TORCHINDUCTOR_* variables torch sets for itself on its
+    first compile."""
+    before = _global_state()
+    yield
+    after = _global_state()
+    changed = {key: _difference(before[key], after[key]) for key in after if key in before and after[key] != before[key]}
+    assert not changed, f"the test left global state changed: {changed}"
+
+
+def _difference(before, after):
+    if isinstance(before, dict):
+        return {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    return before, after
+
+
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
     skip_shared = pytest.mark.skip(reason=f"{SHARED} is absent (a user's checkout has no ../shared)")

@@ -22,6 +22,7 @@ How things read back in PyAV 18 / FFmpeg 8:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -110,7 +111,7 @@ def make_clip(
     time_base = time_base or Fraction(1, 1000)
     # The last frame lasts as long as the one before it (or 1/rate for a single frame).
     step = pts[-1] - pts[-2] if len(pts) > 1 else max(1, round(1 / (Fraction(rate) * time_base)))
-    durations = [b - a for a, b in zip(pts, pts[1:])] + [step]
+    durations = [b - a for a, b in itertools.pairwise(pts)] + [step]
     seconds = float((pts[-1] + step) * time_base)
 
     options = {"x265-params": "log-level=error"} if codec == "libx265" else {}
@@ -128,7 +129,7 @@ def make_clip(
             cuts, ms = [0, round(seconds * 500), round(seconds * 1000)], Fraction(1, 1000)
             titles = ("one", "two")
             out.set_chapters([{"id": n + 1, "start": cuts[n], "end": cuts[n + 1], "time_base": ms, "metadata": {"title": t}} for n, t in enumerate(titles)])
-        for i, (stamp, duration) in enumerate(zip(pts, durations)):
+        for i, (stamp, duration) in enumerate(zip(pts, durations, strict=True)):
             clip.write(reference_frame(i, size), stamp, duration)
         clip.flush()
         for k, stream in enumerate(audio):

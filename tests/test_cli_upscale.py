@@ -31,6 +31,20 @@ def test_upscale_with_a_preset_and_overriding_flags(tmp_path, capsys, clip):
     assert f"wrote {out}: 10 frames 64x48 -> 128x96" in stdout and "limited by" in stdout
     assert "libx265" in stderr and "ultra x2" in stderr
     assert probe(out).frames == 10 and probe(out).audio[0].packets == probe(clip).audio[0].packets
+    assert encoder_settings(out)["crf"] == "30.0"  # x265 writes the settings it ran with into the stream
+
+
+def encoder_settings(path) -> dict[str, str]:
+    """The options x264 and x265 record in their first packets' SEI ("crf=30.0 ...")."""
+    import itertools
+    import re
+
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        data = bytes(stream.codec_context.extradata or b"") + b"".join(bytes(p) for p in itertools.islice(container.demux(stream), 3))
+    return {k.decode(): v.decode() for k, v in re.findall(rb"\b([a-z_-]+)=([\w.:/-]+)", data)}
 
 
 def test_another_codec_under_the_default_preset_drops_x264s_speed_preset(tmp_path, capsys, clip):

@@ -58,7 +58,7 @@ def test_upscale_video_with_compile_writes_the_same_frames_as_eager(tmp_path):
     assert "compiled" in compiled.device and "compiled" not in eager.device
     a, b = planes(eager.output), planes(compiled.output)
     assert len(a) == len(b) == 5
-    assert max(int(abs(x - y).max()) for x, y in zip(a, b)) <= 1
+    assert max(int(abs(x - y).max()) for x, y in zip(a, b, strict=True)) <= 1
 
 
 @pytest.mark.gpu

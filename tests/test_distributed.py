@@ -40,7 +40,7 @@ def _same(single: Path, joined: Path) -> None:
     a, b = probe(single), probe(joined)
     assert (b.frames, b.times) == (a.frames, a.times)
     assert [t.packets for t in b.audio] == [t.packets for t in a.audio]
-    assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(single), video_frames_rgb(joined)))
+    assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(single), video_frames_rgb(joined), strict=True))
 
 
 def test_two_ray_workers_write_what_one_process_writes(tmp_path, local_ray, ultra_x2):

@@ -7,7 +7,7 @@ from vsr.video.io.timing import LOOKAHEAD, FrameTimer
 
 def _frames(pts, dts):
     frames = []
-    for p, d in zip(pts, dts):
+    for p, d in zip(pts, dts, strict=True):
         frame = av.VideoFrame(16, 16, "yuv420p")
         frame.pts, frame.dts = p, d
         frames.append(frame)

@@ -2,6 +2,7 @@
 instead of queueing them (latency stays bounded), recordings are real and stay playable
 when the source is lost, and every user mistake is one line."""
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -75,7 +76,7 @@ def test_recording_is_timed_by_the_capture_clock_and_playable(tmp_path):
     assert len(frames) == report.recorded >= report.frames_shown  # every one recorded; shown: the newest
     assert (frames[0].width, frames[0].height) == (192, 128)
     times = [f.time for f in frames]
-    assert times[0] == 0 and all(b > a for a, b in zip(times, times[1:]))
+    assert times[0] == 0 and all(b > a for a, b in itertools.pairwise(times))
     assert times[-1] == pytest.approx(1.95, abs=0.3)  # 25 fps capture for ~2 s
     assert not list(tmp_path.glob(".*.part"))
 

@@ -79,6 +79,6 @@ def test_the_demo_recipe_remakes_the_bundled_clip(tmp_path):
     assert (made.colour, [t.codec for t in made.audio]) == (bundled.colour, ["aac"])
     assert made.audio[0].packets == bundled.audio[0].packets
     with av.open(str(out)) as a, av.open(str(SAMPLE_CLIP)) as b:
-        for x, y in zip(a.decode(video=0), b.decode(video=0)):
+        for x, y in zip(a.decode(video=0), b.decode(video=0), strict=True):
             mse = np.mean((x.to_ndarray().astype(float) - y.to_ndarray().astype(float)) ** 2)
             assert mse < 10  # PSNR > 38 dB: the same recipe (another thread count encodes a little differently)

@@ -38,7 +38,7 @@ def _same_output(single, joined, *, pixels: bool) -> None:
     assert [t.packets for t in b.subtitles] == [t.packets for t in a.subtitles]
     assert b.chapters == a.chapters and b.metadata == a.metadata
     if pixels:
-        assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(single), video_frames_rgb(joined)))
+        assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(single), video_frames_rgb(joined), strict=True))
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_a_damaged_segment_is_found_and_redone(tmp_path, ultra_x2):
     notices = []
     again = upscale_in_segments(src, out, model=ultra_x2, codec="ffv1", segment_seconds=SEGMENT, notify=notices.append)
     assert any("resuming" in n for n in notices) and any(f"{damaged.stem} in" in n and "redone" in n for n in notices)
-    assert all(np.array_equal(x, y) for x, y in zip(reference, video_frames_rgb(again.output)))
+    assert all(np.array_equal(x, y) for x, y in zip(reference, video_frames_rgb(again.output), strict=True))
     assert not work.exists()
 
 
@@ -180,7 +180,7 @@ def test_in_a_batch_each_file_is_segmented_in_its_own_work_folder_and_resumes(tm
     assert code == 0, err
     assert "resuming from" in err and "segments done" in err  # a plain rerun finds a's folder and says so
     assert "outputs that exist were skipped" in err  # b was finished: skipped, its work folder left as it was
-    assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(outputs[0]), before)) and len(before) == 30
+    assert all(np.array_equal(x, y) for x, y in zip(video_frames_rgb(outputs[0]), before, strict=True)) and len(before) == 30
     assert not work_folder(outputs[0]).exists()  # joined again from its segments; without --keep-work the folder goes
 
 

@@ -1,6 +1,7 @@
 """vsr.settings: presets, the preset's model fallback, device and precision resolved in one
 place; errors whose hints the API and the CLI each word their own way."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -100,10 +101,22 @@ def test_every_setting_a_hint_names_has_a_flag():
 
 
 def test_the_library_does_not_speak_in_flags():
-    """Errors raised outside vsr/commands name settings through hints, never a --flag."""
-    offenders = []
+    """Errors raised outside vsr/commands name settings through hints, never a --flag. Read
+    with ast, so a message split over lines or built from f-string parts is caught too."""
+    offenders, raises = [], 0
     for path in _library_sources():
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            if re.search(r"raise \w+Error\(", line) and re.search(r"[\"' ]--[a-z]", line):
-                offenders.append(f"{path.relative_to(VSR)}:{number}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                raises += 1
+                words = [c.value for c in ast.walk(node.exc) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+                if any(re.search(r"(^|[\"' (])--[a-z]", w) for w in words):
+                    offenders.append(f"{path.relative_to(VSR)}:{node.lineno}")
+    assert raises > 50, "too few raises found: the scan is broken"
     assert offenders == []
+
+
+def test_the_flag_scan_catches_a_message_split_over_lines():
+    source = 'raise UsageError(\n    "the scale is wrong: "\n    f"use --scale {x}"\n)\n'
+    node = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Raise))
+    words = [c.value for c in ast.walk(node.exc) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+    assert any(re.search(r"(^|[\"' (])--[a-z]", w) for w in words)

@@ -50,7 +50,7 @@ class Benchmarks:
             self.runs.append(self.measure())
             values.append(value(self.runs[-1]))
         passing = [v for v in values if good(v)]
-        return (passing or values)[0], [(round(v, 3) if isinstance(v, float) else v, run.fps) for v, run in zip(values, self.runs)]
+        return (passing or values)[0], [(round(v, 3) if isinstance(v, float) else v, run.fps) for v, run in zip(values, self.runs, strict=True)]
 
 
 @pytest.fixture(scope="module")

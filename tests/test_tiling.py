@@ -12,7 +12,7 @@ from vsr.tiling import GRID, tile_spans, upscale_tiled
 def test_spans_cover_the_axis_once_with_context_and_grid_alignment(length, tile, overlap):
     spans = tile_spans(length, tile, overlap)
     assert spans[0][2] == 0 and spans[-1][3] == length
-    for (start, end, keep_start, keep_end), following in zip(spans, spans[1:] + [None]):
+    for (start, end, keep_start, keep_end), following in zip(spans, spans[1:] + [None], strict=True):
         assert start % GRID == 0
         assert start <= keep_start < keep_end <= end <= length
         assert keep_start == 0 or keep_start - start >= overlap

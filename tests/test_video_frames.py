@@ -96,7 +96,7 @@ def test_engine_with_a_nearest_model_reproduces_the_input_planes(fmt):
     frames = _frames(source, 5)
     out = upscaler.upscale(frames).wait()
     assert out.shape == (5, target.size) and out.dtype == np.uint8
-    for packed_in, packed_out in zip(frames, out):
+    for packed_in, packed_out in zip(frames, out, strict=True):
         y_in = packed_in[: 20 * 14].reshape(14, 20).astype(int)
         y_out = packed_out[: 40 * 28].reshape(28, 40).astype(int)
         assert np.abs(y_out[::2, ::2] - y_in).max() <= 1

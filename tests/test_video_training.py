@@ -51,10 +51,10 @@ def test_the_degradation_is_a_real_h264_4_2_0_round_trip(photos, tmp_path):
     assert 1 in kinds and kinds & {2, 3}, kinds  # I, and P or B: motion, not only intra blocking
     decoded = clips.decode_rgb(path)
     assert len(decoded) == len(lr) and decoded[0].shape == (3, 48, 48)
-    damage = [psnr_y(clips.to_uint8(d), c, 0) for d, c in zip(decoded, lr)]
+    damage = [psnr_y(clips.to_uint8(d), c, 0) for d, c in zip(decoded, lr, strict=True)]
     assert 20 < np.mean(damage) < 40  # artefacts, but the picture is still there
     mild = clips.h264_round_trip(lr, crf=12)
-    assert np.mean([psnr_y(clips.to_uint8(d), c, 0) for d, c in zip(mild, lr)]) > np.mean(damage) + 5
+    assert np.mean([psnr_y(clips.to_uint8(d), c, 0) for d, c in zip(mild, lr, strict=True)]) > np.mean(damage) + 5
 
 
 def test_the_round_trip_decodes_as_vsr_upscale_decodes_not_as_swscale(photos, tmp_path):
@@ -64,7 +64,7 @@ def test_the_round_trip_decodes_as_vsr_upscale_decodes_not_as_swscale(photos, tm
     ours = clips.decode_rgb(path)
     with av.open(str(path)) as container:
         swscale = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    assert max(np.abs(clips.to_uint8(o).astype(int) - s.astype(int)).max() for o, s in zip(ours, swscale)) > 2
+    assert max(np.abs(clips.to_uint8(o).astype(int) - s.astype(int)).max() for o, s in zip(ours, swscale, strict=True)) > 2
 
 
 def test_the_bank_is_deterministic_by_seed(photos, tmp_path):

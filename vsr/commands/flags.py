@@ -24,6 +24,8 @@ FLAGS = {
     "patch": "--patch",
     "init_from": "--init-from",
     "amp": "--amp",
+    "charts": "--charts",
+    "teacher": "--teacher",
     "frames": "--frames",
     "network_only": "--network-only",
     "recursive": "--recursive",

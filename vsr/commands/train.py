@@ -11,7 +11,8 @@ from ..constants import SCALES, VARIANT_NAMES
 from .flags import add_device_flag, photo_set
 
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
-                "val_every", "save_every", "seed", "init_from", "amp", "degrade", "bank_clips")  # fmt: skip
+                "val_every", "save_every", "seed", "init_from", "amp", "degrade", "bank_clips",
+                "charts", "precision_weight", "teacher", "teacher_weight")  # fmt: skip
 """Flags that become TrainConfig fields (None: the TrainConfig default)."""
 
 
@@ -39,6 +40,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--degrade", choices=("clean", "video"), help="clean: bicubic downscales (default); video: pans through a real libx264 "
                    "round trip (CRF 18-35, 4:2:0), blur and noise, decoded as vsr upscale decodes, from a bank built once and cached")  # fmt: skip
     p.add_argument("--bank-clips", type=int, help="video: clips of 8 frames in the degraded bank (default 1500)")
+    p.add_argument("--charts", type=int, metavar="N", help="synthetic high-contrast chart patches (text, 1-px lines, checkerboards, "
+                   "zone plates, stars) in each batch (default 0)")  # fmt: skip
+    p.add_argument("--precision-weight", type=float, metavar="W", help="weight of the gap between a bf16 and a float32 forward pass, "
+                   "to keep the weights exact in half precision (default 0)")  # fmt: skip
+    p.add_argument("--teacher", metavar="WEIGHTS", help="distil: also pull the photo patches toward these weights' float32 output (a file or a model name)")
+    p.add_argument("--teacher-weight", type=float, metavar="W", help="weight of the distillation loss (default 0; 1 with --teacher)")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
     add_device_flag(p)
     p.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -65,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     config_flags = {f: getattr(args, f) for f in CONFIG_FLAGS if getattr(args, f) is not None}
+    if args.teacher and args.teacher_weight is None:
+        config_flags["teacher_weight"] = 1.0
     if args.resume:
         given = sorted((set(config_flags) - {"steps"}) | {f for f in ("variant", "scale", "train", "val", "image_dir", "run_dir") if getattr(args, f)})
         if given:

@@ -38,6 +38,8 @@ from ..errors import OutputError, UsageError, WeightsError
 from ..evaluate import mean, model_upscaler, score
 from ..model import SRModel
 from .bank import BankSampler, VideoRecipe, load_or_build
+from .charts import ChartMix
+from .rounding import RoundingNoise
 from .patches import PatchSampler
 
 CHECKPOINT_FORMAT = "vsr-train/1"
@@ -67,6 +69,10 @@ class TrainConfig:
     amp: str = "auto"  # auto (bf16 on CUDA) | bf16 | fp16 | off
     degrade: str = "clean"  # clean | video
     bank_clips: int = 1500  # video: clips in the degraded bank
+    charts: int = 0  # synthetic high-contrast chart patches in each batch (vsr.training.charts)
+    precision_weight: float = 0.0  # weight of |bf16 forward - float32 forward| (keeps the weights exact in half precision)
+    teacher: str | None = None  # weights (a file or registry name) whose float32 output the photo patches are also pulled toward
+    teacher_weight: float = 0.0
     form: str = "train"  # train | deployed (set from init_from: a weights file is fine-tuned as deployed)
 
     def lr_at(self, step: int) -> float:
@@ -99,6 +105,8 @@ class Trainer:
         self.amp_dtype = _amp_dtype(config.amp, device)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
         self.sampler = self._make_sampler()
+        self.teacher = _load_teacher(config.teacher, config.scale, device) if config.teacher else None
+        self.rounding = RoundingNoise(self.model, torch.Generator().manual_seed(config.seed + 1))
         self.val_pairs = load_pairs(list_images(config.val, config.image_dir), config.scale) if config.val else []
         self.step = 0
         self.history: list[ValResult] = []
@@ -114,13 +122,36 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             sr = self.model(lr)
-        loss = _loss(self.config.loss, sr.float(), hr)
+        loss = _loss(self.config.loss, sr.float(), hr) + self._teacher_loss(lr, sr) + self._precision_loss(lr, sr)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self._update_ema()
         self.step += 1
         return loss.item()
+
+    def _teacher_loss(self, lr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
+        """Distillation: L1 to the teacher's float32 output on the photo patches (charts have
+        their exact truth)."""
+        if self.teacher is None or not self.config.teacher_weight:
+            return sr.new_zeros(())
+        photos = self.config.charts
+        with torch.no_grad():
+            target = self.teacher(lr[photos:])
+        return self.config.teacher_weight * F.l1_loss(sr[photos:].float(), target)
+
+    def _precision_loss(self, lr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
+        """How far the output moves when every layer is perturbed by bf16-sized rounding
+        (vsr.training.rounding), on average and over the worst 1% of values (the measure
+        that matters is the max). A network that keeps it small is exact in bf16, and in
+        fp16, whose rounding is 8x finer."""
+        if not self.config.precision_weight:
+            return sr.new_zeros(())
+        with self.rounding.active():
+            noisy = self.model(self.rounding.perturb(lr))
+        gap = (noisy.float() - sr.float()).abs().flatten()
+        worst = gap.topk(max(1, gap.numel() // 100)).values  # the tail: precision fails at a few pixels
+        return self.config.precision_weight * (gap.mean() + worst.mean())
 
     def run(self, stop: threading.Event, report=None) -> None:
         """Train until `config.steps` or until `stop` is set; checkpoints as it goes.
@@ -169,6 +200,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(),
             "sampler_rng": self.sampler.generator.get_state(),
+            "rounding_rng": self.rounding.generator.get_state(),
             "history": [dataclasses.asdict(v) for v in self.history],
             "commands": self.commands,
             "bank": getattr(self, "bank_meta", None),
@@ -188,6 +220,8 @@ class Trainer:
         trainer.optimizer.load_state_dict(state["optimizer"])
         trainer.scaler.load_state_dict(state["scaler"])
         trainer.sampler.generator.set_state(state["sampler_rng"])
+        if "rounding_rng" in state:
+            trainer.rounding.generator.set_state(state["rounding_rng"])
         trainer.step = state["step"]
         trainer.train_seconds = state["train_seconds"]
         trainer.history = [ValResult(**v) for v in state["history"]]
@@ -211,11 +245,14 @@ class Trainer:
     def _make_sampler(self) -> PatchSampler | BankSampler:
         c = self.config
         photos = list_images(c.train, c.image_dir)
+        batch = c.batch - c.charts
         if c.degrade == "clean":
-            return PatchSampler(load_pairs(photos, c.scale), c.scale, c.patch, c.batch, c.seed)
-        bank = load_or_build(photos, c.scale, c.seed, VideoRecipe(clips=c.bank_clips), notify=self.notify)
-        self.bank_meta = {k: v for k, v in bank.meta.items() if k != "clips"}
-        return BankSampler(bank, c.scale, c.patch, c.batch, c.seed)
+            base = PatchSampler(load_pairs(photos, c.scale), c.scale, c.patch, batch, c.seed)
+        else:
+            bank = load_or_build(photos, c.scale, c.seed, VideoRecipe(clips=c.bank_clips), notify=self.notify)
+            self.bank_meta = {k: v for k, v in bank.meta.items() if k != "clips"}
+            base = BankSampler(bank, c.scale, c.patch, batch, c.seed)
+        return ChartMix(base, c.scale, c.patch, c.charts) if c.charts else base
 
     def notify(self, message: str) -> None:
         print(message, flush=True)
@@ -273,6 +310,14 @@ def _weights_or_checkpoint(spec: str) -> Path:
     return registry().verified_path(entry) if entry else Path(spec)
 
 
+def _load_teacher(spec: str, scale: int, device: torch.device) -> torch.nn.Module:
+    """The deployed network of a weights file or registry name, float32, frozen."""
+    checkpoint = read_checkpoint(_weights_or_checkpoint(spec))
+    if checkpoint.scale != scale:
+        raise UsageError(f"the teacher {spec} is a x{checkpoint.scale} model, the run trains x{scale}", hint="give {teacher} weights of the run's scale")
+    return build_deployed(checkpoint).to(device).eval().requires_grad_(False)
+
+
 def deployed_copy(net: PlainUSRTrainForm | PlainUSR) -> PlainUSR:
     """The deployed form of a network in either form (a copy; `net` is left as it is)."""
     return copy.deepcopy(net) if isinstance(net, PlainUSR) else reparameterize(net)
@@ -292,6 +337,10 @@ def _check(config: TrainConfig) -> None:
         raise UsageError(f"unknown degradation {config.degrade!r}: clean or video")
     if config.patch < 16:
         raise UsageError(f"patch must be at least 16 LR pixels, got {config.patch}")
+    if not 0 <= config.charts < config.batch:
+        raise UsageError(f"charts must be at least 0 and fewer than the batch ({config.batch}), got {config.charts}")
+    if config.teacher_weight and not config.teacher:
+        raise UsageError("a teacher weight needs a teacher", hint="name the teacher's weights with {teacher}")
     if not config.lr > 0:
         raise UsageError(f"lr must be positive, got {config.lr}")
 

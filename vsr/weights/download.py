@@ -77,9 +77,9 @@ def pull(entry: WeightsEntry, *, progress: OnProgress | None = None) -> tuple[Pa
             if sha256_of(path) == entry.sha256:
                 return path, False
             if is_offline() and _is_network(url):
-                raise _failure(entry, url, f"the file in the cache has the wrong sha256 and vsr is offline ({OFFLINE_ENV}=1 or --offline)")
+                raise _failure(entry, url, f"the file in the cache has the wrong sha256 and vsr is offline ({OFFLINE_ENV}=1)")
         elif is_offline() and _is_network(url):
-            raise _failure(entry, url, f"not in the cache and vsr is offline ({OFFLINE_ENV}=1 or --offline)")
+            raise _failure(entry, url, f"not in the cache and vsr is offline ({OFFLINE_ENV}=1)")
         with atomic_path(path) as temp:
             digest = _fetch(entry, url, temp, progress)
             if digest != entry.sha256:

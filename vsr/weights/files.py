@@ -35,8 +35,9 @@ class WeightsEntry:
     psnr_y_val: float = math.nan  # `vsr eval` on val.txt, clean bicubic LR, Y channel, dB
     psnr_y_crf23: float = math.nan  # `vsr eval --video --frames 10`: x264 CRF 23 clips, Y channel, dB
     psnr_y_crf30: float = math.nan  # the same at CRF 30
-    fp16_max_error: float = math.nan  # float16 vs float32 output, worst input, in 1/255 levels
-    fp16_p999_error: float = math.nan  # 99.9th percentile of the same
+    fp16_max_error: float = math.nan  # float16 vs float32 output, worst of vsr.precision's content, in 1/255 levels
+    bf16_max_error: float = math.nan  # the same for bf16 (autocast)
+    fp16_p999_error: float = math.nan  # 99.9th percentile of the fp16 error (earlier measurement; being replaced)
     cuda_precision: str = "float16"  # what --device cuda runs it in by default (CUDA_PRECISIONS)
 
     def path(self, weights_dir: Path = WEIGHTS_DIR) -> Path:

@@ -1,0 +1,83 @@
+"""Training for half precision: chart patches in the batch, the bf16-against-float32 gap
+as a loss, and distillation from a teacher's float32 output (vsr.training)."""
+
+import numpy as np
+import pytest
+import torch
+
+from test_training import image_folder, make_config  # noqa: F401  (a fixture and its config)
+from vsr.charts import random_chart, measurement_chart
+from vsr.training.trainer import Trainer
+
+
+def test_random_charts_are_drawn_from_the_generator_and_are_not_the_measurement_chart():
+    a = [random_chart(np.random.default_rng(5), 64, 96) for _ in range(2)]
+    assert np.array_equal(a[0], a[1])
+    charts = [random_chart(np.random.default_rng(seed), 64, 96) for seed in range(20)]
+    assert all(c.shape == (64, 96, 3) and c.dtype == np.uint8 for c in charts)
+    assert not any(np.array_equal(c, measurement_chart(64, 96)) for c in charts)
+    # high contrast: most charts span (nearly) black to white in at least one channel
+    assert sum(int(c.max()) - int(c.min()) > 200 for c in charts) >= 15
+
+
+def test_chart_patches_lead_each_batch_with_their_exact_truth_and_resume_exactly(image_folder, tmp_path):  # noqa: F811
+    from vsr.resize import downscale_uint8
+
+    trainer = Trainer(make_config(image_folder, batch=6, charts=2), tmp_path / "a", torch.device("cpu"))
+    lr, hr = trainer.sampler.next_batch()
+    assert lr.shape == (6, 3, 16, 16) and hr.shape == (6, 3, 32, 32)
+    truth = (hr[0].permute(1, 2, 0) * 255).round().byte().numpy()
+    assert torch.equal(lr[0], torch.from_numpy(downscale_uint8(truth, 2)).permute(2, 0, 1).float() / 255)
+    state = trainer.sampler.generator.get_state()
+    again = trainer.sampler.next_batch()
+    trainer.sampler.generator.set_state(state)
+    assert all(torch.equal(x, y) for x, y in zip(again, trainer.sampler.next_batch(), strict=True))
+
+
+def test_the_precision_loss_narrows_the_bf16_gap_on_a_tiny_run(image_folder, tmp_path):  # noqa: F811
+    """The same tiny fine-tune with and without the precision loss: with it, the bf16 forward
+    ends nearer the float32 one on charts it never trained on."""
+    probe = torch.stack([torch.from_numpy(random_chart(np.random.default_rng(100 + i), 24, 24)).permute(2, 0, 1).float() / 255 for i in range(4)])
+
+    def gap_after(weight):
+        config = make_config(image_folder, init_from="ultra-x2-video", steps=60, batch=6, charts=3, precision_weight=weight, lr=1e-3, warmup=5)
+        trainer = Trainer(config, tmp_path / str(weight), torch.device("cpu"))
+        for _ in range(60):
+            trainer.train_step()
+        with torch.no_grad():
+            sr = trainer.model(probe)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                low = trainer.model(probe)
+        return float((low.float() - sr).abs().mean())
+
+    without, with_loss = gap_after(0.0), gap_after(20.0)
+    assert with_loss < 0.8 * without, (with_loss, without)
+
+
+def test_distillation_pulls_the_student_toward_the_teacher(image_folder, tmp_path):  # noqa: F811
+    """A tiny run from scratch with the teacher's loss alone weighing in: the distance to the
+    teacher on a batch it never trained on falls."""
+    config = make_config(image_folder, steps=40, batch=6, teacher="ultra-x2-video", teacher_weight=20.0, lr=2e-3)
+    trainer = Trainer(config, tmp_path / "run", torch.device("cpu"))
+    probe = make_config(image_folder, batch=6, teacher="ultra-x2-video", seed=1)
+    lr, _ = Trainer(probe, tmp_path / "probe", torch.device("cpu")).sampler.next_batch()
+
+    def distance():
+        with torch.no_grad():
+            return float(trainer._teacher_loss(lr, trainer.model(lr)))
+
+    before = distance()
+    losses = [trainer.train_step() for _ in range(40)]
+    assert distance() < 0.7 * before and np.mean(losses[-8:]) < np.mean(losses[:4])
+
+
+@pytest.mark.parametrize("overrides, words", [
+    (dict(charts=16), "charts must be"),
+    (dict(teacher_weight=1.0), "a teacher weight needs a teacher"),
+    (dict(teacher="ultra-x4"), "x4 model"),
+])  # fmt: skip
+def test_bad_precision_training_settings_are_refused(image_folder, tmp_path, overrides, words):  # noqa: F811
+    from vsr.errors import UsageError
+
+    with pytest.raises(UsageError, match=words):
+        Trainer(make_config(image_folder, **overrides), tmp_path, torch.device("cpu"))

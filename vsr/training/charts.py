@@ -1,0 +1,40 @@
+"""Synthetic high-contrast patches mixed into training batches (vsr.charts.random_chart).
+
+Photos and video frames rarely hold 1-px lines, checkerboards or small text, and a network
+fine-tuned on them alone can grow ill-conditioned exactly there: exact in float32, 100+
+levels off in fp16 or bf16 (docs/MODELS.md, "Precision"). A share of chart patches, each
+with its exact HR truth and a clean bicubic LR, keeps that content in view.
+"""
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..charts import random_chart
+from ..resize import downscale_uint8
+
+
+class ChartMix:
+    """Wraps a patch sampler: the first `charts` patches of every batch are fresh charts,
+    the rest come from `base` (built for `batch - charts` patches). All randomness comes
+    from the base sampler's generator, so checkpoints resume exactly."""
+
+    def __init__(self, base, scale: int, patch: int, charts: int) -> None:
+        self.base, self.scale, self.patch, self.charts = base, scale, patch, charts
+
+    @property
+    def generator(self) -> torch.Generator:
+        return self.base.generator
+
+    def describe(self) -> str:
+        return f"{self.base.describe()}, plus {self.charts} synthetic chart patches a batch"
+
+    def next_batch(self) -> tuple[Tensor, Tensor]:
+        seed = int(torch.randint(2**62, (1,), generator=self.generator))
+        rng = np.random.default_rng(seed)
+        side = self.patch * self.scale
+        hrs = [random_chart(rng, side, side) for _ in range(self.charts)]
+        lrs = [downscale_uint8(hr, self.scale) for hr in hrs]
+        lr, hr = self.base.next_batch()
+        as_tensor = lambda images: torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255)  # noqa: E731
+        return torch.cat([as_tensor(lrs), lr]), torch.cat([as_tensor(hrs), hr])
