@@ -42,6 +42,9 @@ def _global_state() -> dict:
         "torch default dtype": torch.get_default_dtype(),
         "torch grad mode": torch.is_grad_enabled(),
         "cwd": os.getcwd(),
+        # SVT-AV1 run as root makes the thread that opens it SCHED_FIFO; a later test's
+        # children (a busy loop, forked runs) would inherit that and starve each other.
+        "scheduling": (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority, sorted(os.sched_getaffinity(0))),
     }
     if "torch._inductor.config" in sys.modules:
         state["inductor C++ compiler"] = getattr(sys.modules["torch._inductor.config"].cpp, "cxx", "missing")

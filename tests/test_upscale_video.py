@@ -2,6 +2,7 @@
 every audio/subtitle packet byte for byte, metadata, chapters, rotation, colour, odd sizes,
 10-bit, encoders, and nothing left behind when something fails."""
 
+import os
 import threading
 from fractions import Fraction
 
@@ -101,8 +102,18 @@ def test_ten_bit_input_gives_ten_bit_output(tmp_path, ultra_x2):
     assert result.pix_fmt == "yuv420p10le" and probe(result.output).pix_fmt == "yuv420p10le"
 
 
+@pytest.fixture
+def keeps_scheduling():
+    """SVT-AV1, opened as root, makes the calling thread SCHED_FIFO 99 (real time); put the
+    test's thread back, or every process a later test starts inherits it."""
+    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    yield
+    if (os.sched_getscheduler(0), os.sched_getparam(0)) != (policy, param):
+        os.sched_setscheduler(0, policy, param)
+
+
 @pytest.mark.parametrize("codec,suffix", [("libx265", ".mp4"), ("libvpx-vp9", ".webm"), ("libsvtav1", ".mkv"), ("ffv1", ".mkv")])
-def test_each_software_encoder_writes_a_playable_file(tmp_path, ultra_x2, codec, suffix):
+def test_each_software_encoder_writes_a_playable_file(tmp_path, ultra_x2, codec, suffix, keeps_scheduling):
     src = make_clip(tmp_path / "in.mkv", frames=4, audio_tracks=1 if suffix != ".webm" else 0)
     result = vsr.upscale_video(src, tmp_path / f"out{suffix}", model=ultra_x2, codec=codec, crf=30 if codec != "ffv1" else None)
     assert probe(result.output).frames == 4 and result.codec == codec
