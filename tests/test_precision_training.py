@@ -81,3 +81,17 @@ def test_bad_precision_training_settings_are_refused(image_folder, tmp_path, ove
 
     with pytest.raises(UsageError, match=words):
         Trainer(make_config(image_folder, **overrides), tmp_path, torch.device("cpu"))
+
+
+def test_with_a_teacher_the_charts_follow_it_instead_of_their_truth(image_folder, tmp_path):  # noqa: F811
+    """Sharp chart truth teaches sharpening that costs dB on codec-damaged video: with a
+    teacher, the truth loss reads only the photo patches and the teacher's loss all of them."""
+    from vsr.training.trainer import _loss
+
+    config = make_config(image_folder, batch=6, charts=2, teacher="ultra-x2-video", teacher_weight=1.0)
+    trainer = Trainer(config, tmp_path, torch.device("cpu"))
+    lr, hr = trainer.sampler.next_batch()
+    sr = trainer.model(lr)
+    assert torch.equal(trainer._truth_loss(sr, hr), _loss("l1", sr[2:], hr[2:]))
+    alone = Trainer(make_config(image_folder, batch=6, charts=2), tmp_path / "alone", torch.device("cpu"))
+    assert torch.equal(alone._truth_loss(sr, hr), _loss("l1", sr, hr))

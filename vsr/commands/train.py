@@ -44,7 +44,8 @@ def add_parser(subparsers) -> None:
                    "zone plates, stars) in each batch (default 0)")  # fmt: skip
     p.add_argument("--precision-weight", type=float, metavar="W", help="weight of the gap between a bf16 and a float32 forward pass, "
                    "to keep the weights exact in half precision (default 0)")  # fmt: skip
-    p.add_argument("--teacher", metavar="WEIGHTS", help="distil: also pull the photo patches toward these weights' float32 output (a file or a model name)")
+    p.add_argument("--teacher", metavar="WEIGHTS", help="distil: also pull every patch toward these weights' float32 output (a file or a model name); "
+                   "chart patches then follow it instead of their HR truth")  # fmt: skip
     p.add_argument("--teacher-weight", type=float, metavar="W", help="weight of the distillation loss (default 0; 1 with --teacher)")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
     add_device_flag(p)

@@ -3,7 +3,9 @@
 Photos and video frames rarely hold 1-px lines, checkerboards or small text, and a network
 fine-tuned on them alone can grow ill-conditioned exactly there: exact in float32, 100+
 levels off in fp16 or bf16 (docs/MODELS.md, "Precision"). A share of chart patches, each
-with its exact HR truth and a clean bicubic LR, keeps that content in view.
+with its exact HR truth and a clean bicubic LR, keeps that content in view: for the
+precision loss, and for the teacher's output where a run has a teacher (the trainer then
+leaves their HR truth out: vsr.training.trainer.Trainer._truth_loss).
 """
 
 import numpy as np

@@ -71,7 +71,7 @@ class TrainConfig:
     bank_clips: int = 1500  # video: clips in the degraded bank
     charts: int = 0  # synthetic high-contrast chart patches in each batch (vsr.training.charts)
     precision_weight: float = 0.0  # weight of |bf16 forward - float32 forward| (keeps the weights exact in half precision)
-    teacher: str | None = None  # weights (a file or registry name) whose float32 output the photo patches are also pulled toward
+    teacher: str | None = None  # weights (a file or registry name) whose float32 output every patch is also pulled toward
     teacher_weight: float = 0.0
     form: str = "train"  # train | deployed (set from init_from: a weights file is fine-tuned as deployed)
 
@@ -122,7 +122,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             sr = self.model(lr)
-        loss = _loss(self.config.loss, sr.float(), hr) + self._teacher_loss(lr, sr) + self._precision_loss(lr, sr)
+        loss = self._truth_loss(sr, hr) + self._teacher_loss(lr, sr) + self._precision_loss(lr, sr)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
@@ -130,15 +130,21 @@ class Trainer:
         self.step += 1
         return loss.item()
 
+    def _truth_loss(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        """L1 (or Charbonnier) to the HR truth. With a teacher, chart patches are left out:
+        their clean bicubic LR with exact sharp truth teaches hard sharpening, which costs
+        0.4 dB on codec-damaged input (measured: docs/MODELS.md); the teacher says what a
+        video network should do on them instead."""
+        first = self.config.charts if self.teacher is not None and self.config.teacher_weight else 0
+        return _loss(self.config.loss, sr[first:].float(), hr[first:])
+
     def _teacher_loss(self, lr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
-        """Distillation: L1 to the teacher's float32 output on the photo patches (charts have
-        their exact truth)."""
+        """Distillation: L1 to the teacher's float32 output, on every patch."""
         if self.teacher is None or not self.config.teacher_weight:
             return sr.new_zeros(())
-        photos = self.config.charts
         with torch.no_grad():
-            target = self.teacher(lr[photos:])
-        return self.config.teacher_weight * F.l1_loss(sr[photos:].float(), target)
+            target = self.teacher(lr)
+        return self.config.teacher_weight * F.l1_loss(sr.float(), target)
 
     def _precision_loss(self, lr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
         """How far the output moves when every layer is perturbed by bf16-sized rounding
