@@ -1,6 +1,7 @@
 """The registry of known weights (shipped and downloadable): every entry checked, and the
 checks themselves."""
 
+import functools
 import hashlib
 
 import pytest
@@ -51,9 +52,41 @@ def test_official_entry_hash_matches_the_release_file(entry):
 
 @pytest.mark.parametrize("entry", registry().entries, ids=lambda e: e.name)
 def test_cuda_precision_follows_the_measured_fp16_error(entry):
-    # figures from benchmarks/precision.py; float16 by default only within 1.5/255
-    assert 0 <= entry.fp16_p999_error <= entry.fp16_max_error
-    assert entry.cuda_precision == ("float16" if entry.fp16_max_error <= 1.5 else "float32")
+    # figures from benchmarks/precision.py (vsr.precision); float16 by default only within 1/255
+    assert 0 <= entry.fp16_max_error <= entry.bf16_max_error
+    assert entry.cuda_precision == ("float16" if entry.fp16_max_error <= FP16_BOUND else "float32")
+
+
+FP16_BOUND, BF16_BOUND = 1.0, 6.0  # 1/255 levels: what a default file must meet (issue 25)
+# Over a bound, being retrained (docs/MODELS.md, "Training for half precision"; runs/):
+STILL_OVER_A_BOUND = {"ultra-x2-video", "ultra-x4-video", "small-x2-video", "small-x3-video", "small-x4-video"}
+
+
+@functools.cache
+def _measured(name: str):
+    from vsr.checkpoint import build_deployed
+    from vsr.precision import measure
+
+    return measure(build_deployed(read_checkpoint(shipped().verified_path(shipped().get(name)))))
+
+
+@pytest.mark.parametrize("entry", shipped().shipped_entries(), ids=lambda e: e.name)
+def test_recorded_precision_is_a_fresh_measurement(entry):
+    """The registry's fp16 and bf16 figures are what vsr.precision measures now (within
+    rounding: bf16 accumulation order may differ between CPUs)."""
+    errors = _measured(entry.name)
+    assert errors.fp16 == pytest.approx(entry.fp16_max_error, abs=0.1, rel=0.05)
+    assert errors.bf16 == pytest.approx(entry.bf16_max_error, abs=0.3, rel=0.1)
+
+
+@pytest.mark.parametrize("entry", shipped().shipped_entries(), ids=lambda e: e.name)
+def test_every_shipped_file_meets_the_half_precision_bounds(entry):
+    """fp16 within 1/255 for every file; bf16 within 6/255 for ultra, the CPU default. The
+    files still over the bound are listed, and the test fails once one of them meets it, so
+    the list only shrinks."""
+    errors = _measured(entry.name)
+    meets = errors.fp16 <= FP16_BOUND and (entry.variant != "ultra" or errors.bf16 <= BF16_BOUND)
+    assert meets != (entry.name in STILL_OVER_A_BOUND), errors
 
 
 def test_the_licence_text_ships_with_the_package():

@@ -104,7 +104,7 @@ def load_model(
     default, or "clean"; vsr.constants.PURPOSES) where they are shipped, else the others.
 
     `half`: float16; None means float16 on CUDA unless the registry measured that these
-    weights stray more than 1.5/255 from float32 in float16 (`cuda_precision`); asking for
+    weights stray more than 1/255 from float32 in float16 (`cuda_precision`); asking for
     float16 on such weights works but warns (PrecisionWarning).
     """
     registry = registry or shipped()
@@ -123,7 +123,7 @@ def load_model(
 
 def use_half(half: bool | None, device: torch.device, entry: WeightsEntry | None) -> bool:
     """Whether to run in float16: as asked, or (None) on CUDA unless the registry entry says
-    float16 strays more than 1.5/255 from float32 for these weights. Asking for float16 on
+    float16 strays more than 1/255 from float32 for these weights. Asking for float16 on
     such weights is allowed, with a PrecisionWarning."""
     accurate = entry is None or entry.half_is_accurate
     if half is None:

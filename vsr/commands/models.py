@@ -35,11 +35,11 @@ def run_list(args: argparse.Namespace) -> int:
     weights.add_column("name", no_wrap=True)
     for column in ("for", "source", "licence", "here"):
         weights.add_column(column, no_wrap=True)
-    for column in ("params", "GMACs", "clean", "CRF 23", "CRF 30", "fp16 err", "CUDA"):
+    for column in ("params", "GMACs", "clean", "CRF 23", "CRF 30", "fp16/bf16", "CUDA"):
         weights.add_column(column, justify="right", no_wrap=True)
     for e in known.entries:
         here = "yes" if known.is_available(e) else "no"
-        fp16 = f"{e.fp16_max_error:.1f}/{e.fp16_p999_error:.1f}" if e.fp16_max_error == e.fp16_max_error else "-"
+        fp16 = f"{e.fp16_max_error:.1f}/{e.bf16_max_error:.0f}" if e.fp16_max_error == e.fp16_max_error else "-"
         psnr = [f"{v:.2f}" if v == v else "-" for v in (e.psnr_y_val, e.psnr_y_crf23, e.psnr_y_crf30)]
         source = "shipped" if e.shipped else "download"
         cuda = {"float16": "fp16", "float32": "fp32"}[e.cuda_precision]
@@ -64,8 +64,8 @@ def run_list(args: argparse.Namespace) -> int:
                   "clean = trained on exact bicubic downscales (lossless frames, PNG). A variant name (--model ultra) or no\n"
                   "--model means the video weights where shipped. here: on this machine and verified. GMACs: per 1920x1080\n"
                   "output. PSNR-Y in dB on the val photos: clean = vsr eval (bicubic LR); CRF 23/30 = vsr eval --video\n"
-                  "--frames 10 (x264 pans). fp16 err: float16 against float32, worst of natural and high-contrast inputs,\n"
-                  "max/p99.9 in 1/255. CUDA: default precision.",
+                  "--frames 10 (x264 pans). fp16/bf16: max error against float32 in 1/255, worst of a photo and a\n"
+                  "high-contrast chart (vsr.precision). CUDA: default precision.",
                   highlight=False)  # fmt: skip
     console.print(variants)
     console.print("Any other PlainUSR checkpoint also loads: --weights FILE")

@@ -37,7 +37,6 @@ class WeightsEntry:
     psnr_y_crf30: float = math.nan  # the same at CRF 30
     fp16_max_error: float = math.nan  # float16 vs float32 output, worst of vsr.precision's content, in 1/255 levels
     bf16_max_error: float = math.nan  # the same for bf16 (autocast)
-    fp16_p999_error: float = math.nan  # 99.9th percentile of the fp16 error (earlier measurement; being replaced)
     cuda_precision: str = "float16"  # what --device cuda runs it in by default (CUDA_PRECISIONS)
 
     def path(self, weights_dir: Path = WEIGHTS_DIR) -> Path:
@@ -53,7 +52,7 @@ class WeightsEntry:
 
     @property
     def half_is_accurate(self) -> bool:
-        """False where float16 was measured to stray more than 1.5/255 from float32."""
+        """False where float16 was measured to stray more than 1/255 from float32."""
         return self.cuda_precision == "float16"
 
 
