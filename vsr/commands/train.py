@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from ..constants import SCALES, VARIANT_NAMES
+from ..interrupt import EXIT_CODE
 from .flags import add_device_flag, photo_set
 
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     if stop.is_set():
         print(f"stopped at step {trainer.step}; checkpoint saved: {trainer.checkpoint_path} (continue with --resume)")
-        return 130
+        return EXIT_CODE
     print(f"finished {trainer.step} steps; checkpoint: {trainer.checkpoint_path}")
     if args.export:
         meta = export_deployed(trainer.checkpoint_path, args.export, recipe="")
