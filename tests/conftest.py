@@ -7,6 +7,8 @@ from vsr.environment import tune_cpu_environment
 
 tune_cpu_environment()  # before torch starts: the allocator/OpenMP settings the CLI runs with
 import torch  # noqa: E402
+import cv2  # noqa: E402, F401  (its first import sets LD_LIBRARY_PATH and QT_* for the process: done here, not inside
+#                                  whichever test imports it first, which would fail _leaves_no_global_state)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VSR_SHARED", ROOT.parent / "shared"))
