@@ -119,6 +119,14 @@ def test_each_software_encoder_writes_a_playable_file(tmp_path, ultra_x2, codec,
     assert probe(result.output).frames == 4 and result.codec == codec
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="SVT-AV1 raises a thread's priority only for root")
+def test_an_svt_av1_run_leaves_the_callers_thread_at_its_own_priority(tmp_path, ultra_x2, keeps_scheduling):
+    before = os.sched_getscheduler(0), os.sched_getparam(0)
+    src = make_clip(tmp_path / "in.mkv", frames=2, audio_tracks=0)
+    vsr.upscale_video(src, tmp_path / "out.mkv", model=ultra_x2, codec="libsvtav1", crf=30)
+    assert (os.sched_getscheduler(0), os.sched_getparam(0)) == before
+
+
 def test_nvenc_that_does_not_open_falls_back_with_a_notice(tmp_path, ultra_x2):
     from vsr.video.io.codecs import encoder_opens
 

@@ -1,8 +1,10 @@
 """Choosing what to write: container, encoder (with the NVENC fallback), its options and a
 pixel format it accepts."""
 
+import contextlib
 import functools
 import io
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -93,6 +95,23 @@ def default_output(source: Path, scale: int, codec: str) -> Path:
     return source.with_name(f"{source.stem}_x{scale}{suffix}")
 
 
+@contextlib.contextmanager
+def keeping_thread_scheduling():
+    """Put the calling thread's scheduling policy back after opening an encoder. SVT-AV1,
+    opened by root, makes the thread that opens it SCHED_FIFO 99 (real time), and every
+    thread started after it inherits that: the model thread would run at real-time
+    priority. Where the OS has no such call (not Linux) this does nothing."""
+    if not hasattr(os, "sched_getscheduler"):
+        yield
+        return
+    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    try:
+        yield
+    finally:
+        if (os.sched_getscheduler(0), os.sched_getparam(0)) != (policy, param):
+            os.sched_setscheduler(0, policy, param)
+
+
 def encoder_opens(codec: str, width: int, height: int, pix_fmt: str) -> bool:
     """Whether FFmpeg can open this encoder here (NVENC needs a GPU that has it)."""
     if codec not in av.codecs_available:
@@ -100,7 +119,8 @@ def encoder_opens(codec: str, width: int, height: int, pix_fmt: str) -> bool:
     try:
         ctx = av.CodecContext.create(codec, "w")
         ctx.width, ctx.height, ctx.pix_fmt, ctx.time_base = width, height, pix_fmt, Fraction(1, 25)
-        ctx.open()
+        with keeping_thread_scheduling():
+            ctx.open()
         return True
     except (av.FFmpegError, ValueError, OSError):
         return False

@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 from ...errors import OutputError, UsageError
+from .codecs import keeping_thread_scheduling
 from .plan import OutputPlan
 
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
@@ -106,7 +107,8 @@ class VideoSink:
         """Open the encoder and write the header now, so a bad encoder option or a codec
         the container refuses is one clear error before any frame is decoded."""
         try:
-            self.output.start_encoding()
+            with keeping_thread_scheduling():
+                self.output.start_encoding()
         except (av.FFmpegError, ValueError) as exc:
             options = ", ".join(f"{k}={v}" for k, v in self.plan.options.items()) or "no options"
             raise UsageError(
