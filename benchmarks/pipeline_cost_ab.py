@@ -39,7 +39,7 @@ import vsr
 assert os.path.realpath(vsr.__file__).startswith(os.path.realpath(tree)), vsr.__file__
 from pathlib import Path
 from vsr.model import load_model
-from vsr.video.stages.upscale import upscale_video
+from vsr import upscale_video  # the public front door, in every tree
 
 class Nearest(torch.nn.Module):
     min_size = 1
