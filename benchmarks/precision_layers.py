@@ -6,7 +6,7 @@ where to act; errors spread over every layer mean the network as a whole amplifi
 perturbations on that content (ill-conditioned), and no float32 island fixes it.
 
     python benchmarks/precision_layers.py ultra-x2-video
-    python benchmarks/precision_layers.py runs/ultra-x2-video/last.pt
+    python benchmarks/precision_layers.py runs/ultra-x2-video-v2-pw3/last.pt
 """
 
 import sys
@@ -25,15 +25,9 @@ from vsr.weights import registry  # noqa: E402
 
 
 def load(spec: str) -> nn.Module:
+    """A registry name, a weights file or a training checkpoint (its EMA weights)."""
     known = registry()
     path = known.verified_path(known.get(spec)) if known.get(spec) else Path(spec)
-    if path.suffix == ".pt":  # a training checkpoint: its EMA weights
-        from vsr.training.trainer import load_checkpoint
-
-        state = load_checkpoint(path)
-        net = vsr.archs.build_plainusr(state["config"]["variant"], state["config"]["scale"])
-        net.load_state_dict(state["ema"])
-        return net
     return build_deployed(read_checkpoint(path))
 
 

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ..charts import random_chart
 from ..resize import downscale_uint8
+from .patches import to_tensor
 
 
 class ChartMix:
@@ -38,5 +39,4 @@ class ChartMix:
         hrs = [random_chart(rng, side, side) for _ in range(self.charts)]
         lrs = [downscale_uint8(hr, self.scale) for hr in hrs]
         lr, hr = self.base.next_batch()
-        as_tensor = lambda images: torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255)  # noqa: E731
-        return torch.cat([as_tensor(lrs), lr]), torch.cat([as_tensor(hrs), hr])
+        return torch.cat([to_tensor(lrs), lr]), torch.cat([to_tensor(hrs), hr])

@@ -40,7 +40,7 @@ class PatchSampler:
             lr, hr = (_augment(a, flip, mirror, transpose) for a in (lr, hr))
             lrs.append(lr)
             hrs.append(hr)
-        return _to_tensor(lrs), _to_tensor(hrs)
+        return to_tensor(lrs), to_tensor(hrs)
 
 
 def _augment(a: np.ndarray, flip: int, mirror: int, transpose: int) -> np.ndarray:
@@ -53,5 +53,5 @@ def _augment(a: np.ndarray, flip: int, mirror: int, transpose: int) -> np.ndarra
     return a
 
 
-def _to_tensor(patches: list[np.ndarray]) -> Tensor:
+def to_tensor(patches: list[np.ndarray]) -> Tensor:
     return torch.from_numpy(np.stack(patches)).permute(0, 3, 1, 2).float().div_(255)
