@@ -43,8 +43,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--bank-clips", type=int, help="video: clips of 8 frames in the degraded bank (default 1500)")
     p.add_argument("--charts", type=int, metavar="N", help="synthetic high-contrast chart patches (text, 1-px lines, checkerboards, "
                    "zone plates, stars) in each batch (default 0)")  # fmt: skip
-    p.add_argument("--precision-weight", type=float, metavar="W", help="weight of the gap between a bf16 and a float32 forward pass, "
-                   "to keep the weights exact in half precision (default 0)")  # fmt: skip
+    p.add_argument("--precision-weight", type=float, metavar="W", help="weight of the gap between a forward pass under simulated bf16 rounding "
+                   "(2^-8 noise on the input and every conv output) and a clean one, to keep the weights exact in half precision (default 0)")  # fmt: skip
     p.add_argument("--teacher", metavar="WEIGHTS", help="distil: also pull every patch toward these weights' float32 output (a file or a model name); "
                    "chart patches then follow it instead of their HR truth")  # fmt: skip
     p.add_argument("--teacher-weight", type=float, metavar="W", help="weight of the distillation loss (default 0; 1 with --teacher)")

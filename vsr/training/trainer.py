@@ -70,7 +70,7 @@ class TrainConfig:
     degrade: str = "clean"  # clean | video
     bank_clips: int = 1500  # video: clips in the degraded bank
     charts: int = 0  # synthetic high-contrast chart patches in each batch (vsr.training.charts)
-    precision_weight: float = 0.0  # weight of |bf16 forward - float32 forward| (keeps the weights exact in half precision)
+    precision_weight: float = 0.0  # weight of |forward under simulated bf16 rounding - clean forward| (training/rounding.py)
     teacher: str | None = None  # weights (a file or registry name) whose float32 output every patch is also pulled toward
     teacher_weight: float = 0.0
     form: str = "train"  # train | deployed (set from init_from: a weights file is fine-tuned as deployed)
