@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import av
+import torch
 
 from ...atomic import atomic_path
 from ...errors import OutputError, VsrError
@@ -82,14 +83,16 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
             warn(notice)
     source = VideoSource(job.source)
     try:
-        sr = model or job.settings.model.load(compile=job.compile)
+        # with Ray the workers load the model; the driver only reads what the weights are
+        sr = model or (_identify(job) if options.ray else job.settings.model.load(compile=job.compile))
     except BaseException:
         source.close()
         raise
 
     def in_one_piece() -> UpscaleResult:
         source.close()
-        result = run_single(job, hooks, sr)
+        loaded = sr if isinstance(sr, SRModel) else job.settings.model.load(compile=job.compile)  # a Ray run that cannot be cut
+        result = run_single(job, hooks, loaded)
         result.warnings[:0] = warnings
         return result
 
@@ -110,23 +113,28 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
     except BaseException:
         source.close()
         raise
+    ray = None
     try:
         for notice in plan.notices:
             warn(notice)
-        run = _SegmentedRun(job, source, sr, plan, target, segments, warn)
-        run.open_work()
+        shared = SegmentWork(source.path, source.info, plan, job.batch, job.queue_size)
         if options.ray:
-            run.ray = _ray_runner(job, run.shared, sr, warn)
-        try:
-            return run.run(warnings, hooks)
-        finally:
-            if run.ray is not None:
-                run.ray.close()
+            ray = _ray_runner(job, shared, sr, warn)
+            sr = ray.start(len(segments))  # what the workers run, as they report it
+        run = _SegmentedRun(job, source, sr, plan, target, segments, warn)
+        run.ray = ray
+        run.open_work()
+        return run.run(warnings, hooks)
     except InexactSegment as exc:
         warn(f"{exc}: the input cannot be cut exactly; upscaling it in one piece, without resume")
         shutil.rmtree(work, ignore_errors=True)
+        if ray is not None:
+            ray.close()
+            ray = None
         return in_one_piece()
     finally:
+        if ray is not None:
+            ray.close()
         source.close()
 
 
@@ -134,7 +142,7 @@ class _SegmentedRun:
     """One segmented run: the work folder and its manifest, the segments encoded here or on
     Ray, the join."""
 
-    def __init__(self, job: UpscaleJob, source: VideoSource, sr: SRModel, output: OutputPlan, target: Path, plan: list[Segment], warn):
+    def __init__(self, job: UpscaleJob, source: VideoSource, sr, output: OutputPlan, target: Path, plan: list[Segment], warn):
         self.job, self.source, self.sr, self.output, self.target, self.work = job, source, sr, output, target, work_folder(target)
         self.plan, self.warn = plan, warn
         self.shared = SegmentWork(source.path, source.info, output, job.batch, job.queue_size)
@@ -277,17 +285,29 @@ class _SegmentedRun:
         self.manifest.save(self.work)
 
 
-def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr: SRModel, warn):
+def _identify(job: UpscaleJob):
+    """The weights a Ray run's workers will load (vsr.model.identify_weights), not loaded here."""
+    from ...model import identify_weights
+
+    settings = job.settings.model
+    return identify_weights(settings.model, scale=settings.scale, purpose=settings.purpose)
+
+
+def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr, warn):
+    """The Ray runner for `job`: the workers load `sr`'s weights on the device the run asked
+    for, in the precision it resolved (an SRModel given: its own dtype; else the settings'
+    `half`, which the precision policy resolves on each worker's device)."""
     from .distributed import RayRunner, WorkerSpec
 
-    half = str(sr.dtype) == "torch.float16"
+    half = sr.dtype == torch.float16 if isinstance(sr, SRModel) else job.settings.model.half
     spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, half, job.compile, shared.batch, shared.queue_size, shared.output)
-    return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn)
+    return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn, device=job.segments.worker_device)
 
 
-def _settings_of(sr: SRModel, output: OutputPlan, target: Path, seconds: float) -> dict:
+def _settings_of(sr, output: OutputPlan, target: Path, seconds: float) -> dict:
     """What shapes the output (and so must match to resume); device, batch, workers do not.
-    The encoder is the plan's: what really runs, after any NVENC fallback."""
+    `sr` is the SRModel, or what the Ray workers report they run. The encoder is the
+    plan's: what really runs, after any NVENC fallback."""
     weights = Path(sr.source)
     weights_id = file_sha256(weights) if weights.is_file() else sr.source
     return {
