@@ -1,9 +1,10 @@
 """`upscale_in_segments`: a long upscale that survives a crash and resumes where it stopped.
 
-The input is cut on keyframes (vsr.video.segments.cutting); each segment is upscaled by the usual
-three-thread pipeline into its own file in a work folder beside the output
+The input is cut on keyframes (vsr.video.segments.cutting); the segments are upscaled by
+one continuous pipeline that follows the cut plan (vsr.video.segments.continuous: nothing
+drains at a border), each into its own file in a work folder beside the output
 (`OUT.vsr-work/`), checked (frame count, first and last pts) and recorded with its hash
-in the manifest (vsr.video.segments.manifest). The same command after any interruption redoes only
+in the manifest (vsr.video.segments.manifest) as soon as it is complete. The same command after any interruption redoes only
 what is not recorded; the end joins the segments by stream copy (vsr.video.segments.join) and
 removes the work folder.
 
@@ -37,7 +38,8 @@ from ..io.plan import OutputPlan, plan_output
 from ..io.source import VideoSource
 from ..stages.upscale import STAGES, UpscaleResult, output_for, run_single
 from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
-from .encode import SegmentWork, encode_segment
+from .continuous import encode_continuously
+from .encode import SegmentWork
 from .join import join_segments, segment_container
 from .manifest import Manifest, fingerprint
 
@@ -204,15 +206,15 @@ class _SegmentedRun:
             on_segments(total - len(todo), total)
         try:
             if self.ray is None:
-                encoded = self.encode_here(todo, hooks, remaining_frames)
+                for clock in self.encode_here(todo, hooks, remaining_frames):
+                    busy[clock.name] += clock.busy_seconds
             else:
-                encoded = self.ray.encode(self, todo, hooks.on_progress, remaining_frames)
-            for segment, seconds in encoded:
-                for stage, value in seconds.items():
-                    busy[stage] += value
-                self.record(segment)
-                if on_segments:
-                    on_segments(len(self.manifest.done), total)
+                for segment, seconds in self.ray.encode(self, todo, hooks.on_progress, remaining_frames):
+                    for stage, value in seconds.items():
+                        busy[stage] += value
+                    self.record(segment)
+                    if on_segments:
+                        on_segments(len(self.manifest.done), total)
             with atomic_path(self.target) as temp:
                 joined, written = join_segments(self.source, [self.path_of(s) for s in self.plan], temp, self.output, self.once)
                 expected = sum(s.frames for s in self.plan)
@@ -253,17 +255,24 @@ class _SegmentedRun:
             self._notices.add(message)
             self.warn(message)
 
-    def encode_here(self, todo: list[Segment], hooks: Hooks, remaining_frames: int):
-        """Encode `todo` in this process, one after the other: (segment, stage seconds) each."""
-        on_progress, on_start = hooks.on_progress, hooks.on_start
-        frames_done = 0
-        for segment in todo:
-            progress = (lambda done, _, base=frames_done: on_progress(base + done, remaining_frames)) if on_progress else None
-            start = (lambda sink, hook=on_start: hook(self.source, sink, self.sr)) if on_start else None
-            on_start = None
-            clocks = encode_segment(self.shared, segment, self.path_of(segment), self.sr, self.once, progress, start)
-            frames_done += segment.frames
-            yield segment, {clock.name: clock.busy_seconds for clock in clocks}
+    def encode_here(self, todo: list[Segment], hooks: Hooks, remaining_frames: int) -> list:
+        """Encode `todo` in this process through one pipeline that follows the plan
+        (vsr.video.segments.continuous); each file is recorded as soon as it is complete.
+        The hooks run in the caller's thread. Returns the stage clocks."""
+        if not todo:
+            return []
+        on_progress, on_segments, on_start = hooks.on_progress, hooks.on_segments, hooks.on_start
+        said = [len(self.manifest.done)]
+
+        def tick(written: int) -> None:
+            if on_progress:
+                on_progress(written, remaining_frames)
+            if on_segments and len(self.manifest.done) != said[0]:
+                said[0] = len(self.manifest.done)
+                on_segments(said[0], len(self.plan))
+
+        start = (lambda sinks: on_start(self.source, sinks, self.sr)) if on_start else None
+        return encode_continuously(self.shared, todo, self.sr, self.path_of, self.once, self.record, tick, start)
 
     def record(self, segment: Segment) -> None:
         """Check the finished file against the plan, then list it in the manifest."""
