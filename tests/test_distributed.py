@@ -150,3 +150,16 @@ def test_workers_without_ray_is_one_line(tmp_path, capsys):
     for extra, words in ((["--workers", "2"], "--workers needs --ray"), (["--ray-address", "x:1"], "--ray-address needs --ray")):
         code, _, stderr = run_cli(capsys, "upscale", src, "-o", tmp_path / "o.mp4", *extra)
         assert code == 2 and words in stderr and stderr.count("\n") == 1, stderr
+
+
+def test_a_worker_that_cannot_load_the_model_stops_the_run_with_its_error(tmp_path, local_ray):
+    from vsr.errors import WeightsError
+
+    src = make_clip(tmp_path / "in.mkv", frames=4)
+    spec = WorkerSpec(src, str(tmp_path / "missing.pth"), 2, None, False, 4, 8, None)  # not on this worker's disk
+    runner = RayRunner(spec, None, 1, lambda message: None, device="cpu")
+    try:
+        with pytest.raises(WeightsError, match="missing.pth"):
+            runner.start(2)
+    finally:
+        runner.close()

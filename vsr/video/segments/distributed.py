@@ -67,18 +67,26 @@ class SegmentWorker:
         from ...model import as_model
         from ..io.source import VideoSource
 
-        source = VideoSource(spec.src)
-        source.close()
-        self.spec, self.info = spec, source.info
-        self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
+        self.spec, self.failure = spec, None
+        try:
+            source = VideoSource(spec.src)
+            source.close()
+            self.info = source.info
+            self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
+        except Exception as exc:  # kept for the first call: Ray hands a method's error to the driver whole, a constructor's only as text
+            self.failure = exc
 
     def describe(self) -> "WorkerModel":
+        if self.failure is not None:
+            raise self.failure
         sr = self.sr
         return WorkerModel(sr.source, sr.variant, sr.scale, sr.name, sr.runs_on, str(sr.dtype).removeprefix("torch."))
 
     def encode(self, segment: Segment, path: str) -> dict[str, float]:
         from .encode import SegmentWork, encode_segment
 
+        if self.failure is not None:
+            raise self.failure
         spec = self.spec
         notes: list[str] = []
         shared = SegmentWork(spec.src, self.info, spec.output, spec.batch, spec.queue_size)
