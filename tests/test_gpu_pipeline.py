@@ -1,5 +1,5 @@
 """The pipeline on each device, for the checks a GPU needs: the default path, chroma siting
-and 10-bit, compile inside the pipeline, a segmented run, live, `vsr bench`.
+and 10-bit, upscale_frames, compile inside the pipeline, a segmented run, live, `vsr bench`.
 
 Every test takes the `device` fixture: its CPU variant runs everywhere (the code paths and
 helpers), its CUDA variant is marked gpu and skips without one. What a run should load is
@@ -108,6 +108,16 @@ def test_a_10_bit_video_stays_10_bit_and_left_sited_on_the_device(tmp_path, devi
     assert b"\x55\xb7\x81\x01" in data and b"\x55\xb8\x81\x02" in data  # ChromaSitingHorz left, Vert half-way
     reference = vsr.upscale_video(src, tmp_path / "cpu.mkv", model=on_cpu_in_float32(settings), codec="ffv1")
     assert max_difference(result.output, reference.output) <= 8  # 2 levels at 8 bits
+
+
+def test_upscale_frames_with_a_batch_in_flight_matches_the_cpu(device):
+    rng = np.random.default_rng(9)
+    frames = [rng.integers(0, 256, (40, 56, 3), dtype=np.uint8) for _ in range(5)]
+    settings = resolve_model("ultra", scale=2, device=device)
+    out = list(vsr.upscale_frames(frames, model=settings.load(), batch=2))  # CUDA: reads a batch back after queuing the next
+    reference = list(vsr.upscale_frames(frames, model=on_cpu_in_float32(settings), batch=2))
+    assert len(out) == 5 and all(o.shape == (80, 112, 3) for o in out)
+    assert max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(out, reference, strict=True)) <= 2
 
 
 @pytest.mark.gpu  # on the CPU: tests/test_compiled.py (compiling takes a minute there)
