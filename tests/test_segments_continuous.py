@@ -72,3 +72,15 @@ def test_a_failure_in_a_later_segment_keeps_the_recorded_ones_and_no_partial_fil
     monkeypatch.setattr(segmented._SegmentedRun, "record", record)
     resumed = upscale_in_segments(src, out, model=ultra_x2, codec="ffv1", segment_seconds=SEGMENT)
     assert resumed.frames == 50 and any("resuming" in w and "2 of" in w for w in resumed.warnings), resumed.warnings
+
+
+def test_a_full_disk_while_closing_a_segment_is_one_line_and_leaves_no_partial_file(tmp_path, ultra_x2, monkeypatch):
+    def full(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(continuous, "fsync_file", full)
+    src = make_clip(tmp_path / "in.mkv", frames=30, gop=6)
+    out = tmp_path / "out.mkv"
+    with pytest.raises(OutputError, match=r"cannot write .*seg-00000.*: No space left on device"):
+        upscale_in_segments(src, out, model=ultra_x2, codec="ffv1", segment_seconds=SEGMENT)
+    assert not list(work_folder(out).glob(".*.part")) and not list(work_folder(out).glob("seg-*")) and not out.exists()

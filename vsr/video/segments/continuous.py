@@ -28,9 +28,11 @@ one pipeline per segment (vsr.video.segments.encode), as each task is one segmen
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ...atomic import temporary_name
+from ...errors import OutputError, VsrError
 from ...model import SRModel
 from ..io.frames import DecodedFrame
 from ..io.sink import VideoSink
@@ -39,6 +41,18 @@ from ..stages.upscale import run_stages
 from .cutting import Segment, SegmentSource
 from .encode import SegmentWork, segment_plan
 from .manifest import fsync_file
+
+
+@contextmanager
+def writing(path: Path):
+    """An OSError (a full disk, a removed folder) while writing `path` as one clear line, as
+    vsr.atomic.atomic_path words it for a file written in one go."""
+    try:
+        yield
+    except VsrError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class PlannedFrames:
@@ -73,11 +87,13 @@ class SegmentSinks:
             segment = self.pending.pop(0)
             final = self.path_of(segment)
             temp = temporary_name(final)
-            sink = VideoSink(temp, segment_plan(self.shared.output, final))
+            with writing(final):
+                sink = VideoSink(temp, segment_plan(self.shared.output, final))
             self.open[temp] = sink
             self._current, self._in_segment = (segment, temp, sink), 0
         segment, temp, sink = self._current
-        sink.write_frame(pts, duration, packed)
+        with writing(self.path_of(segment)):
+            sink.write_frame(pts, duration, packed)
         self.frames_written += 1
         self._in_segment += 1
         if self._in_segment == segment.frames:
@@ -111,9 +127,10 @@ def encode_continuously(
     def close_stage(clock: StageClock) -> None:
         while (item := closing.get(clock)) is not END:
             segment, temp, sink = item
-            sink.finish()
-            fsync_file(temp)
-            os.replace(temp, path_of(segment))
+            with writing(path_of(segment)):
+                sink.finish()
+                fsync_file(temp)
+                os.replace(temp, path_of(segment))
             del sinks.open[temp]
             on_done(segment)
 
