@@ -1,5 +1,6 @@
-"""The video pipeline on CUDA: pinned buffers, copy streams, fp16, Y'CbCr conversion on the
-GPU, and the out-of-memory fallback with a real allocator limit (skipped on the CPU)."""
+"""The video pipeline on CUDA: pinned buffers, copy streams, the resolved precision (the
+registry's per model: vsr.settings resolves it), Y'CbCr conversion on the GPU, and the
+out-of-memory fallback with a real allocator limit (skipped on the CPU)."""
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ import torch
 
 import vsr
 from media import make_clip, probe
+from vsr.settings import resolve_model
 from vsr.video.io.colour import ColourSpec
 from vsr.video.stages.engine import FrameUpscaler
 from vsr.video.io.planes import PlaneLayout
@@ -27,12 +29,18 @@ def _natural_frames(layout, count):
     return frames
 
 
-def test_cuda_fp16_batches_match_cpu_float32_within_two_levels():
+def _resolved_ultra_x2():
+    """What `vsr upscale --model ultra --scale 2 --device cuda` loads (ultra-x2-video, in the
+    precision the registry measured for it)."""
+    return resolve_model("ultra", scale=2, device="cuda").load()
+
+
+def test_cuda_batches_in_the_resolved_precision_match_cpu_float32_within_two_levels():
     layout = PlaneLayout("yuv420p", 320, 180)
     spec = ColourSpec("bt709", False, 8)
     frames = _natural_frames(layout, 6)
     cpu = FrameUpscaler(vsr.load_model("ultra", scale=2, device="cpu"), layout, layout.scaled(2), spec, spec, batch=6).upscale(frames).wait()
-    gpu_model = vsr.load_model("ultra", scale=2, device="cuda", half=True)
+    gpu_model = _resolved_ultra_x2()
     batched = FrameUpscaler(gpu_model, layout, layout.scaled(2), spec, spec, batch=4)
     results = [batched.upscale(frames[i : i + 4]) for i in range(0, 6, 4)]  # two batches in flight
     gpu = np.concatenate([r.wait() for r in results])
@@ -46,7 +54,7 @@ def test_upscale_video_on_cuda_keeps_frames_timestamps_and_audio(tmp_path):
     src = make_clip(tmp_path / "in.mp4", size=(320, 180), frames=24, audio_tracks=1)
     result = vsr.upscale_video(src, tmp_path / "out.mp4", model="ultra", scale=2, device="cuda", batch=4)
     before, after = probe(src), probe(result.output)
-    assert "cuda" in result.device and "float16" in result.device
+    assert result.device == _resolved_ultra_x2().runs_on
     assert after.frames == 24 and (after.width, after.height) == (640, 360)
     assert after.times == pytest.approx(before.times, abs=1e-6)
     assert after.audio[0].packets == before.audio[0].packets
@@ -56,7 +64,7 @@ def test_out_of_memory_on_cuda_lowers_the_batch_and_keeps_every_frame():
     layout = PlaneLayout("yuv420p", 1920, 1080)
     spec = ColourSpec("bt709", False, 8)
     frames = _natural_frames(layout, 4)
-    model = vsr.load_model("ultra", scale=2, device="cuda", half=True)
+    model = _resolved_ultra_x2()
     torch.cuda.synchronize()
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()

@@ -11,11 +11,16 @@ from pathlib import Path
 from .errors import OutputError, VsrError
 
 
+def temporary_name(path: Path) -> Path:
+    """The hidden name a file is written under before it is renamed to `path`."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yields a temporary path to write; on success it replaces `path`, else it is removed."""
     path = Path(path)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    temp = temporary_name(path)
     try:
         yield temp
         os.replace(temp, path)

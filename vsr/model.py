@@ -75,6 +75,29 @@ class SRModel:
         return f"{self.name} on {self.runs_on}"
 
 
+@dataclass(frozen=True)
+class WeightsIdentity:
+    """What `load_model` would load, read off the weights file without building the network
+    (a Ray driver plans the output from it while its workers load the model)."""
+
+    source: str  # shipped name or file path
+    variant: str
+    scale: int
+
+
+def identify_weights(
+    model: "SRModel | str | os.PathLike | None", *, scale: int | None = None, purpose: str = PURPOSES[0], registry: Registry | None = None
+) -> WeightsIdentity:
+    """The weights `load_model(model, scale=scale, purpose=purpose)` would load (an SRModel:
+    its own), with the same errors, but no network is built and nothing is put on a device."""
+    if isinstance(model, SRModel):
+        if scale is not None and model.scale != scale:
+            raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
+        return WeightsIdentity(model.source, model.variant, model.scale)
+    _, source, checkpoint = _read_weights(model, scale, registry or shipped(), purpose)
+    return WeightsIdentity(source, checkpoint.variant, checkpoint.scale)
+
+
 def upscale_any_size(model: "SRModel", x: Tensor) -> Tensor:
     """`model(x)`, but an input below the model's minimum size (a tiny video) is padded by
     repeating its edge and the result cropped back to scale x its size."""
@@ -108,12 +131,7 @@ def load_model(
     float16 on such weights works but warns (PrecisionWarning).
     """
     registry = registry or shipped()
-    if scale is not None and scale not in SCALES:
-        raise UsageError(f"scale must be one of {', '.join(map(str, SCALES))}; got {scale}")
-    path, source = _locate(model, scale, registry, purpose)
-    checkpoint = read_checkpoint(path)
-    if scale is not None and checkpoint.scale != scale:
-        raise UsageError(f"{source} is a x{checkpoint.scale} model but scale {scale} was asked for")
+    path, source, checkpoint = _read_weights(model, scale, registry, purpose)
     torch_device = device if isinstance(device, torch.device) else resolve_device(device)
     half = use_half(half, torch_device, registry.get(source) or registry.find_file(path))
     dtype = torch.float16 if half else torch.float32
@@ -181,6 +199,17 @@ def default_model_name(scale: int | None, registry: Registry | None = None, purp
         if variant:
             return registry.shipped_variant(variant, scale, purpose).name
     return None
+
+
+def _read_weights(model, scale: int | None, registry: Registry, purpose: str):
+    """(path, source, checkpoint) of what `model` and `scale` name, checked against `scale`."""
+    if scale is not None and scale not in SCALES:
+        raise UsageError(f"scale must be one of {', '.join(map(str, SCALES))}; got {scale}")
+    path, source = _locate(model, scale, registry, purpose)
+    checkpoint = read_checkpoint(path)
+    if scale is not None and checkpoint.scale != scale:
+        raise UsageError(f"{source} is a x{checkpoint.scale} model but scale {scale} was asked for")
+    return path, source, checkpoint
 
 
 def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry, purpose: str) -> tuple[Path, str]:

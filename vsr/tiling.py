@@ -49,21 +49,30 @@ def upscale_tiled(
     scale: int,
     tile: int = DEFAULT_TILE,
     overlap: int = DEFAULT_OVERLAP,
+    *,
+    on_device: bool = False,
 ) -> Tensor:
     """run(x, None) for an (N, C, H, W) x, computed as run(x_tile, region) tile by tile
-    when H or W exceeds `tile`. The result is float32 on the CPU: only one tile at a
-    time is on the model's device."""
+    when H or W exceeds `tile`.
+
+    By default the result is float32 on the CPU and only one tile at a time is on the
+    model's device (images of any size: vsr.images, vsr.evaluate). `on_device=True`
+    assembles the frame where `run` leaves its tiles, in their dtype, with no copy to the
+    host and back: the video engine's out-of-memory fallback, which packs the frame on the
+    device next (vsr.video.stages.engine)."""
     n, _, height, width = x.shape
     rows, cols = tile_spans(height, tile, overlap), tile_spans(width, tile, overlap)
+    land = (lambda t: t) if on_device else (lambda t: t.float().cpu())
     if len(rows) == 1 and len(cols) == 1:
-        return run(x, None).float().cpu()
+        return land(run(x, None))
     out: Tensor | None = None
     for y0, y1, ky0, ky1 in rows:
         for x0, x1, kx0, kx1 in cols:
             sr = run(x[:, :, y0:y1, x0:x1], TileRegion(y0, x0, height, width))
             if out is None:
-                out = torch.empty((n, sr.shape[1], height * scale, width * scale), dtype=torch.float32)
+                shape = (n, sr.shape[1], height * scale, width * scale)
+                out = torch.empty(shape, dtype=sr.dtype, device=sr.device) if on_device else torch.empty(shape, dtype=torch.float32)
             kept = sr[:, :, (ky0 - y0) * scale : (ky1 - y0) * scale, (kx0 - x0) * scale : (kx1 - x0) * scale]
-            out[:, :, ky0 * scale : ky1 * scale, kx0 * scale : kx1 * scale] = kept.float().cpu()
+            out[:, :, ky0 * scale : ky1 * scale, kx0 * scale : kx1 * scale] = land(kept)
     assert out is not None
     return out

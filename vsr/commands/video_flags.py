@@ -60,6 +60,7 @@ def job_from_args(args: argparse.Namespace):
             ray=args.ray,
             ray_address=args.ray_address,
             workers=args.workers,
+            worker_device=args.device,
         ),
     )
 

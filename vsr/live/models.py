@@ -6,10 +6,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from ..model import SRModel, as_model, upscale_any_size
+from ..model import SRModel, as_model
 from ..weights import shipped
 
 
@@ -101,15 +100,3 @@ def _named_scale(spec) -> int | None:
 
 def model_label(model: SRModel) -> str:
     return f"PlainUSR {model.variant} x{model.scale} | {model.runs_on}"
-
-
-def upscale_bgr(model: SRModel, image: np.ndarray) -> torch.Tensor:
-    """BGR uint8 HxWx3 -> (1, 3, sH, sW) float32 RGB in [0, 1] on the model's device."""
-    with torch.inference_mode():
-        x = torch.from_numpy(image).to(model.device).flip(-1).permute(2, 0, 1)[None].to(model.dtype) / 255
-        return upscale_any_size(model, x).float().clamp_(0, 1)
-
-
-def to_bgr(rgb: torch.Tensor) -> np.ndarray:
-    with torch.inference_mode():
-        return (rgb[0] * 255).round_().to(torch.uint8).flip(0).permute(1, 2, 0).contiguous().cpu().numpy()

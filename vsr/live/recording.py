@@ -5,12 +5,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
-import torch
 
 from ..errors import OutputError
 from ..video.io.codecs import EncoderSettings
-from ..video.stages.engine import host_array, pack_rgb, storage_dtype
 from ..video.io.plan import plan_output, rgb_frames
 from ..video.io.sink import VideoSink
 
@@ -29,20 +26,19 @@ class Recorder:
         self._last_pts = -1
         self.frames = 0
 
-    def pack(self, rgb: torch.Tensor, captured: float) -> tuple[int, np.ndarray]:
-        """(pts in ms of the capture clock, strictly increasing; packed planes) of a frame."""
+    def stamp(self, captured: float) -> int:
+        """The pts of a frame, in ms of the capture clock, strictly increasing."""
         if self._started is None:
             self._started = captured
         pts = max(self._last_pts + 1, round((captured - self._started) * 1000))
         self._last_pts = pts
-        layout = self.sink.layout
-        with torch.inference_mode():
-            packed = pack_rgb(rgb, layout, self.sink.colour).to(storage_dtype(layout))[0].cpu()
-        return pts, host_array(packed)
+        return pts
 
-    def write(self, pts: int, packed: np.ndarray) -> None:
+    def write(self, pts: int, packed) -> None:
+        """`packed`: the frame's planes on the host (vsr.live.transfer.OnHost), waited for here."""
+        pixels = packed.wait()
         try:
-            self.sink.write_frame(pts, None, packed)
+            self.sink.write_frame(pts, None, pixels)
         except (av.FFmpegError, OSError) as exc:  # a full disk, a removed drive
             raise OutputError(f"recording to {self.target} failed after {self.frames} frames: {getattr(exc, 'strerror', None) or exc}") from None
         self.frames += 1

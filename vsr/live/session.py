@@ -28,8 +28,9 @@ from ..video.stages.engine import is_out_of_memory
 from ..video.stages.pipeline import END, Pipeline, StageClock, Stopped
 from .display import Controls, Display, LiveReport, Upscaled
 from .latest import LatestSlot
-from .models import ModelChoice, model_label, to_bgr, upscale_bgr
+from .models import ModelChoice, model_label
 from .recording import Recorder
+from .transfer import LiveTransfer
 
 RECORD_ENCODER = EncoderSettings("libx264", 23, "veryfast")
 """--record's encoder unless told otherwise: fast enough to keep up with a camera."""
@@ -116,6 +117,7 @@ def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report:
     started = time.monotonic()
     lost: list[VsrError] = []
     compiled: set[int] = set()  # compiled models that have run once
+    transfer = LiveTransfer(choice.device)
 
     def capture(clock: StageClock) -> None:
         try:
@@ -141,7 +143,7 @@ def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report:
                 compiled.add(id(model))
                 choice.notify(f"compiling {model_label(model)} for its first frame (seconds; frames are dropped meanwhile)")
             try:
-                rgb = upscale_bgr(model, item.image)
+                frame = transfer.upscale(model, item.image, recorder.sink if recorder is not None else None)
             except (RuntimeError, torch.OutOfMemoryError) as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -149,8 +151,8 @@ def _run_threads(source, choice: ModelChoice, recorder: Recorder | None, report:
                 hint = "try a smaller {model} or source, or {device=cpu}"
                 raise DeviceError(f"{model_label(model)} ran out of memory on a {w}x{h} frame", hint=hint) from None
             if recorder is not None:
-                to_record.put(recorder.pack(rgb, item.captured), clock)
-            shown_slot.put(Upscaled(item.index, item.image, to_bgr(rgb), item.captured, model_label(model)))
+                to_record.put((recorder.stamp(item.captured), frame.packed), clock)  # copied while the next frame runs
+            shown_slot.put(Upscaled(item.index, item.image, frame.shown.wait(), item.captured, model_label(model)))
         shown_slot.close()
         if recorder is not None:
             to_record.put(END, clock)

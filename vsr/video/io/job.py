@@ -68,6 +68,7 @@ class SegmentOptions:
     ray: bool = False
     ray_address: str | None = None
     workers: int | None = None
+    worker_device: str = "auto"  # the device setting as given, for Ray workers: auto means the cluster's GPUs when it has any
 
     def __post_init__(self):
         if self.resume not in RESUME_MODES:
@@ -90,8 +91,10 @@ class SegmentOptions:
 
     @classmethod
     def from_options(cls, options: dict) -> "SegmentOptions":
-        """Takes SEGMENT_OPTIONS (upscale_in_segments' names) out of `options`."""
+        """Takes SEGMENT_OPTIONS (upscale_in_segments' names) out of `options`, and reads
+        (leaves) `device` for the Ray workers."""
         taken = {name: options.pop(name) for name in SEGMENT_OPTIONS if name in options}
+        taken["worker_device"] = str(options.get("device") or "auto")
         if "segment_seconds" in taken:
             taken["seconds"] = taken.pop("segment_seconds")
         return cls(**taken)

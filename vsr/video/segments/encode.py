@@ -1,7 +1,8 @@
 """One segment into its own file: its exact frames through the usual pipeline, encoded as
-the whole output's plan says, so that the join can copy its packets. Run by the resumable
-run (vsr.video.segments.segmented) on this machine and by Ray workers
-(vsr.video.segments.distributed), which import it and nothing of each other's."""
+the whole output's plan says, so that the join can copy its packets. Run by Ray workers
+(vsr.video.segments.distributed), one segment per task; the segments a machine runs itself
+go through one continuous pipeline (vsr.video.segments.continuous), which shares
+`SegmentWork` and `segment_plan` from here."""
 
 import dataclasses
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ def segment_plan(output: OutputPlan, path: Path) -> OutputPlan:
 def encode_segment(shared: SegmentWork, segment: Segment, path: Path, sr: SRModel, notify, progress=None, on_start=None):
     """Upscale one segment into `path` (written under a temporary name, flushed to disk,
     then renamed) as `shared.output` (the whole output's plan) encodes video; returns the
-    pipeline's stage clocks. Used by the resumable run and by Ray workers."""
+    pipeline's stage clocks. Used by Ray workers."""
     with atomic_path(path) as temp:
         sink = VideoSink(temp, segment_plan(shared.output, path))
         try:

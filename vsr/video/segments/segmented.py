@@ -1,9 +1,10 @@
 """`upscale_in_segments`: a long upscale that survives a crash and resumes where it stopped.
 
-The input is cut on keyframes (vsr.video.segments.cutting); each segment is upscaled by the usual
-three-thread pipeline into its own file in a work folder beside the output
+The input is cut on keyframes (vsr.video.segments.cutting); the segments are upscaled by
+one continuous pipeline that follows the cut plan (vsr.video.segments.continuous: nothing
+drains at a border), each into its own file in a work folder beside the output
 (`OUT.vsr-work/`), checked (frame count, first and last pts) and recorded with its hash
-in the manifest (vsr.video.segments.manifest). The same command after any interruption redoes only
+in the manifest (vsr.video.segments.manifest) as soon as it is complete. The same command after any interruption redoes only
 what is not recorded; the end joins the segments by stream copy (vsr.video.segments.join) and
 removes the work folder.
 
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 import av
+import torch
 
 from ...atomic import atomic_path
 from ...errors import OutputError, VsrError
@@ -36,7 +38,8 @@ from ..io.plan import OutputPlan, plan_output
 from ..io.source import VideoSource
 from ..stages.upscale import STAGES, UpscaleResult, output_for, run_single
 from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
-from .encode import SegmentWork, encode_segment
+from .continuous import encode_continuously
+from .encode import SegmentWork
 from .join import join_segments, segment_container
 from .manifest import Manifest, fingerprint
 
@@ -82,14 +85,16 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
             warn(notice)
     source = VideoSource(job.source)
     try:
-        sr = model or job.settings.model.load(compile=job.compile)
+        # with Ray the workers load the model; the driver only reads what the weights are
+        sr = model or (_identify(job) if options.ray else job.settings.model.load(compile=job.compile))
     except BaseException:
         source.close()
         raise
 
     def in_one_piece() -> UpscaleResult:
         source.close()
-        result = run_single(job, hooks, sr)
+        loaded = sr if isinstance(sr, SRModel) else job.settings.model.load(compile=job.compile)  # a Ray run that cannot be cut
+        result = run_single(job, hooks, loaded)
         result.warnings[:0] = warnings
         return result
 
@@ -110,23 +115,28 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
     except BaseException:
         source.close()
         raise
+    ray = None
     try:
         for notice in plan.notices:
             warn(notice)
-        run = _SegmentedRun(job, source, sr, plan, target, segments, warn)
-        run.open_work()
+        shared = SegmentWork(source.path, source.info, plan, job.batch, job.queue_size)
         if options.ray:
-            run.ray = _ray_runner(job, run.shared, sr, warn)
-        try:
-            return run.run(warnings, hooks)
-        finally:
-            if run.ray is not None:
-                run.ray.close()
+            ray = _ray_runner(job, shared, sr, warn)
+            sr = ray.start(len(segments))  # what the workers run, as they report it
+        run = _SegmentedRun(job, source, sr, plan, target, segments, warn)
+        run.ray = ray
+        run.open_work()
+        return run.run(warnings, hooks)
     except InexactSegment as exc:
         warn(f"{exc}: the input cannot be cut exactly; upscaling it in one piece, without resume")
         shutil.rmtree(work, ignore_errors=True)
+        if ray is not None:
+            ray.close()
+            ray = None
         return in_one_piece()
     finally:
+        if ray is not None:
+            ray.close()
         source.close()
 
 
@@ -134,7 +144,7 @@ class _SegmentedRun:
     """One segmented run: the work folder and its manifest, the segments encoded here or on
     Ray, the join."""
 
-    def __init__(self, job: UpscaleJob, source: VideoSource, sr: SRModel, output: OutputPlan, target: Path, plan: list[Segment], warn):
+    def __init__(self, job: UpscaleJob, source: VideoSource, sr, output: OutputPlan, target: Path, plan: list[Segment], warn):
         self.job, self.source, self.sr, self.output, self.target, self.work = job, source, sr, output, target, work_folder(target)
         self.plan, self.warn = plan, warn
         self.shared = SegmentWork(source.path, source.info, output, job.batch, job.queue_size)
@@ -196,15 +206,15 @@ class _SegmentedRun:
             on_segments(total - len(todo), total)
         try:
             if self.ray is None:
-                encoded = self.encode_here(todo, hooks, remaining_frames)
+                for clock in self.encode_here(todo, hooks, remaining_frames):
+                    busy[clock.name] += clock.busy_seconds
             else:
-                encoded = self.ray.encode(self, todo, hooks.on_progress, remaining_frames)
-            for segment, seconds in encoded:
-                for stage, value in seconds.items():
-                    busy[stage] += value
-                self.record(segment)
-                if on_segments:
-                    on_segments(len(self.manifest.done), total)
+                for segment, seconds in self.ray.encode(self, todo, hooks.on_progress, remaining_frames):
+                    for stage, value in seconds.items():
+                        busy[stage] += value
+                    self.record(segment)
+                    if on_segments:
+                        on_segments(len(self.manifest.done), total)
             with atomic_path(self.target) as temp:
                 joined, written = join_segments(self.source, [self.path_of(s) for s in self.plan], temp, self.output, self.once)
                 expected = sum(s.frames for s in self.plan)
@@ -245,17 +255,24 @@ class _SegmentedRun:
             self._notices.add(message)
             self.warn(message)
 
-    def encode_here(self, todo: list[Segment], hooks: Hooks, remaining_frames: int):
-        """Encode `todo` in this process, one after the other: (segment, stage seconds) each."""
-        on_progress, on_start = hooks.on_progress, hooks.on_start
-        frames_done = 0
-        for segment in todo:
-            progress = (lambda done, _, base=frames_done: on_progress(base + done, remaining_frames)) if on_progress else None
-            start = (lambda sink, hook=on_start: hook(self.source, sink, self.sr)) if on_start else None
-            on_start = None
-            clocks = encode_segment(self.shared, segment, self.path_of(segment), self.sr, self.once, progress, start)
-            frames_done += segment.frames
-            yield segment, {clock.name: clock.busy_seconds for clock in clocks}
+    def encode_here(self, todo: list[Segment], hooks: Hooks, remaining_frames: int) -> list:
+        """Encode `todo` in this process through one pipeline that follows the plan
+        (vsr.video.segments.continuous); each file is recorded as soon as it is complete.
+        The hooks run in the caller's thread. Returns the stage clocks."""
+        if not todo:
+            return []
+        on_progress, on_segments, on_start = hooks.on_progress, hooks.on_segments, hooks.on_start
+        said = [len(self.manifest.done)]
+
+        def tick(written: int) -> None:
+            if on_progress:
+                on_progress(written, remaining_frames)
+            if on_segments and len(self.manifest.done) != said[0]:
+                said[0] = len(self.manifest.done)
+                on_segments(said[0], len(self.plan))
+
+        start = (lambda sinks: on_start(self.source, sinks, self.sr)) if on_start else None
+        return encode_continuously(self.shared, todo, self.sr, self.path_of, self.once, self.record, tick, start)
 
     def record(self, segment: Segment) -> None:
         """Check the finished file against the plan, then list it in the manifest."""
@@ -277,17 +294,29 @@ class _SegmentedRun:
         self.manifest.save(self.work)
 
 
-def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr: SRModel, warn):
+def _identify(job: UpscaleJob):
+    """The weights a Ray run's workers will load (vsr.model.identify_weights), not loaded here."""
+    from ...model import identify_weights
+
+    settings = job.settings.model
+    return identify_weights(settings.model, scale=settings.scale, purpose=settings.purpose)
+
+
+def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr, warn):
+    """The Ray runner for `job`: the workers load `sr`'s weights on the device the run asked
+    for, in the precision it resolved (an SRModel given: its own dtype; else the settings'
+    `half`, which the precision policy resolves on each worker's device)."""
     from .distributed import RayRunner, WorkerSpec
 
-    half = str(sr.dtype) == "torch.float16"
+    half = sr.dtype == torch.float16 if isinstance(sr, SRModel) else job.settings.model.half
     spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, half, job.compile, shared.batch, shared.queue_size, shared.output)
-    return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn)
+    return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn, device=job.segments.worker_device)
 
 
-def _settings_of(sr: SRModel, output: OutputPlan, target: Path, seconds: float) -> dict:
+def _settings_of(sr, output: OutputPlan, target: Path, seconds: float) -> dict:
     """What shapes the output (and so must match to resume); device, batch, workers do not.
-    The encoder is the plan's: what really runs, after any NVENC fallback."""
+    `sr` is the SRModel, or what the Ray workers report they run. The encoder is the
+    plan's: what really runs, after any NVENC fallback."""
     weights = Path(sr.source)
     weights_id = file_sha256(weights) if weights.is_file() else sr.source
     return {

@@ -188,7 +188,8 @@ class FrameUpscaler:
         if self.tile is None:
             return upscale_any_size(self.model, rgb)
         run = lambda x, region: self.model(x, region)  # noqa: E731
-        return torch.cat([upscale_tiled(run, frame[None], self.model.scale, self.tile, TILE_OVERLAP).to(rgb.device) for frame in rgb])
+        # each frame assembled on the device in the network's dtype: no host round trip
+        return torch.cat([upscale_tiled(run, frame[None], self.model.scale, self.tile, TILE_OVERLAP, on_device=True) for frame in rgb])
 
     def _shrink_after_out_of_memory(self) -> None:
         if self.cuda:

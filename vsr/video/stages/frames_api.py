@@ -6,10 +6,14 @@
 numpy frames are taken as sRGB-like R'G'B' and come back the same way (HsxWsx3 uint8).
 PyAV frames are converted with their own matrix and range on the model's device and come
 back as PyAV frames of the same pixel format family, pts and time base kept. Frames are
-batched `batch` at a time, so output lags input by up to one batch.
+batched `batch` at a time, so output lags input by up to one batch; on CUDA by up to two:
+a batch is read back only after the next one is queued, so the copies of one batch and the
+compute of the next overlap (vsr.video.stages.engine) instead of the GPU idling while the
+caller takes each batch. On the CPU each batch is done when it is queued.
 """
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 import av
@@ -33,28 +37,41 @@ def upscale_frames(
     batch: int = 4,
 ) -> Iterator[np.ndarray | av.VideoFrame]:
     sr = as_model(model, scale=scale, device=device, half=half)
+    yield from _upscaled(frames, sr, batch, in_flight=1 if sr.device.type == "cuda" else 0)
+
+
+def _upscaled(frames: Iterable, sr: SRModel, batch: int, in_flight: int) -> Iterator:
+    """upscale_frames' work: up to `in_flight` queued batches wait while the next is queued."""
     upscaler: FrameUpscaler | None = None
     key = None
     pending: list = []
+    queued: deque = deque()  # (originals, UpscaledBatch, target layout)
 
-    def flush():
-        out = upscaler.upscale([packed for _, packed in pending]).wait()
-        for (original, _), packed in zip(pending, out):
-            yield _unpack(original, packed, upscaler.target)
+    def submit():
+        queued.append(([original for original, _ in pending], upscaler.upscale([packed for _, packed in pending]), upscaler.target))
         pending.clear()
+
+    def take(keep: int):
+        while len(queued) > keep:
+            originals, result, target = queued.popleft()
+            for original, packed in zip(originals, result.wait()):
+                yield _unpack(original, packed, target)
 
     for frame in frames:
         layout, spec = _layout_of(frame)
         if (layout, spec) != key:
             if pending:
-                yield from flush()
+                submit()
+                yield from take(in_flight)
             key = (layout, spec)
             upscaler = FrameUpscaler(sr, layout, _target_layout(layout, sr.scale), spec, spec, batch=frames_per_call(sr.device, batch))
         pending.append((frame, _pack(frame, layout)))
         if len(pending) == batch:
-            yield from flush()
+            submit()
+            yield from take(in_flight)
     if pending:
-        yield from flush()
+        submit()
+    yield from take(0)
 
 
 def _layout_of(frame) -> tuple[PlaneLayout, ColourSpec]:
