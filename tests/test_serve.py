@@ -4,7 +4,6 @@ is a real upscaled video, frames come back as PNGs from the real files, a cancel
 running job, a stopped server resumes a job from its segments, and every refusal is a 4xx
 with one line."""
 
-import json
 import os
 import sqlite3
 import time
@@ -20,6 +19,7 @@ pytest.importorskip("httpx", reason="the ASGI test client needs httpx")
 import cv2  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from media import make_clip, video_frames_rgb  # noqa: E402
+from serving import segments_done  # noqa: E402
 
 from vsr.serve.app import ServeConfig, create_app  # noqa: E402
 from vsr.serve.options import ServerDefaults  # noqa: E402
@@ -65,16 +65,6 @@ def wait_until(api: TestClient, job_id: str, done, timeout: float = 120.0) -> di
 
 def finished(job: dict) -> bool:
     return job["state"] not in ("queued", "running")
-
-
-def segments_done(folder: Path) -> int:
-    """Segments recorded as done in the job's work folder (vsr.video.segments.manifest)."""
-    for manifest in folder.glob("*.vsr-work/manifest.json"):
-        try:
-            return len(json.loads(manifest.read_text())["done"])
-        except (OSError, ValueError):
-            return 0
-    return 0
 
 
 def upload(api: TestClient, path: Path, name: str | None = None, **options):
