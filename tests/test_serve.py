@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from media import make_clip, video_frames_rgb  # noqa: E402
 from serving import segments_done  # noqa: E402
 
+from vsr.errors import InputError  # noqa: E402
 from vsr.serve.app import ServeConfig, create_app  # noqa: E402
 from vsr.serve.options import ServerDefaults  # noqa: E402
 from vsr.serve.queue import JobState  # noqa: E402
@@ -102,6 +103,24 @@ def test_an_uploaded_job_runs_to_a_real_result_and_frames_compare(tmp_path, vide
         assert "/api/jobs/{job_id}/frame" in api.get("/openapi.json").json()["paths"]
 
 
+@pytest.mark.parametrize(
+    "name, clip",
+    [
+        ("bframes.mp4", {"frames": 40, "gop": 6}),  # x264's default B-frames: decode order is not presentation order
+        ("vfr.mkv", {"pts": [0, 40, 100, 110, 200, 380, 400, 460, 470, 600, 640, 700, 900, 910], "gop": 4}),
+        ("mpeg4.avi", {"frames": 20, "codec": "mpeg4", "gop": 6}),
+    ],
+)
+def test_the_compare_view_reads_each_frame_exactly_where_it_seeks(tmp_path, name, clip):
+    from vsr.serve.frames import read_frame
+
+    path = make_clip(tmp_path / name, **clip)
+    every = video_frames_rgb(path)
+    assert [n for n, frame in enumerate(every) if not np.array_equal(read_frame(path, n), frame)] == []
+    with pytest.raises(InputError, match=f"frame {len(every)} is past the end"):
+        read_frame(path, len(every))
+
+
 def test_a_server_path_inside_an_allowed_folder_runs_with_its_options(tmp_path, videos):
     with client(config(tmp_path)) as api:
         answer = api.post("/api/jobs", json={"path": str(videos / "small.mp4"), "model": "ultra", "scale": 2, "codec": "ffv1"})
@@ -147,6 +166,7 @@ def test_bad_requests_get_a_4xx_with_one_line_and_leave_nothing(tmp_path, videos
             (api.post("/api/jobs", json={"path": small, "scale": "two"}), 400, "scale must be a whole number"),
             (api.post("/api/jobs", json={"path": small, "preset": "/etc/passwd"}), 400, "unknown preset"),
             (api.post("/api/jobs", json={"path": small, "model": "/tmp/weights.pth"}), 400, "known model's name"),
+            (api.post("/api/jobs", json={"path": small, "model": "pyproject.toml"}), 400, "known model's name"),  # never a file, even nearby
             (api.post("/api/jobs", json={"path": small, "codec": "mjpeg"}), 400, "unknown codec"),
             (api.post("/api/jobs", json={"path": small, "crf": 99}), 400, "crf"),
             (api.post("/api/jobs", json={"path": small, "colour": "red"}), 400, "unknown option colour"),
@@ -243,7 +263,8 @@ def test_a_stopped_server_resumes_the_job_from_its_segments(tmp_path, videos):
     assert all(np.array_equal(a, b) for a, b in zip(video_frames_rgb(whole.output), video_frames_rgb(got), strict=True))
 
 
-def test_a_url_is_fetched_into_the_job(tmp_path, videos):
+def test_a_url_is_fetched_into_the_job_and_failures_are_said_in_words(tmp_path, videos):
+    (videos / "notes.txt").write_text("not a video")
     import http.server
     import threading
     from functools import partial
@@ -261,9 +282,13 @@ def test_a_url_is_fetched_into_the_job(tmp_path, videos):
                 url = f"http://127.0.0.1:{web.server_address[1]}"
                 good = api.post("/api/jobs", json={"url": f"{url}/small.mp4", "model": "ultra"}).json()["id"]
                 missing = api.post("/api/jobs", json={"url": f"{url}/missing.mp4"}).json()["id"]
+                not_video = api.post("/api/jobs", json={"url": f"{url}/notes.txt"}).json()["id"]
                 assert wait_until(api, good, finished)["state"] == "done"
                 failed = wait_until(api, missing, finished)
-                assert failed["state"] == "failed" and "cannot fetch" in failed["error"] and "404" in failed["error"]
+                assert failed["state"] == "failed" and failed["error"].startswith(f"cannot fetch {url}/missing.mp4: HTTP 404")
+                failed = wait_until(api, not_video, finished)  # fetched, then refused by the run itself
+                assert failed["state"] == "failed" and "notes.txt" in failed["error"] and "\n" not in failed["error"]
+                assert api.get(f"/api/jobs/{not_video}/result").status_code == 409
         finally:
             web.shutdown()
             thread.join()

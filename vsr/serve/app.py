@@ -267,7 +267,8 @@ def _add_routes(app: FastAPI, config: ServeConfig) -> None:
         started = time.perf_counter()
         png = frame_png(path, n, size, enlarge)
         log.debug("frame %d of %s (%s) in %.2f s", n, job_id, side, time.perf_counter() - started)
-        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+        lasting = done or side == "result"  # a source frame is enlarged once the result exists
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600" if lasting else "no-store"})
 
     def _job(request: Request, job_id: str) -> JobRecord:
         job = request.app.state.store.get(job_id)

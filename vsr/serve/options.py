@@ -4,7 +4,6 @@ with `vsr upscale`'s defaults: the device's preset, the preset's model and scale
 A preset is a bundled name and a model a known name, never a file: a client must not
 make the server read a file it names that way (server files come in through --allow-dir)."""
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from ..presets import preset_names
 from ..settings import AUTO_PRESET
 
 OPTION_NAMES = ("scale", "preset", "model", "codec", "crf")
-MODEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")  # a variant, NAME-xS or official-NAME-xS
 
 
 @dataclass(frozen=True)
@@ -43,12 +41,19 @@ def job_options(given: dict) -> dict:
     if preset is not None and preset != AUTO_PRESET and preset not in preset_names():
         raise UsageError(f"unknown preset {preset!r}; the presets are {', '.join([AUTO_PRESET, *preset_names()])}")
     model = options.get("model")
-    if model is not None and (not isinstance(model, str) or not MODEL_NAME.match(model)):
-        raise UsageError(f"model must be a known model's name (e.g. {VARIANT_NAMES[0]}, {VARIANT_NAMES[0]}-x2), got {model!r}")
+    if model is not None and model not in known_models():
+        raise UsageError(f"model must be a known model's name (a variant such as {VARIANT_NAMES[0]}, or a name vsr models lists), got {model!r}")
     codec = options.get("codec")
     if codec is not None and codec not in ENCODERS:
         raise UsageError(f"unknown codec {codec!r}; the codecs are {', '.join(ENCODERS)}")
     return options
+
+
+def known_models() -> list[str]:
+    """The names a job may ask for: the variants and every name the registry knows."""
+    from ..weights import registry
+
+    return [*VARIANT_NAMES, *registry().names()]
 
 
 def build_upscale(source: Path, options: dict, defaults: ServerDefaults, output: Path | None = None):

@@ -13,7 +13,7 @@ MAX_FIELD = 64 * 1024  # bytes of a non-file field
 
 
 class UploadRefused(Exception):
-    """`status` (400 or 413) and one line."""
+    """`status` (400, 413, or 507 when the disk is full) and one line."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -92,6 +92,8 @@ async def receive_upload(content_type: str, chunks: AsyncIterator[bytes], place:
         parser.finalize()
     except UploadRefused:
         raise
+    except OSError as exc:
+        raise UploadRefused(507, f"cannot store the upload: {exc.strerror or exc}") from None
     except Exception as exc:  # python-multipart's parse errors
         raise UploadRefused(400, f"the upload is not well-formed multipart/form-data ({exc})") from None
     finally:
