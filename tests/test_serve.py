@@ -233,6 +233,13 @@ def test_cancel_stops_a_running_job_and_a_queued_one_never_starts(tmp_path, vide
         assert api.get(f"/api/jobs/{queued}").json()["state"] == "cancelled" and api.get(f"/api/jobs/{queued}").json()["started"] is None
         assert api.delete(f"/api/jobs/{after}", params={"remove_files": "true"}).json()["state"] == "removed"
         assert api.get(f"/api/jobs/{after}").status_code == 404 and not (tmp_path / "state" / "jobs" / after).exists()
+        again = upload(api, long).json()["id"]  # cancelled and removed while it runs
+        wait_until(api, again, lambda job: job["frames_done"] > 0)
+        assert api.delete(f"/api/jobs/{again}", params={"remove_files": "true"}).json()["state"] == "cancelling"
+        deadline = time.monotonic() + 30
+        while api.get(f"/api/jobs/{again}").status_code != 404 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert api.get(f"/api/jobs/{again}").status_code == 404 and not (tmp_path / "state" / "jobs" / again).exists()
 
 
 def test_a_stopped_server_resumes_the_job_from_its_segments(tmp_path, videos):
@@ -261,6 +268,20 @@ def test_a_stopped_server_resumes_the_job_from_its_segments(tmp_path, videos):
         got.write_bytes(api.get(f"/api/jobs/{job_id}/result").content)
     whole = upscale_in_segments(src, tmp_path / "whole.mkv", model="ultra", scale=2, device="cpu", codec="ffv1", segment_seconds=0.5)
     assert all(np.array_equal(a, b) for a, b in zip(video_frames_rgb(whole.output), video_frames_rgb(got), strict=True))
+
+
+def test_a_result_renamed_into_place_before_the_server_died_is_not_made_again(tmp_path, videos):
+    with client(config(tmp_path)) as api:
+        job_id = upload(api, videos / "small.mp4").json()["id"]
+        assert wait_until(api, job_id, finished)["state"] == "done"
+    result = tmp_path / "state" / "jobs" / job_id / "small_x2.mp4"
+    written = result.stat().st_mtime_ns
+    with sqlite3.connect(tmp_path / "state" / "jobs.sqlite") as db:  # killed after the rename, before the record said done
+        db.execute("UPDATE jobs SET state = 'running', progress = 0.9, frames_done = 7 WHERE id = ?", (job_id,))
+    with client(config(tmp_path)) as api:
+        job = wait_until(api, job_id, finished)
+        assert job["state"] == "done" and job["frames_done"] == 8 and job["progress"] == 1.0
+    assert result.stat().st_mtime_ns == written
 
 
 def test_a_url_is_fetched_into_the_job_and_failures_are_said_in_words(tmp_path, videos):
@@ -313,11 +334,24 @@ def test_a_token_guards_every_request_and_another_site_cannot_change_jobs(tmp_pa
         assert rebound.status_code == 400 and "answers to 127.0.0.1:8765" in rebound.json()["error"]
 
 
+def test_a_port_in_use_is_one_line_with_exit_2(tmp_path, capsys):
+    import socket
+
+    from vsr.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["serve", "--state", str(tmp_path / "state"), "--port", str(taken.getsockname()[1])]) == 2
+    err = capsys.readouterr().err
+    assert "cannot listen on 127.0.0.1:" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     "argv, env, words",
     [
         (["--host", "0.0.0.0"], {}, "needs a token; give one with --token, or serve on 127.0.0.1"),
-        (["--jobs", "0"], {}, "--jobs must be 1 or more"),
+        (["--host", "0.0.0.0", "--jobs", "0"], {"VSR_TOKEN": "s3cret"}, "--jobs must be 1 or more"),  # the token from the environment
         (["--max-upload", "lots"], {}, "--max-upload takes a size"),
         (["--allow-dir", "/nonexistent/folder"], {}, "no such folder"),
     ],
@@ -326,6 +360,8 @@ def test_the_command_refuses_bad_flags_in_one_line_with_exit_2(tmp_path, capsys,
     from vsr.cli import main
 
     monkeypatch.delenv("VSR_TOKEN", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     assert main(["serve", "--state", str(tmp_path / "state"), *argv]) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1

@@ -56,7 +56,8 @@ class Workers:
         self._wake = threading.Event()
         self._cancels: dict[str, threading.Event] = {}
         self._models: dict[tuple, object] = {}
-        self._lock = threading.Lock()  # guards _cancels and _models
+        self._lock = threading.Lock()  # guards _cancels
+        self._loading = threading.Lock()  # guards _models: held through a load, which may download
 
     def start(self) -> None:
         for job_id in self.store.requeue_interrupted():
@@ -103,6 +104,9 @@ class Workers:
         progress = _Progress(self.store, job, event, self._stop)
         try:
             progress.check()
+            if job.output and Path(job.output).is_file():  # renamed into place, then the server died before saying so
+                self._finished_before(job)
+                return
             if job.url:
                 job = self._fetch(job, progress)
             result = self._upscale(job, progress)
@@ -147,10 +151,18 @@ class Workers:
         hooks = Hooks(notify=progress.warn, on_progress=progress.frames, on_start=progress.started, on_segments=progress.segments)
         return run_job(replace(planned, output=classify(output)), hooks, model)
 
+    def _finished_before(self, job: JobRecord) -> None:
+        """A result at its final name is complete (vsr writes it under a temporary name and
+        renames it last): the job is done, not run again."""
+        from .frames import frame_times
+
+        frames = len(frame_times(Path(job.output)) or ()) or job.frames_total
+        self.store.update(job.id, state=JobState.DONE, progress=1.0, frames_done=frames, frames_total=frames, eta_s=0.0, finished=time.time())
+
     def _model_for(self, settings):
         """One load per model, shared by every job (and worker) that asks for it."""
         key = (str(settings.model), settings.scale, str(settings.device), settings.half, settings.purpose)
-        with self._lock:
+        with self._loading:
             model = self._models.get(key)
             if model is None:
                 model = self._models[key] = settings.load()
