@@ -172,11 +172,13 @@ def test_bad_requests_get_a_4xx_with_one_line_and_leave_nothing(tmp_path, videos
             (api.post("/api/jobs", json={"path": small, "colour": "red"}), 400, "unknown option colour"),
             (api.post("/api/jobs", json={"path": small, "url": "http://127.0.0.1/a.mp4"}), 400, "exactly one of path or url"),
             (api.post("/api/jobs", json={"url": "file:///etc/passwd"}), 400, "only http and https"),
+            (api.post("/api/jobs", json={"url": "http:/nohost.mp4"}), 400, "only http and https"),
             (api.post("/api/jobs", json=[1, 2]), 400, "JSON object"),
             (api.post("/api/jobs", content=b"{not json", headers={"content-type": "application/json"}), 400, "not valid JSON"),
             (api.post("/api/jobs", content=b"x", headers={"content-type": "text/plain"}), 415, "multipart/form-data"),
             (api.post("/api/jobs", data={"scale": "2"}, files={"other": ("a", b"b")}), 400, "no field named file"),
             (upload(api, tmp_path / "notes.txt"), 400, "notes.txt"),
+            (upload(api, videos / "small.mp4", scale="5"), 400, "scale must be one of 2, 3, 4"),  # refused before the file comes
             (api.get("/api/jobs/nope"), 404, "no job nope"),
             (api.delete("/api/jobs/nope"), 404, "no job nope"),
             (api.get("/api/jobs/nope/frame", params={"n": -1}), 422, "n:"),
@@ -240,6 +242,27 @@ def test_cancel_stops_a_running_job_and_a_queued_one_never_starts(tmp_path, vide
         while api.get(f"/api/jobs/{again}").status_code != 404 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert api.get(f"/api/jobs/{again}").status_code == 404 and not (tmp_path / "state" / "jobs" / again).exists()
+
+
+def test_jobs_run_side_by_side_with_one_model_load_per_model(tmp_path, videos, monkeypatch):
+    from vsr.settings import ModelSettings
+
+    loads = []
+    load = ModelSettings.load
+    monkeypatch.setattr(ModelSettings, "load", lambda self, **kw: loads.append(self.model) or load(self, **kw))
+    long = make_clip(videos / "long.mp4", size=(96, 64), frames=400)
+    with client(config(tmp_path, jobs=2)) as api:
+        first, second = upload(api, long).json()["id"], upload(api, long).json()["id"]
+        deadline = time.monotonic() + 60
+        while {api.get(f"/api/jobs/{i}").json()["state"] for i in (first, second)} != {"running"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert {api.get(f"/api/jobs/{i}").json()["state"] for i in (first, second)} == {"running"}
+        for job_id in (first, second):
+            api.delete(f"/api/jobs/{job_id}")
+        third = upload(api, videos / "small.mp4").json()["id"]
+        assert wait_until(api, third, finished)["state"] == "done"
+        assert [wait_until(api, i, finished)["state"] for i in (first, second)] == ["cancelled", "cancelled"]
+    assert loads == ["ultra"]
 
 
 def test_a_stopped_server_resumes_the_job_from_its_segments(tmp_path, videos):

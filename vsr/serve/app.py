@@ -32,7 +32,7 @@ from .options import OPTION_NAMES, ServerDefaults, build_upscale, job_options
 from .queue import JobRecord, JobState, JobStore, new_job_id
 from .security import SESSION_COOKIE, Gate, Refused, allowed_path, safe_name, session_value
 from .upload import UploadRefused, receive_upload
-from .worker import Workers, job_folder, remove_job, url_name
+from .worker import Workers, check_url, job_folder, remove_job, url_name
 
 log = logging.getLogger("vsr.serve")
 DEFAULT_MAX_UPLOAD = 20 << 30  # 20 GiB
@@ -170,11 +170,13 @@ def _add_routes(app: FastAPI, config: ServeConfig) -> None:
     async def _receive(request: Request, job_id: str, folder: Path) -> JobRecord:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/"):
-            declared = int(request.headers.get("content-length") or 0)
+            declared = request.headers.get("content-length", "")
+            declared = int(declared) if declared.isdigit() else 0
             if declared > config.max_upload:
                 raise HTTPException(413, f"the upload is {declared} bytes, more than this server's limit of {config.max_upload}")
 
-            def place(filename: str) -> Path:
+            def place(filename: str, fields: dict) -> Path:
+                job_options(fields)  # the options sent before the file: refused before it comes
                 folder.mkdir(parents=True)
                 return folder / safe_name(filename)
 
@@ -194,11 +196,8 @@ def _add_routes(app: FastAPI, config: ServeConfig) -> None:
         if "path" in where:
             source = await run_in_threadpool(allowed_path, where["path"], config.allow_dirs)
             return JobRecord(id=job_id, name=safe_name(source.name), source=str(source), output="", options=options)
-        from .worker import URL_SCHEMES
-
         url = where["url"]
-        if url.split("://", 1)[0].lower() not in URL_SCHEMES or "://" not in url:
-            raise HTTPException(400, f"{url}: only {' and '.join(URL_SCHEMES)} URLs can be fetched")
+        check_url(url)
         folder.mkdir(parents=True)
         name = url_name(url)
         return JobRecord(id=job_id, name=name, source=str(folder / name), output="", options=options, url=url)

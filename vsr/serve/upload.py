@@ -8,6 +8,8 @@ from pathlib import Path
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from ..errors import VsrError
+
 FILE_FIELD = "file"
 MAX_FIELD = 64 * 1024  # bytes of a non-file field
 
@@ -28,8 +30,9 @@ class Upload:
     size: int = 0
 
 
-async def receive_upload(content_type: str, chunks: AsyncIterator[bytes], place: Callable[[str], Path], limit: int) -> Upload:
-    """Parse the body; `place(filename)` says where the `file` field is written. More than
+async def receive_upload(content_type: str, chunks: AsyncIterator[bytes], place: Callable[[str, dict], Path], limit: int) -> Upload:
+    """Parse the body; `place(filename, fields)` says where the `file` field is written
+    (`fields`: those sent before it; a VsrError it raises refuses the upload). More than
     `limit` bytes in all raises UploadRefused(413); what was written stays for the caller
     to remove."""
     kind, params = parse_options_header(content_type)
@@ -61,7 +64,7 @@ async def receive_upload(content_type: str, chunks: AsyncIterator[bytes], place:
             if upload.path is not None:
                 raise UploadRefused(400, "send one file per job")
             upload.filename = disposition.get(b"filename", b"").decode("utf-8", "replace")
-            upload.path = place(upload.filename)
+            upload.path = place(upload.filename, dict(upload.fields))
             part["out"] = open(upload.path, "wb")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -90,7 +93,7 @@ async def receive_upload(content_type: str, chunks: AsyncIterator[bytes], place:
                 raise UploadRefused(413, f"the upload is larger than this server's limit of {limit} bytes")
             parser.write(chunk)
         parser.finalize()
-    except UploadRefused:
+    except (UploadRefused, VsrError):
         raise
     except OSError as exc:
         raise UploadRefused(507, f"cannot store the upload: {exc.strerror or exc}") from None

@@ -115,7 +115,12 @@ class Workers:
                               fps=round(result.fps, 2), eta_s=0.0, finished=time.time(), warnings=progress.warnings)  # fmt: skip
         except ServerStopping:
             progress.save(force=True)
-            self.store.update(job.id, state=JobState.QUEUED, fps=None, eta_s=None)
+            current = self.store.get(job.id)
+            if current is not None and current.cancel_requested:  # cancelled as the server stopped
+                self._clean_up_cancelled(job)
+                self.store.update(job.id, state=JobState.CANCELLED, fps=None, eta_s=None, finished=time.time())
+            else:
+                self.store.update(job.id, state=JobState.QUEUED, fps=None, eta_s=None)  # it resumes at the next start
         except JobCancelled:
             self._clean_up_cancelled(job)
             self.store.update(job.id, state=JobState.CANCELLED, fps=None, eta_s=None, finished=time.time(), warnings=progress.warnings)
@@ -194,8 +199,7 @@ def remove_job(store: JobStore, job_id: str) -> None:
 def fetch(url: str, target: Path, limit: int | None, check) -> None:
     """`url` (http or https) streamed into `target` through a temporary name; more than
     `limit` bytes is refused. `check()` is called between chunks (it raises to stop)."""
-    if urlparse(url).scheme not in URL_SCHEMES:
-        raise InputError(f"{url}: only {' and '.join(URL_SCHEMES)} URLs can be fetched")
+    check_url(url)
     temp = target.with_name(f".{target.name}.part")
     try:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as answer, open(temp, "wb") as out:
@@ -216,6 +220,13 @@ def fetch(url: str, target: Path, limit: int | None, check) -> None:
         raise InputError(f"cannot fetch {url}: {getattr(exc, 'reason', None) or exc}") from None
     finally:
         temp.unlink(missing_ok=True)
+
+
+def check_url(url: str) -> None:
+    """Only http and https URLs with a host are fetched (not file:, ftp:, or a stream)."""
+    parsed = urlparse(url)
+    if parsed.scheme.lower() not in URL_SCHEMES or not parsed.netloc:
+        raise InputError(f"{url}: only {' and '.join(URL_SCHEMES)} URLs can be fetched")
 
 
 def url_name(url: str) -> str:
@@ -243,6 +254,8 @@ class _Progress:
             raise ServerStopping
 
     def warn(self, message: str) -> None:
+        if self.cancel.is_set() and not self.stopping.is_set():
+            return  # what a cancelled run says as it stops (its segments are kept...) is not so: they are removed
         self.warnings.append(message)
         self.store.update(self.job.id, warnings=self.warnings)
 
