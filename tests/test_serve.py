@@ -355,6 +355,13 @@ def test_a_token_guards_every_request_and_another_site_cannot_change_jobs(tmp_pa
         assert foreign.status_code == 403 and "evil.example" in foreign.json()["error"]
         rebound = api.get("/api/jobs", headers={"host": "evil.example:8765"})
         assert rebound.status_code == 400 and "answers to 127.0.0.1:8765" in rebound.json()["error"]
+    lan = config(tmp_path, gate=Gate("0.0.0.0", 8765, token="s3cret"), state=tmp_path / "lan")
+    with TestClient(create_app(lan), base_url="http://192.168.1.5:8765", headers={"authorization": "Bearer s3cret"}) as api:
+        own_page = {"origin": "http://192.168.1.5:8765"}  # the page, as served to another machine on the network
+        assert api.post("/api/jobs", json={"path": str(videos / "small.mp4"), **TINY}, headers=own_page).status_code == 201
+        foreign = api.post("/api/jobs", json={"path": str(videos / "small.mp4")}, headers={"origin": "http://192.168.1.9:8765"})
+        assert foreign.status_code == 403
+        assert TestClient(create_app(lan), base_url="http://192.168.1.5:8765").get("/api/jobs").status_code == 401
 
 
 def test_a_port_in_use_is_one_line_with_exit_2(tmp_path, capsys):

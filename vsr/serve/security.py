@@ -17,7 +17,7 @@ import hmac
 import ipaddress
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError, UsageError
@@ -64,18 +64,19 @@ class Gate:
     host: str
     port: int
     token: str | None = None
-    extra_hosts: tuple[str, ...] = field(default=())  # Host header values also accepted (behind a proxy)
 
     def own_hosts(self) -> set[str]:
-        names = {self.host, *LOOPBACK_NAMES, "127.0.0.1", "[::1]"} if is_loopback(self.host) else {self.host}
-        return {f"{name}:{self.port}" for name in names} | set(self.extra_hosts)
+        """The Host headers a loopback server answers to."""
+        return {f"{name}:{self.port}" for name in {self.host, *LOOPBACK_NAMES, "127.0.0.1", "[::1]"}}
 
     def check(self, method: str, headers, cookies: dict) -> None:
-        """Raises Refused unless the request may go on."""
-        if is_loopback(self.host) and headers.get("host") not in self.own_hosts():
-            raise Refused(400, f"this server answers to {self.host}:{self.port}, not {headers.get('host')!r}")
+        """Raises Refused unless the request may go on. (Off loopback, any Host is taken:
+        the machine's names are not known here, and the token keeps strangers out.)"""
+        host = headers.get("host")
+        if is_loopback(self.host) and host not in self.own_hosts():
+            raise Refused(400, f"this server answers to {self.host}:{self.port}, not {host!r}")
         origin = headers.get("origin")
-        if method not in SAFE_METHODS and origin and origin.split("://", 1)[-1] not in self.own_hosts():
+        if method not in SAFE_METHODS and origin and origin.split("://", 1)[-1] != host:  # not this server's own page
             raise Refused(403, f"requests from {origin} may not change jobs here")
         if self.token is None:
             return
