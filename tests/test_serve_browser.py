@@ -95,6 +95,25 @@ def test_upload_watch_compare_slide_zoom_and_download_in_a_real_browser(tmp_path
             video = got.streams.video[0]
             assert (video.codec_context.width, video.codec_context.height) == (640, 360)
             assert sum(1 for _ in got.decode(video)) == 50
+
+        # A file that is no video: refused in words, on the page.
+        notes = tmp_path / "notes.mp4"
+        notes.write_text("not a video")
+        find(By.ID, "file").send_keys(str(notes))
+        find(By.ID, "submit").click()
+        wait.until(lambda b: find(By.ID, "message").get_attribute("class") == "error" and find(By.ID, "message").text)
+        assert "notes.mp4" in find(By.ID, "message").text and len(browser.find_elements(By.CSS_SELECTOR, "#jobs tbody tr")) == 1
+
+        # The quality preset's model is not shipped: the job says so as a warning, and Cancel stops it.
+        Select(find(By.ID, "preset")).select_by_value("quality")
+        find(By.ID, "file").send_keys(str(SAMPLE_CLIP))
+        find(By.ID, "submit").click()
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, row.format("running") + " .warning"))
+        running = find(By.CSS_SELECTOR, row.format("running"))
+        assert "using the default model" in running.find_element(By.CSS_SELECTOR, ".warning").text
+        running.find_element(By.CSS_SELECTOR, 'button[data-act="cancel"]').click()
+        cancelled = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, row.format("cancelled")))
+        assert "Download" not in cancelled[0].text and "Remove" in cancelled[0].text
     finally:
         browser.quit()
         code, stderr = server.stop(signal.SIGINT)

@@ -27,7 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..errors import VsrError
+from ..errors import VsrError, api_words
 from .options import OPTION_NAMES, ServerDefaults, build_upscale, job_options
 from .queue import JobRecord, JobState, JobStore, new_job_id
 from .security import SESSION_COOKIE, Gate, Refused, allowed_path, safe_name, session_value
@@ -89,7 +89,7 @@ def _add_gate(app: FastAPI, gate: Gate) -> None:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VsrError)
     async def vsr_error(request: Request, exc: VsrError):
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"error": exc.worded(hint_words)}, status_code=400)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
@@ -104,6 +104,17 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def bug(request: Request, exc: Exception):
         log.exception("%s %s failed", request.method, request.url.path)
         return JSONResponse({"error": "internal error; the server's log has the details"}, status_code=500)
+
+
+SERVER_SETTINGS = ("allow_dir", "token")
+"""Settings of the server itself: a hint names them as `vsr serve`'s flags (whoever runs it
+changes them); a job's settings keep the API's words, its JSON fields."""
+
+
+def hint_words(name: str, value: str | None) -> str:
+    from ..commands.flags import flag_words
+
+    return flag_words(name, value) if name in SERVER_SETTINGS else api_words(name, value)
 
 
 JOB_BODY = {
