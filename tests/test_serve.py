@@ -19,7 +19,7 @@ pytest.importorskip("httpx", reason="the ASGI test client needs httpx")
 import cv2  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from media import make_clip, video_frames_rgb  # noqa: E402
-from serving import segments_done  # noqa: E402
+from serving import free_port, segments_done  # noqa: E402
 
 from vsr.errors import InputError  # noqa: E402
 from vsr.serve.app import ServeConfig, create_app  # noqa: E402
@@ -375,6 +375,20 @@ def test_a_port_in_use_is_one_line_with_exit_2(tmp_path, capsys):
         assert main(["serve", "--state", str(tmp_path / "state"), "--port", str(taken.getsockname()[1])]) == 2
     err = capsys.readouterr().err
     assert "cannot listen on 127.0.0.1:" in err and err.count("\n") == 1
+
+
+def test_one_server_per_state_folder(tmp_path, capsys):
+    from vsr.cli import main
+    from vsr.serve.queue import StateLock
+
+    (tmp_path / "state").mkdir()
+    lock = StateLock(tmp_path / "state").acquire()
+    try:
+        assert main(["serve", "--state", str(tmp_path / "state"), "--port", str(free_port())]) == 1
+    finally:
+        lock.release()
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'state'} is in use by another vsr serve (pid {os.getpid()})" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

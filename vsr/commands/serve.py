@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
         from ..serve.app import ServeConfig, create_app
         from ..serve.options import ServerDefaults
+        from ..serve.queue import StateLock
         from ..serve.security import Gate, check_exposure
     except ImportError as exc:
         raise UsageError(f"vsr serve needs {exc.name}, which is not installed; pip install 'vsr[serve]'") from None
@@ -89,9 +90,13 @@ def run(args: argparse.Namespace) -> int:
     server = _Server(uvicorn.Config(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False))
     host = f"[{args.host}]" if ":" in args.host else args.host
     login = " (open /?token=YOUR_TOKEN once to sign in)" if token else ""
-    print(f"vsr serve: http://{host}:{args.port}/{login}; jobs in {state}; Ctrl-C stops", flush=True)
-    args.interrupt.uninstall()  # uvicorn takes Ctrl-C from here on (_Server.capture_signals)
-    server.run()
+    lock = StateLock(state).acquire()
+    try:
+        print(f"vsr serve: http://{host}:{args.port}/{login}; jobs in {state}; Ctrl-C stops", flush=True)
+        args.interrupt.uninstall()  # uvicorn takes Ctrl-C from here on (_Server.capture_signals)
+        server.run()
+    finally:
+        lock.release()
     if not server.started:
         raise UsageError(f"cannot listen on {host}:{args.port} (in use, or not an address of this machine)")
     print("vsr serve: stopped; queued and running jobs go on at the next start", file=sys.stderr)

@@ -7,7 +7,9 @@ segments (vsr.video.segments): nothing finished is lost, and a result is only ma
 once the run renamed it into place.
 """
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -15,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+
+from ..errors import OutputError
 
 
 class JobState(str, Enum):
@@ -186,3 +190,34 @@ class JobStore:
         values["cancel_requested"] = bool(values["cancel_requested"])
         values["remove_files"] = bool(values["remove_files"])
         return JobRecord(**values)
+
+
+class StateLock:
+    """One server per state folder: a second one would queue the first one's running jobs
+    again as if it had died. An flock on `server.lock`, which the system releases when
+    the process ends, however it ends (kill -9 included)."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / "server.lock"
+        self._file = None
+
+    def acquire(self) -> "StateLock":
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise OutputError(f"{self.path.parent} is in use by another vsr serve ({holder})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._file = handle
+        return self
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing drops the lock
+            self._file = None
