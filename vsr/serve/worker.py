@@ -95,7 +95,10 @@ class Workers:
                 self._wake.wait(0.5)
                 self._wake.clear()
                 continue
-            self._run(job)
+            try:
+                self._run(job)
+            except Exception:  # the store itself failed (a full disk): said, and the worker goes on
+                log.exception("job %s: the queue could not record its end", job.id)
 
     def _run(self, job: JobRecord) -> None:
         event = threading.Event()
@@ -203,7 +206,8 @@ def fetch(url: str, target: Path, limit: int | None, check) -> None:
     temp = target.with_name(f".{target.name}.part")
     try:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as answer, open(temp, "wb") as out:
-            size = int(answer.headers.get("content-length") or 0)
+            declared = answer.headers.get("content-length", "")
+            size = int(declared) if declared.isdigit() else 0
             if limit is not None and size > limit:
                 raise InputError(f"{url} is {size} bytes, more than the {limit} this server takes")
             written = 0
