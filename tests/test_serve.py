@@ -181,6 +181,8 @@ def test_bad_requests_get_a_4xx_with_one_line_and_leave_nothing(tmp_path, videos
             (upload(api, videos / "small.mp4", scale="5"), 400, "scale must be one of 2, 3, 4"),  # refused before the file comes
             (api.get("/api/jobs/nope"), 404, "no job nope"),
             (api.delete("/api/jobs/nope"), 404, "no job nope"),
+            (api.get("/api/nothing"), 404, "Not Found"),
+            (api.put("/api/jobs"), 405, "Method Not Allowed"),
             (api.get("/api/jobs/nope/frame", params={"n": -1}), 422, "n:"),
             (api.get("/api/jobs/nope/frame", params={"side": "both"}), 422, "side:"),
         ]

@@ -26,6 +26,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import VsrError, api_words
 from .options import OPTION_NAMES, ServerDefaults, build_upscale, job_options
@@ -91,8 +92,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def vsr_error(request: Request, exc: VsrError):
         return JSONResponse({"error": exc.worded(hint_words)}, status_code=400)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException too, and the router's 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
