@@ -115,7 +115,7 @@ class Workers:
             result = self._upscale(job, progress)
             progress.save(force=True)
             self.store.update(job.id, state=JobState.DONE, progress=1.0, frames_done=result.frames, frames_total=result.frames,
-                              fps=round(result.fps, 2), eta_s=0.0, finished=time.time(), warnings=progress.warnings)  # fmt: skip
+                              fps=round(progress.fps() or result.fps, 2), eta_s=0.0, finished=time.time(), warnings=progress.warnings)  # fmt: skip
         except ServerStopping:
             progress.save(force=True)
             current = self.store.get(job.id)
@@ -281,13 +281,17 @@ class _Progress:
         self.done, self.expected = done, expected
         self.save()
 
+    def fps(self) -> float | None:
+        """Frames this run upscaled per second (a resumed run counts only its own)."""
+        elapsed = time.perf_counter() - self.began if self.began is not None else 0.0
+        return self.done / elapsed if elapsed > 0 and self.done else None
+
     def save(self, force: bool = False) -> None:
         now = time.perf_counter()
         if not force and now - self.saved < SAVE_EVERY:
             return
         self.saved = now
-        elapsed = now - self.began if self.began is not None else 0.0
-        fps = self.done / elapsed if elapsed > 0 and self.done else None
+        fps = self.fps()
         total = self.total or (self.base + self.expected if self.expected else None)
         frames_done = self.base + self.done
         progress = min(1.0, frames_done / total) if total else 0.0
