@@ -9,10 +9,10 @@ import sys
 import threading
 
 from .commands import eval as eval_command
-from .commands import bench, demo, export, image, live, models, presets, train, upscale
+from .commands import bench, demo, export, image, live, models, presets, serve, train, upscale
 from .interrupt import EXIT_CODE, exit_now
 
-COMMANDS = (demo, upscale, live, image, presets, models, train, export, eval_command, bench)
+COMMANDS = (demo, upscale, live, image, presets, models, train, export, eval_command, bench, serve)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

@@ -38,6 +38,8 @@ FLAGS = {
     "ray": "--ray",
     "ray_address": "--ray-address",
     "workers": "--workers",
+    "token": "--token",
+    "allow_dir": "--allow-dir",
 }
 """Setting name -> flag. A setting an error names that is missing here is a bug that a
 test catches (tests/test_cli.py)."""
