@@ -84,7 +84,7 @@ def resolve_run(
     """`preset` (a bundled name, a .toml path, a Preset, "auto" for the device's default,
     or None for none: libx264 at its defaults, batch 4, x2) with every setting that is not
     None laid over it: `scale` and the `overrides` (batch, codec, crf, encoder_preset,
-    pix_fmt; checked by Preset.merged, the one place that validates them). A model named
+    pix_fmt, deinterlace; checked by Preset.merged, the one place that validates them). A model named
     here wins over the preset's; so does its scale (None: the weights' own). The preset's
     model, when this version does not ship it at the preset's scale, falls back to the
     default model with a notice."""

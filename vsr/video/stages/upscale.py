@@ -99,7 +99,7 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
             warn(notice)
     settings, out_point = job.encoder, job.output
     streamed = out_point is not None and not out_point.is_file
-    source = VideoSource(job.source, timeout=job.stream.timeout)
+    source = VideoSource(job.source, timeout=job.stream.timeout, reading=job.reading)
     ended, lost_because = RunEnding.INPUT_ENDED, None
     try:
         sr = model or job.settings.model.load(compile=job.compile)
@@ -168,6 +168,8 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
         warn(f"damaged input: {damage}; every frame that decoded was upscaled")
     if sink.copy_report():
         warn(f"damaged input: {sink.copy_report()}")
+    for note in source.reading_notes():
+        warn(note)
     if source.damage.timing_note():
         warn(source.damage.timing_note())
     if sink.frames_retimed:

@@ -1,0 +1,139 @@
+"""Clips of real-world sources for tests, made with PyAV: interlaced (woven from a known
+progressive pan), hard-telecined film (FFmpeg's telecine filter), and a transport stream
+whose frame size changes mid-stream. Each factory returns the path and, where there is
+one, the truth the clip was made from."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from av.filter import Graph
+
+
+def pan_frame(index: int, size: tuple[int, int] = (128, 96), step: int = 2) -> np.ndarray:
+    """The RGB picture (height, width, 3) of a progressive pan at time `index`: a smooth
+    texture of diagonal and horizontal detail that moves `step` pixels right and half as
+    many down per frame, so fields of neighbouring frames differ."""
+    width, height = size
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    x, y = x + step * index, y + step * index / 2
+    rgb = np.empty((height, width, 3), np.uint8)
+    rgb[..., 0] = 128 + 90 * np.sin(x / 6.0) * np.cos(y / 9.0)
+    rgb[..., 1] = 128 + 90 * np.sin((x + y) / 8.0)
+    rgb[..., 2] = 128 + 60 * np.cos(x / 11.0 - y / 7.0)
+    return rgb
+
+
+def weave(first: np.ndarray, second: np.ndarray, top_field_first: bool) -> np.ndarray:
+    """One interlaced frame: the first field's lines from `first`, the other's from `second`."""
+    out = first.copy()
+    later = slice(1, None, 2) if top_field_first else slice(0, None, 2)
+    out[later] = second[later]
+    return out
+
+
+def make_interlaced(path: Path, *, frames: int = 8, size: tuple[int, int] = (128, 96), top_field_first: bool = True, rate: int = 25) -> list[np.ndarray]:
+    """An x264 interlaced clip (flagged top or bottom field first) of `frames` frames at
+    `rate`, woven from a pan at twice that rate; returns the pan's 2 x `frames` pictures,
+    one per field, in time order (the truth a deinterlacer at field rate should give)."""
+    truth = [pan_frame(i, size) for i in range(2 * frames)]
+    order = "tff=1" if top_field_first else "bff=1"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.codec_context.options = {"flags": "+ildct+ilme", "x264-params": order, "crf": "4"}
+        woven = []
+        for k in range(frames):
+            frame = av.VideoFrame.from_ndarray(weave(truth[2 * k], truth[2 * k + 1], top_field_first), format="rgb24").reformat(format="yuv420p")
+            frame.pts = k
+            woven.append(frame)
+        # x264 takes the field order from each frame's flags, which setfield sets
+        for frame in filtered(woven, f"setfield=mode={'tff' if top_field_first else 'bff'}", size, Fraction(1, rate)):
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return truth
+
+
+def filtered(frames, filters: str, size: tuple[int, int], time_base: Fraction) -> list[av.VideoFrame]:
+    """`frames` (yuv420p VideoFrames with pts, one per tick of `time_base`) through an FFmpeg filter chain."""
+    graph = Graph()
+    tb = Fraction(time_base)
+    spec = f"video_size={size[0]}x{size[1]}:pix_fmt=yuv420p:time_base={tb.numerator}/{tb.denominator}:frame_rate={tb.denominator}/{tb.numerator}"
+    chain = [graph.add("buffer", spec)]
+    for spec in filters.split(","):
+        name, _, args = spec.partition("=")
+        chain.append(graph.add(name, args))
+    chain.append(graph.add("buffersink"))
+    for a, b in zip(chain, chain[1:]):
+        a.link_to(b)
+    graph.configure()
+    out = []
+    for frame in [*frames, None]:
+        graph.vpush(frame)
+        while True:
+            try:
+                out.append(graph.vpull())
+            except (av.BlockingIOError, av.EOFError):
+                break
+    return out
+
+
+def bwdif_reference(path: Path) -> list[np.ndarray]:
+    """FFmpeg's bwdif at field rate on the decoded clip, as RGB: what vsr must match."""
+    with av.open(str(path)) as clip:
+        video = clip.streams.video[0]
+        decoded = list(clip.decode(video))
+        size = (video.width, video.height)
+        done = filtered(decoded, "bwdif=mode=send_field:parity=auto:deint=all", size, video.time_base)
+    return [frame.to_ndarray(format="rgb24") for frame in done]
+
+
+def make_telecined(path: Path, *, film_frames: int = 16, size: tuple[int, int] = (128, 96)) -> list[np.ndarray]:
+    """Hard-telecined film: `film_frames` pictures at 24000/1001 through FFmpeg's telecine
+    filter (2:3 pulldown, top field first) into 30000/1001 interlaced x264; returns the
+    film's pictures."""
+    film = [pan_frame(4 * i, size) for i in range(film_frames)]
+    rate = Fraction(24000, 1001)
+    frames = []
+    for i, picture in enumerate(film):
+        frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+        frame.pts = i
+        frames.append(frame)
+    telecined = filtered(frames, "telecine=first_field=top:pattern=23", size, 1 / rate)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(30000, 1001))
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.codec_context.options = {"flags": "+ildct+ilme", "x264-params": "tff=1", "crf": "4"}
+        for k, frame in enumerate(filtered(telecined, "setfield=mode=tff", size, 1 / rate)):
+            frame.pts, frame.time_base = k, Fraction(1001, 30000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return film
+
+
+def make_size_change_ts(path: Path, *, sizes=((320, 180), (480, 270)), frames: int = 6, rate: int = 25) -> None:
+    """An MPEG-TS whose H.264 video changes size mid-stream (as DVB recordings and joined
+    captures do): `frames` frames at each of `sizes`, one continuous timeline."""
+    with av.open(str(path), "w", format="mpegts") as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = *sizes[0], "yuv420p"
+        stream.codec_context.options = {"x264-params": "repeat-headers=1", "bf": "0"}
+        n = 0
+        for width, height in sizes:
+            encoder = av.CodecContext.create("libx264", "w")
+            encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+            encoder.time_base, encoder.framerate = Fraction(1, rate), Fraction(rate)
+            encoder.options = {"x264-params": "repeat-headers=1", "bf": "0"}
+            for _ in range(frames):
+                frame = av.VideoFrame.from_ndarray(pan_frame(n, (width, height)), format="rgb24").reformat(format="yuv420p")
+                frame.pts, frame.time_base = n, Fraction(1, rate)
+                for packet in encoder.encode(frame):
+                    packet.stream = stream
+                    out.mux(packet)
+                n += 1
+            for packet in encoder.encode(None):
+                packet.stream = stream
+                out.mux(packet)
