@@ -5,6 +5,7 @@ one, the truth the clip was made from."""
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def filtered(frames, filters: str, size: tuple[int, int], time_base: Fraction) -
         name, _, args = spec.partition("=")
         chain.append(graph.add(name, args))
     chain.append(graph.add("buffersink"))
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         a.link_to(b)
     graph.configure()
     out = []

@@ -18,6 +18,7 @@ and bottom field first need no setting. Output frames are progressive (the graph
 the flag; the sink tags the stream progressive).
 """
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -132,7 +133,7 @@ class Deinterlacer:
             name, _, args = spec.partition("=")
             chain.append(graph.add(name, args))
         chain.append(graph.add("buffersink"))
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             a.link_to(b)
         graph.configure()
         return graph

@@ -100,7 +100,8 @@ class FrameConformer:
             sizes = ", ".join(f"{a}x{b}" for a, b in c.sizes)
             parts.append(f"{c.resized} frame(s) of another size ({sizes}) were scaled to the first frame's {w}x{h}")
         if c.converted:
-            parts.append(f"{c.converted} frame(s) in another pixel format or colour matrix/range ({', '.join(c.formats)}) were converted to the first's {self.format} ({_matrix(self.tags)})")
+            formats, first = ", ".join(c.formats), f"{self.format} ({_matrix(self.tags)})"
+            parts.append(f"{c.converted} frame(s) in another pixel format or matrix/range ({formats}) were converted to the first's {first}")
         if c.retagged:
             parts.append(f"{c.retagged} frame(s) tagged with other colour primaries or transfer were written with the first frame's tags")
         return "the input changes mid-stream: " + "; ".join(parts) if parts else None
