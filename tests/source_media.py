@@ -138,3 +138,34 @@ def make_size_change_ts(path: Path, *, sizes=((320, 180), (480, 270)), frames: i
             for packet in encoder.encode(None):
                 packet.stream = stream
                 out.mux(packet)
+
+
+def make_mixed(path: Path, *, progressive: int = 4, interlaced: int = 4, size: tuple[int, int] = (128, 96), rate: int = 25) -> None:
+    """Mixed content in one Matroska stream: `progressive` progressive frames, then
+    `interlaced` frames woven top field first and flagged so (two x264 runs joined, as
+    broadcast and edited captures are), at `rate` frames per second throughout."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.time_base = Fraction(1, 1000)
+        n = 0
+        for count, woven in ((progressive, False), (interlaced, True)):
+            encoder = av.CodecContext.create("libx264", "w")
+            encoder.width, encoder.height, encoder.pix_fmt = *size, "yuv420p"
+            encoder.time_base, encoder.framerate = Fraction(1, rate), Fraction(rate)
+            options = {"x264-params": "repeat-headers=1" + (":tff=1" if woven else ""), "bf": "0", "crf": "4"}
+            encoder.options = options | ({"flags": "+ildct+ilme"} if woven else {})
+            frames = []
+            for k in range(n, n + count):
+                picture = weave(pan_frame(2 * k, size), pan_frame(2 * k + 1, size), True) if woven else pan_frame(2 * k, size)
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+                frame.pts = k
+                frames.append(frame)
+            if woven:
+                frames = filtered(frames, "setfield=mode=tff", size, Fraction(1, rate))
+            for frame in [*frames, None]:
+                for packet in encoder.encode(frame):
+                    packet.pts, packet.dts = packet.pts * 1000 // rate, packet.dts * 1000 // rate
+                    packet.time_base, packet.stream = Fraction(1, 1000), stream
+                    out.mux(packet)
+            n += count

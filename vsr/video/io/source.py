@@ -47,6 +47,7 @@ class VideoInfo:
     source_format: str  # the decoded pixel format before any conversion
     stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
     frames_estimated: int | None = None  # the index's count, else duration x frame rate (mkv, webm, ts)
+    deinterlace: str = "off"  # what is done to frames flagged interlaced (vsr.video.io.deinterlace)
 
 
 @dataclass(frozen=True)
@@ -326,10 +327,11 @@ def deinterlaced_info(info: VideoInfo, plan) -> VideoInfo:
     """`info` as the deinterlaced frames come out (vsr.video.io.deinterlace.Deinterlacing):
     their time base and rate, and a count no longer promised where the rate changes."""
     if not plan.changes_rate:
-        return info
+        return dataclasses.replace(info, deinterlace=plan.mode)
     factor = plan.frame_rate / info.frame_rate if plan.frame_rate and info.frame_rate else None
     estimated = round(info.frames_estimated * factor) if info.frames_estimated and factor else None
-    return dataclasses.replace(info, time_base=plan.time_base, frame_rate=plan.frame_rate, frames_expected=None, frames_estimated=estimated)
+    changed = {"time_base": plan.time_base, "frame_rate": plan.frame_rate, "frames_expected": None, "frames_estimated": estimated}
+    return dataclasses.replace(info, deinterlace=plan.mode, **changed)
 
 
 def _describe_stream(stream) -> StreamInfo:

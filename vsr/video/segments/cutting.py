@@ -134,9 +134,20 @@ class SegmentSource:
                     continue
                 if segment.end is not None and pts >= segment.end:
                     break
+                self._check_cuttable(frame)
                 yield self._packer.pack(frame, pts)
         if self.frames_emitted != segment.frames:
             raise InexactSegment(f"{segment.name}: decoded {self.frames_emitted} frame(s) where the file lists {segment.frames}")
+
+    def _check_cuttable(self, frame: av.VideoFrame) -> None:
+        """Frames a segment cannot make exactly as a single run does: interlaced ones to be
+        deinterlaced (bwdif and fieldmatch read the frames around each, across a border),
+        and one of another size (scaled or refused by the single run's policy)."""
+        info, name = self.info, self.segment.name
+        if frame.interlaced_frame and info.deinterlace != "off":
+            raise InexactSegment(f"{name}: interlaced frames are deinterlaced with their neighbours, across segment borders")
+        if (frame.width, frame.height) != (info.layout.width, info.layout.height):
+            raise InexactSegment(f"{name}: the frame size changes mid-stream")
 
     def _decode(self, container, video) -> Iterator[av.VideoFrame]:
         try:

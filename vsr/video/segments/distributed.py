@@ -41,7 +41,7 @@ def import_ray():
 class WorkerSpec:
     """All an actor needs to encode segments of one job (sent once, when it starts)."""
 
-    src: Path  # read again by each actor (for its VideoInfo), so it must see the same file
+    src: Path  # read again by each actor (its segments), so it must see the same file
     model: str  # a shipped name or a weights file path (visible on every node)
     scale: int
     half: bool
@@ -58,9 +58,9 @@ class SegmentWorker:
         from ...model import as_model
         from ..io.source import VideoSource
 
-        source = VideoSource(spec.src)
+        source = VideoSource(spec.src)  # one clear line if this node cannot read the file
         source.close()
-        self.spec, self.info = spec, source.info
+        self.spec, self.info = spec, spec.output.video  # the run's own description, deinterlacing included
         self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
 
     def encode(self, segment: Segment, path: str) -> dict[str, float]:

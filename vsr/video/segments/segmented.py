@@ -80,7 +80,7 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
     if model is None:
         for notice in job.settings.model.notices:
             warn(notice)
-    source = VideoSource(job.source)
+    source = VideoSource(job.source, reading=job.reading)
     try:
         sr = model or job.settings.model.load(compile=job.compile)
     except BaseException:
@@ -102,6 +102,8 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
         if run_kind(job, seconds=seconds, work_exists=work.exists()) is RunKind.ONE_PIECE:
             return in_one_piece()
         try:
+            if source.deinterlacing.active:
+                raise NotSegmentable(f"it is {source.deinterlacing.field_order or 'interlaced'}, and deinterlacing reads across segment borders")
             segments = plan_segments(source.path, options.length)
         except NotSegmentable as exc:
             if options.asked or work.exists():
