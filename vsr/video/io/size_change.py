@@ -9,6 +9,8 @@ or range is converted by swscale. `report()` gives one line that counts them. Th
 
 Primaries and transfer are not converted (swscale cannot): a frame tagged otherwise keeps
 its values and is counted, and the output keeps the first frame's tags.
+A frame made so is no longer flagged interlaced (PyAV cannot set the flag), so an
+interlaced frame of another size goes on woven: scaling it mixed its fields already.
 """
 
 from dataclasses import dataclass, field
@@ -75,7 +77,6 @@ class FrameConformer:
 
     def _convert(self, frame: av.VideoFrame, tags: dict[str, int]) -> av.VideoFrame:
         width, height = self.size
-        kept = frame.pts, frame.time_base, frame.duration, frame.interlaced_frame
         out = self._scaler.reformat(
             frame,
             width=width,
@@ -87,7 +88,9 @@ class FrameConformer:
             src_color_range=tags["color_range"] or None,
             dst_color_range=self.tags["color_range"] or None,
         )
-        out.pts, out.time_base, out.duration = kept[0], kept[1], kept[2]
+        out.pts, out.duration = frame.pts, frame.duration
+        if frame.time_base is not None:
+            out.time_base = frame.time_base
         for name, value in self.tags.items():
             setattr(out, name, value)
         return out
