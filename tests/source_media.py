@@ -169,3 +169,30 @@ def make_mixed(path: Path, *, progressive: int = 4, interlaced: int = 4, size: t
                     packet.time_base, packet.stream = Fraction(1, 1000), stream
                     out.mux(packet)
             n += count
+
+
+MASTER_DISPLAY = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)"
+"""BT.2020 primaries, D65, 0.0001 to 1000 cd/m2, as x265 takes it (and as an HDR10 master says)."""
+
+
+def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[int, int] = (64, 48), metadata: bool = True) -> None:
+    """A 10-bit x265 BT.2020 clip with PQ (HDR10: `metadata` adds the mastering display and
+    MaxCLL 1000 / MaxFALL 400 in SEI) or HLG transfer, tagged so in the stream and frames."""
+    trc = {"pq": (16, "smpte2084"), "hlg": (18, "arib-std-b67")}[transfer]
+    params = f"log-level=error:colorprim=bt2020:transfer={trc[1]}:colormatrix=bt2020nc"
+    if metadata:
+        params += f":hdr10=1:master-display={MASTER_DISPLAY}:max-cll=1000,400"
+    tags = {"color_primaries": 9, "color_trc": trc[0], "colorspace": 9, "color_range": 1}
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx265", rate=25)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p10le"
+        for name, value in tags.items():
+            setattr(stream.codec_context, name, value)
+        stream.codec_context.options = {"x265-params": params}
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(pan_frame(i, size), format="rgb24").reformat(format="yuv420p10le")
+            frame.pts = i
+            for name, value in tags.items():
+                setattr(frame, name, value)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))

@@ -46,11 +46,12 @@ class RunSettings:
 
     preset: Preset
     model: ModelSettings
+    codec_named: bool = False  # the codec was given, not the preset's: HDR input keeps it
 
     @property
     def encoder(self) -> EncoderSettings:
         p = self.preset
-        return EncoderSettings(p.codec, p.crf, p.encoder_preset, p.pix_fmt)
+        return EncoderSettings(p.codec, p.crf, p.encoder_preset, p.pix_fmt, codec_named=self.codec_named)
 
     @property
     def batch(self) -> int:
@@ -109,4 +110,4 @@ def resolve_run(
         if spec and not shipped().shipped_variant(spec, scale, PURPOSES[0]):
             notices = (f"preset {chosen.name} prefers {spec}-x{scale}, which this version does not ship; using the default model",)
             spec = None
-    return RunSettings(chosen, replace(models, model=spec, scale=scale, notices=notices))
+    return RunSettings(chosen, replace(models, model=spec, scale=scale, notices=notices), codec_named=codec is not None)

@@ -22,6 +22,7 @@ from ...errors import InputError
 from .colour import ColourSpec
 from .deinterlace import Deinterlacer, plan_deinterlace
 from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
+from .hdr import HdrInfo, read_hdr
 from .frames import DecodedFrame, FramePacker, describe_frame, frame_ticks
 from .planes import PlaneLayout
 from .reading import DEFAULT_READING, ReadOptions
@@ -48,6 +49,7 @@ class VideoInfo:
     stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
     frames_estimated: int | None = None  # the index's count, else duration x frame rate (mkv, webm, ts)
     deinterlace: str = "off"  # what is done to frames flagged interlaced (vsr.video.io.deinterlace)
+    hdr: HdrInfo | None = None  # PQ or HLG, with its static metadata (vsr.video.io.hdr); None: SDR
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,7 @@ class VideoSource:
             source_format=frame.format.name,
             stream_metadata=dict(self.video.metadata),
             frames_estimated=self.video.frames or self._frames_from_duration(rate),
+            hdr=read_hdr(frame),
         )
 
     def _frames_from_duration(self, rate) -> int | None:
