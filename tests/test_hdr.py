@@ -72,3 +72,10 @@ def test_sdr_input_keeps_the_presets_codec(tmp_path, ultra_x2):
 
     src = make_clip(tmp_path / "sdr.mp4", frames=3)
     assert vsr.upscale_video(src, tmp_path / "out.mp4", model=ultra_x2, preset="fast").codec == "libx264"
+
+
+def test_vsr_presets_says_the_hdr_rule(capsys):
+    from test_cli import run_cli
+
+    code, out, _ = run_cli(capsys, "presets")
+    assert code == 0 and "HDR (PQ or HLG) input is written as HEVC Main 10" in " ".join(out.split())
