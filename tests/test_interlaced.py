@@ -129,3 +129,20 @@ def test_the_flag_the_api_and_presets_take_deinterlace(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         run_cli(capsys, "upscale", tmp_path / "x.mp4", "--deinterlace", "weave")
     assert exit_info.value.code == 2
+
+
+def test_vsr_live_reads_an_interlaced_file_deinterlaced_at_field_rate(tmp_path):
+    import threading
+
+    from vsr.live.sources import open_source
+
+    src = tmp_path / "woven.mp4"
+    make_interlaced(src, frames=4, size=SIZE)
+    source = open_source(str(src))
+    try:
+        source.paced = False
+        frames = list(source.frames(threading.Event()))
+    finally:
+        source.close()
+    assert len(frames) == 8 and source.rate == pytest.approx(50)
+    assert frames[0].image.shape == (96, 128, 3)

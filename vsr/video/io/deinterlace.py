@@ -19,6 +19,7 @@ the flag; the sink tags the stream progressive).
 """
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -152,3 +153,26 @@ class Deinterlacer:
         if time_base == self.plan.time_base:
             return pts
         return round(pts * Fraction(time_base) / self.plan.time_base)
+
+
+def progressive_frames(frames: Iterator[av.VideoFrame], stream, mode: str = "auto") -> Iterator[av.VideoFrame]:
+    """`frames` decoded from `stream`, deinterlaced as `mode` says, each with its pts and
+    time base set (so `frame.time` is its time): for readers that take frames one by one
+    (vsr live). A frame without a pts is placed one tick after the one before."""
+    time_base = Fraction(stream.time_base)
+    rate = stream.average_rate or stream.guessed_rate
+    deinterlacer, last = None, -1
+    for frame in frames:
+        if deinterlacer is None:
+            plan = plan_deinterlace(mode, stream.codec_context.field_order, frame, time_base, Fraction(rate) if rate else None)
+            deinterlacer = Deinterlacer(plan, time_base, Fraction(rate) if rate else None)
+        last = frame.pts if frame.pts is not None and frame.pts > last else last + 1
+        yield from _timed(deinterlacer.push(frame, last), deinterlacer.plan.time_base)
+    if deinterlacer is not None:
+        yield from _timed(deinterlacer.flush(), deinterlacer.plan.time_base)
+
+
+def _timed(done: list[tuple[av.VideoFrame, int]], time_base: Fraction) -> Iterator[av.VideoFrame]:
+    for frame, pts in done:
+        frame.pts, frame.time_base = pts, time_base
+        yield frame
