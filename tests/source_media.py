@@ -196,3 +196,20 @@ def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[i
                 setattr(frame, name, value)
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+
+
+def make_soft_telecined(path: Path, *, film_frames: int = 12, size: tuple[int, int] = (128, 96)) -> list[np.ndarray]:
+    """Soft-telecined film: progressive 24000/1001 H.264 whose pictures carry 2:3 pulldown
+    flags (x264 `pulldown=32`: repeat-field pic_struct), which a player shows at 29.97i.
+    Returns the film's pictures."""
+    film = [pan_frame(4 * i, size) for i in range(film_frames)]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(24000, 1001))
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.codec_context.options = {"x264-params": "pulldown=32:fake-interlaced=1", "crf": "4"}
+        for i, picture in enumerate(film):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return film

@@ -7,7 +7,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from source_media import bwdif_reference, make_interlaced, make_mixed, make_telecined
+from source_media import bwdif_reference, make_interlaced, make_mixed, make_soft_telecined, make_telecined
 from test_cli import run_cli
 
 import vsr
@@ -83,6 +83,21 @@ def test_hard_telecine_comes_back_as_the_film_frames(tmp_path, ultra_x2):
     pictures, times, order = decoded(result.output)
     assert result.frames == len(pictures) == 12 and order == 1
     assert times == pytest.approx([k * 1001 / 24000 for k in range(12)], abs=1e-3)
+    for k, picture in enumerate(pictures):
+        scores = [psnr_y(picture, f) for f in film]
+        assert int(np.argmax(scores)) == k and max(scores) > 35, (k, scores)
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".ts"])
+def test_soft_telecine_comes_out_as_the_film_frames_at_exact_times(tmp_path, ultra_x2, suffix):
+    src = tmp_path / f"soft{suffix}"
+    film = make_soft_telecined(src, film_frames=10, size=SIZE)
+    with av.open(str(src)) as clip:
+        start = float(clip.streams.video[0].start_time * clip.streams.video[0].time_base)
+    result = vsr.upscale_video(src, tmp_path / "film.mkv", model=ultra_x2, codec="ffv1")
+    pictures, times, order = decoded(result.output)
+    assert result.frames == len(pictures) == 10 and order == 1
+    assert times == pytest.approx([start + k * 1001 / 24000 for k in range(10)], abs=1e-3)
     for k, picture in enumerate(pictures):
         scores = [psnr_y(picture, f) for f in film]
         assert int(np.argmax(scores)) == k and max(scores) > 35, (k, scores)
