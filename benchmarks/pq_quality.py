@@ -91,7 +91,8 @@ def main() -> None:
     mean = {key: float(np.mean([r[key] for r in rows])) for key in rows[0] if key != "photo"}
     print("mean", {k: round(v, 3) for k, v in mean.items()})
     if args.json:
-        record = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__, "model": sr.name, "crop": args.crop, "mean": mean, "photos": rows}
+        machine = platform.processor() or platform.machine()
+        record = {"machine": machine, "torch": torch.__version__, "model": sr.name, "crop": args.crop, "mean": mean, "photos": rows}
         args.json.write_text(json.dumps(record, indent=1) + "\n")
 
 
