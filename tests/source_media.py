@@ -12,6 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 from av.filter import Graph
+from media import AUDIO_RATE, _add_audio, _write_sine
 
 
 def pan_frame(index: int, size: tuple[int, int] = (128, 96), step: int = 2) -> np.ndarray:
@@ -36,10 +37,13 @@ def weave(first: np.ndarray, second: np.ndarray, top_field_first: bool) -> np.nd
     return out
 
 
-def make_interlaced(path: Path, *, frames: int = 8, size: tuple[int, int] = (128, 96), top_field_first: bool = True, rate: int = 25) -> list[np.ndarray]:
+def make_interlaced(
+    path: Path, *, frames: int = 8, size: tuple[int, int] = (128, 96), top_field_first: bool = True, rate: int = 25, audio: bool = False
+) -> list[np.ndarray]:
     """An x264 interlaced clip (flagged top or bottom field first) of `frames` frames at
-    `rate`, woven from a pan at twice that rate; returns the pan's 2 x `frames` pictures,
-    one per field, in time order (the truth a deinterlacer at field rate should give)."""
+    `rate`, woven from a pan at twice that rate, with `audio` a stereo AAC sine as long as
+    the video; returns the pan's 2 x `frames` pictures, one per field, in time order (the
+    truth a deinterlacer at field rate should give)."""
     truth = [pan_frame(i, size) for i in range(2 * frames)]
     order = "tff=1" if top_field_first else "bff=1"
     with av.open(str(path), "w") as out:
@@ -52,9 +56,12 @@ def make_interlaced(path: Path, *, frames: int = 8, size: tuple[int, int] = (128
             frame.pts = k
             woven.append(frame)
         # x264 takes the field order from each frame's flags, which setfield sets
+        sound = _add_audio(out, "aac", None) if audio else None
         for frame in filtered(woven, f"setfield=mode={'tff' if top_field_first else 'bff'}", size, Fraction(1, rate)):
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+        if sound is not None:
+            _write_sine(out, sound, 440, frames * AUDIO_RATE // rate)
     return truth
 
 

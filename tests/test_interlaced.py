@@ -60,6 +60,19 @@ def test_a_woven_pan_comes_out_progressive_at_field_rate_as_good_as_bwdif(tmp_pa
     assert np.mean([psnr_y(p, t) for p, t in zip(combed, truth[::2], strict=True)]) < ours - 5
 
 
+def test_audio_is_copied_as_it_was_beside_the_field_rate_video(tmp_path, ultra_x2):
+    from media import probe
+
+    src = tmp_path / "woven.mkv"
+    make_interlaced(src, frames=10, size=SIZE, audio=True)
+    result = vsr.upscale_video(src, tmp_path / "out.mkv", model=ultra_x2)
+    before, after = probe(src), probe(result.output)
+    assert after.audio[0].packets == before.audio[0].packets
+    assert after.frames == 2 * before.frames and after.times[0] == before.times[0]
+    assert after.times[-1] == pytest.approx(before.times[-1] + 0.02, abs=1e-3)  # the last field, half a frame on
+    assert after.duration == pytest.approx(before.duration, abs=0.03)
+
+
 def test_frame_mode_keeps_the_rate_and_off_warns_once(tmp_path, ultra_x2):
     src = tmp_path / "woven.mp4"
     make_interlaced(src, frames=6, size=SIZE)
@@ -161,3 +174,15 @@ def test_vsr_live_reads_an_interlaced_file_deinterlaced_at_field_rate(tmp_path):
         source.close()
     assert len(frames) == 8 and source.rate == pytest.approx(50)
     assert frames[0].image.shape == (96, 128, 3)
+
+
+def test_frames_ffmpeg_cannot_deinterlace_are_one_line_with_a_hint():
+    from fractions import Fraction
+
+    from vsr.errors import InputError
+    from vsr.video.io.deinterlace import Deinterlacer, plan_deinterlace
+
+    flat = av.VideoFrame(8, 2, "yuv420p")  # two lines: bwdif needs more
+    plan = plan_deinterlace("field", 0, flat, Fraction(1, 25), Fraction(25))
+    with pytest.raises(InputError, match=r"FFmpeg's bwdif cannot deinterlace yuv420p 8x2 frames .*; pass deinterlace=off"):
+        Deinterlacer(plan, Fraction(1, 25), Fraction(25)).push(flat, 0)

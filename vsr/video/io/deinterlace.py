@@ -27,7 +27,7 @@ import av
 from av.filter import Graph
 
 from ...constants import DEINTERLACE_MODES
-from ...errors import UsageError
+from ...errors import InputError, UsageError
 
 FIELD_ORDERS = {2: "top field first", 3: "bottom field first", 4: "top field first, bottom coded first", 5: "bottom field first, top coded first"}
 """FFmpeg's AVFieldOrder codes of interlaced streams (0 unknown, 1 progressive)."""
@@ -93,19 +93,29 @@ class Deinterlacer:
         self.frames_in += 1
         self.interlaced_in += bool(frame.interlaced_frame)
         if self._graph is None and self.plan.mode != "off" and (self.plan.active or frame.interlaced_frame):
-            self._graph = self._open(frame)
+            self._graph = self._filtering(lambda: self._open(frame), frame)
         if self._graph is None:
             self.frames_out += 1
             return [(frame, self._rescale(pts, self.time_base))]
         frame.pts, frame.time_base = pts, self.time_base
-        self._graph.vpush(frame)
+        self._filtering(lambda: self._graph.vpush(frame), frame)
         return self._pull()
 
     def flush(self) -> list[tuple[av.VideoFrame, int]]:
         if self._graph is None:
             return []
-        self._graph.vpush(None)
+        self._filtering(lambda: self._graph.vpush(None), None)
         return self._pull()
+
+    def _filtering(self, step, frame: av.VideoFrame | None):
+        """`step()`, with FFmpeg's refusal (a pixel format or size its filters do not take)
+        as one line."""
+        try:
+            return step()
+        except av.FFmpegError as exc:
+            what = f"{frame.format.name} {frame.width}x{frame.height} frames" if frame is not None else "the last frames"
+            name = FILTERS[self.plan.mode].split("=")[0]
+            raise InputError(f"FFmpeg's {name} cannot deinterlace {what} ({exc})", hint="pass {deinterlace=off} to upscale them woven") from None
 
     def report(self) -> str | None:
         """One line for the run's warnings: what was done, or that woven frames went through."""
@@ -146,6 +156,8 @@ class Deinterlacer:
                 frame = self._graph.vpull()
             except (av.BlockingIOError, av.EOFError):
                 return out
+            except av.FFmpegError as exc:
+                raise InputError(f"FFmpeg's filters failed while deinterlacing ({exc})", hint="pass {deinterlace=off} to upscale the frames woven") from None
             self.frames_out += 1
             out.append((frame, self._rescale(frame.pts, frame.time_base)))
 
