@@ -38,18 +38,20 @@ def weave(first: np.ndarray, second: np.ndarray, top_field_first: bool) -> np.nd
 
 
 def make_interlaced(
-    path: Path, *, frames: int = 8, size: tuple[int, int] = (128, 96), top_field_first: bool = True, rate: int = 25, audio: bool = False
+    path: Path, *, frames: int = 8, size: tuple[int, int] = (128, 96), top_field_first: bool = True, rate: int = 25, audio: bool = False, gop: int | None = None
 ) -> list[np.ndarray]:
     """An x264 interlaced clip (flagged top or bottom field first) of `frames` frames at
     `rate`, woven from a pan at twice that rate, with `audio` a stereo AAC sine as long as
-    the video; returns the pan's 2 x `frames` pictures, one per field, in time order (the
-    truth a deinterlacer at field rate should give)."""
+    the video, a keyframe every `gop` frames; returns the pan's 2 x `frames` pictures, one
+    per field, in time order (the truth a deinterlacer at field rate should give)."""
     truth = [pan_frame(i, size) for i in range(2 * frames)]
     order = "tff=1" if top_field_first else "bff=1"
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
         stream.codec_context.options = {"flags": "+ildct+ilme", "x264-params": order, "crf": "4"}
+        if gop:
+            stream.codec_context.gop_size = gop
         woven = []
         for k in range(frames):
             frame = av.VideoFrame.from_ndarray(weave(truth[2 * k], truth[2 * k + 1], top_field_first), format="rgb24").reformat(format="yuv420p")

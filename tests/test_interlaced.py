@@ -13,6 +13,7 @@ from test_cli import run_cli
 import vsr
 from vsr.errors import UsageError
 from vsr.presets import load_preset_file
+from vsr.video.segments.cutting import plan_segments
 from vsr.video.segments.segmented import upscale_in_segments
 
 SIZE = (128, 96)
@@ -134,15 +135,29 @@ def test_a_progressive_input_is_untouched(tmp_path, ultra_x2):
     assert result.frames == 6 and not [w for w in result.warnings if "interlaced" in w]
 
 
-def test_the_segmented_path_gives_the_single_runs_frames(tmp_path, ultra_x2):
+@pytest.mark.parametrize("top_field_first", [True, False], ids=["tff", "bff"])
+def test_segment_borders_change_no_frame(tmp_path, ultra_x2, top_field_first):
+    """bwdif reads the frame before and after each one: a segment decodes its neighbours
+    too, so the joined segments equal the single run frame for frame."""
     src = tmp_path / "woven.mp4"
-    make_interlaced(src, frames=8, size=SIZE)
+    make_interlaced(src, frames=12, size=SIZE, top_field_first=top_field_first, gop=3)
+    assert len(plan_segments(src, 0.1)) >= 3
     single = vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1")
     joined = upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=0.1)
-    assert joined.frames == single.frames == 16
-    assert any("deinterlacing reads across segment borders" in w for w in joined.warnings)
-    ours, theirs = decoded(joined.output), decoded(single.output)
-    assert ours[1] == theirs[1] and all(np.array_equal(a, b) for a, b in zip(ours[0], theirs[0], strict=True))
+    assert joined.frames == single.frames == 24
+    assert not [w for w in joined.warnings if "one piece" in w]
+    with av.open(str(joined.output)) as a, av.open(str(single.output)) as b:
+        ours, theirs = list(a.decode(video=0)), list(b.decode(video=0))
+    assert [f.time for f in ours] == [f.time for f in theirs]
+    assert all(np.array_equal(x.to_ndarray(), y.to_ndarray()) for x, y in zip(ours, theirs, strict=True))
+
+
+def test_ivtc_runs_in_one_piece_with_a_notice(tmp_path, ultra_x2):
+    src = tmp_path / "telecined.mkv"
+    make_telecined(src, film_frames=8, size=SIZE)
+    joined = upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=0.1, deinterlace="ivtc")
+    assert joined.frames == 8
+    assert any("inverse telecine matches fields across segment borders" in w for w in joined.warnings)
 
 
 def test_the_flag_the_api_and_presets_take_deinterlace(tmp_path, capsys):
@@ -186,3 +201,12 @@ def test_frames_ffmpeg_cannot_deinterlace_are_one_line_with_a_hint():
     plan = plan_deinterlace("field", 0, flat, Fraction(1, 25), Fraction(25))
     with pytest.raises(InputError, match=r"FFmpeg's bwdif cannot deinterlace yuv420p 8x2 frames .*; pass deinterlace=off"):
         Deinterlacer(plan, Fraction(1, 25), Fraction(25)).push(flat, 0)
+
+
+def test_mixed_content_in_segments_runs_in_one_piece_as_the_single_run(tmp_path, ultra_x2):
+    src = tmp_path / "mixed.mkv"
+    make_mixed(src, progressive=4, interlaced=4, size=SIZE)
+    assert len(plan_segments(src, 0.1)) == 2
+    joined = upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, segment_seconds=0.1)
+    assert joined.frames == 12
+    assert any("interlaced frames after progressive ones" in w and "in one piece" in w for w in joined.warnings), joined.warnings

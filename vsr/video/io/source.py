@@ -20,7 +20,7 @@ import av
 
 from ...errors import InputError
 from .colour import ColourSpec
-from .deinterlace import Deinterlacer, plan_deinterlace
+from .deinterlace import Deinterlacer, Deinterlacing, plan_deinterlace
 from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
 from .hdr import HdrInfo, read_hdr
 from .frames import DecodedFrame, FramePacker, describe_frame, frame_ticks
@@ -48,7 +48,7 @@ class VideoInfo:
     source_format: str  # the decoded pixel format before any conversion
     stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
     frames_estimated: int | None = None  # the index's count, else duration x frame rate (mkv, webm, ts)
-    deinterlace: str = "off"  # what is done to frames flagged interlaced (vsr.video.io.deinterlace)
+    deinterlacing: Deinterlacing | None = None  # what is done to interlaced frames (vsr.video.io.deinterlace)
     hdr: HdrInfo | None = None  # PQ or HLG, with its static metadata (vsr.video.io.hdr); None: SDR
 
 
@@ -330,11 +330,11 @@ def deinterlaced_info(info: VideoInfo, plan) -> VideoInfo:
     """`info` as the deinterlaced frames come out (vsr.video.io.deinterlace.Deinterlacing):
     their time base and rate, and a count no longer promised where the rate changes."""
     if not plan.changes_rate:
-        return dataclasses.replace(info, deinterlace=plan.mode)
+        return dataclasses.replace(info, deinterlacing=plan)
     factor = plan.frame_rate / info.frame_rate if plan.frame_rate and info.frame_rate else None
     estimated = round(info.frames_estimated * factor) if info.frames_estimated and factor else None
     changed = {"time_base": plan.time_base, "frame_rate": plan.frame_rate, "frames_expected": None, "frames_estimated": estimated}
-    return dataclasses.replace(info, deinterlace=plan.mode, **changed)
+    return dataclasses.replace(info, deinterlacing=plan, **changed)
 
 
 def _describe_stream(stream) -> StreamInfo:

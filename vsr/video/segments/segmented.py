@@ -102,8 +102,8 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
         if run_kind(job, seconds=seconds, work_exists=work.exists()) is RunKind.ONE_PIECE:
             return in_one_piece()
         try:
-            if source.deinterlacing.active:
-                raise NotSegmentable(f"it is {source.deinterlacing.field_order or 'interlaced'}, and deinterlacing reads across segment borders")
+            if source.deinterlacing.active and source.deinterlacing.mode == "ivtc":
+                raise NotSegmentable("inverse telecine matches fields across segment borders")
             segments = plan_segments(source.path, options.length)
         except NotSegmentable as exc:
             if options.asked or work.exists():
@@ -209,7 +209,7 @@ class _SegmentedRun:
                     on_segments(len(self.manifest.done), total)
             with atomic_path(self.target) as temp:
                 joined, written = join_segments(self.source, [self.path_of(s) for s in self.plan], temp, self.output, self.once)
-                expected = sum(s.frames for s in self.plan)
+                expected = sum(self.manifest.done[s.name].get("written", s.frames) for s in self.plan)
                 if written != expected:
                     raise OutputError(f"the segments hold {written} frames, the input {expected}", hint="rerun with {resume=restart}")
         except InexactSegment:
@@ -259,6 +259,21 @@ class _SegmentedRun:
             frames_done += segment.frames
             yield segment, {clock.name: clock.busy_seconds for clock in clocks}
 
+    def _as_planned(self, segment: Segment, stamps: list, first, last, tolerance) -> bool:
+        """Whether a segment's file holds the frames its plan says: as many as the input's
+        frames from the first's time to the last's; at field rate (vsr.video.io.deinterlace)
+        one or two per input frame, ending up to a field after the last input frame."""
+        if not stamps:
+            return False
+        time_base = self.source.video.time_base  # the segment plan's: the input stream's
+        late = last - segment.last_pts * time_base
+        if abs(first - segment.first_pts * time_base) > tolerance:
+            return False
+        if self.source.deinterlacing.changes_rate:
+            field = 1 / self.source.info.frame_rate
+            return segment.frames <= len(stamps) <= 2 * segment.frames and -tolerance <= late <= field + tolerance
+        return len(stamps) == segment.frames and abs(late) <= tolerance
+
     def record(self, segment: Segment) -> None:
         """Check the finished file against the plan, then list it in the manifest."""
         path = self.path_of(segment)
@@ -266,14 +281,13 @@ class _SegmentedRun:
             stream = written.streams.video[0]
             stamps = [p.pts for p in written.demux(stream) if p.size]
             tolerance = stream.time_base / 2  # mkv (ffv1 segments) keeps milliseconds
-        time_base = self.source.info.time_base
         first, last = (min(stamps) * stream.time_base, max(stamps) * stream.time_base) if stamps else (None, None)
-        if len(stamps) != segment.frames or abs(first - segment.first_pts * time_base) > tolerance or abs(last - segment.last_pts * time_base) > tolerance:
+        if not self._as_planned(segment, stamps, first, last, tolerance):
             raise OutputError(
                 f"{path} holds {len(stamps)} frames from {first} to {last} s; expected {segment.frames} from pts {segment.first_pts} to {segment.last_pts}"
             )
         self.manifest.done[segment.name] = {
-            "frames": segment.frames, "first_pts": segment.first_pts, "last_pts": segment.last_pts,
+            "frames": segment.frames, "written": len(stamps), "first_pts": segment.first_pts, "last_pts": segment.last_pts,
             "bytes": path.stat().st_size, "sha256": file_sha256(path),
         }  # fmt: skip
         self.manifest.save(self.work)
@@ -299,6 +313,7 @@ def _settings_of(sr: SRModel, output: OutputPlan, target: Path, seconds: float) 
         "codec": output.codec,
         "encoder options": output.settings.options(),
         "pix_fmt": output.layout.format,
+        "deinterlace": output.video.deinterlacing.mode if output.video.deinterlacing else "off",
         "streams": list(output.copied),
         "container": target.suffix.lower(),
         "segment seconds": seconds,
