@@ -251,8 +251,9 @@ class _SegmentedRun:
         """Encode `todo` in this process, one after the other: (segment, stage seconds) each."""
         on_progress, on_start = hooks.on_progress, hooks.on_start
         frames_done = 0
+        per_input_frame = 2 if self.source.deinterlacing.changes_rate else 1  # progress counts input frames
         for segment in todo:
-            progress = (lambda done, _, base=frames_done: on_progress(base + done, remaining_frames)) if on_progress else None
+            progress = (lambda done, _, base=frames_done: on_progress(base + done // per_input_frame, remaining_frames)) if on_progress else None
             start = (lambda sink, hook=on_start: hook(self.source, sink, self.sr)) if on_start else None
             on_start = None
             clocks = encode_segment(self.shared, segment, self.path_of(segment), self.sr, self.once, progress, start)
