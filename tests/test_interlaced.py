@@ -152,6 +152,24 @@ def test_segment_borders_change_no_frame(tmp_path, ultra_x2, top_field_first):
     assert all(np.array_equal(x.to_ndarray(), y.to_ndarray()) for x, y in zip(ours, theirs, strict=True))
 
 
+def test_an_interlaced_segmented_run_resumes(tmp_path, ultra_x2):
+    from vsr.video.segments.segmented import work_folder
+
+    src = tmp_path / "woven.mp4"
+    make_interlaced(src, frames=9, size=SIZE, gop=3)
+    out = tmp_path / "joined.mkv"
+    first = upscale_in_segments(src, out, model=ultra_x2, codec="ffv1", segment_seconds=0.1, keep_work=True)
+    segments = sorted(work_folder(out).glob("seg-*"))
+    assert first.frames == 18 and len(segments) == 3
+    segments[1].unlink()
+    out.unlink()
+    again = upscale_in_segments(src, out, model=ultra_x2, codec="ffv1", segment_seconds=0.1, resume="resume")
+    assert again.frames == 18 and any("seg-00001" in w and "redone" in w for w in again.warnings)
+    single = vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1")
+    with av.open(str(out)) as a, av.open(str(single.output)) as b:
+        assert all(np.array_equal(x.to_ndarray(), y.to_ndarray()) for x, y in zip(a.decode(video=0), b.decode(video=0), strict=True))
+
+
 def test_ivtc_runs_in_one_piece_with_a_notice(tmp_path, ultra_x2):
     src = tmp_path / "telecined.mkv"
     make_telecined(src, film_frames=8, size=SIZE)
