@@ -205,11 +205,19 @@ def _clip_that_grows(tmp_path):
     return path
 
 
-def test_a_frame_size_change_stops_the_segmented_run_as_it_stops_a_single_run(tmp_path, ultra_x2):
+def test_a_frame_size_change_treats_the_segmented_run_as_a_single_run(tmp_path, ultra_x2):
+    """A segment cannot scale the frames after a change as the whole run does (or refuse
+    them where it would): the segmented run goes on in one piece, and does what it does."""
     src = _clip_that_grows(tmp_path)
     assert len(plan_segments(src, SEGMENT)) >= 2
     with pytest.raises(InputError, match="frame size changes from 64x48 to 96x64 at frame 24 of"):
-        vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1")
-    with pytest.raises(InputError, match=r"frame size changes from 64x48 to 96x64 at frame \d+ of seg-\d+ of"):
-        upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=SEGMENT)
+        vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1", on_size_change="error")
+    with pytest.raises(InputError, match="frame size changes from 64x48 to 96x64 at frame 24 of"):
+        upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=SEGMENT, on_size_change="error")
     assert not (tmp_path / "joined.mkv").exists()
+    single = vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1")
+    joined = upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=SEGMENT)
+    assert joined.frames == single.frames == 48
+    assert any("scaled to the first frame's 64x48" in w for w in joined.warnings)
+    assert any("the frame size changes mid-stream" in w and "in one piece" in w for w in joined.warnings), joined.warnings
+    assert [f.tobytes() for f in video_frames_rgb(joined.output)] == [f.tobytes() for f in video_frames_rgb(single.output)]

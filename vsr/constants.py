@@ -42,6 +42,12 @@ CRF_MAX: dict[str, int | None] = {
 }
 """The highest CRF each encoder accepts (its lowest is 0)."""
 
+DEINTERLACE_MODES = ("auto", "off", "field", "frame", "ivtc")
+"""What `deinterlace` may say (vsr.video.io.deinterlace): auto (bwdif at field rate on
+frames flagged interlaced), off, field or frame (every frame, at field or frame rate), ivtc."""
+SIZE_CHANGE_POLICIES = ("scale", "error")
+"""What a mid-stream frame size change does (vsr.video.io.size_change)."""
+
 OUTPUT_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
 """Output suffixes vsr writes, and FFmpeg's muxer for each."""
 

@@ -46,11 +46,12 @@ class RunSettings:
 
     preset: Preset
     model: ModelSettings
+    codec_named: bool = False  # the codec was given, not the preset's: HDR input keeps it
 
     @property
     def encoder(self) -> EncoderSettings:
         p = self.preset
-        return EncoderSettings(p.codec, p.crf, p.encoder_preset, p.pix_fmt)
+        return EncoderSettings(p.codec, p.crf, p.encoder_preset, p.pix_fmt, codec_named=self.codec_named)
 
     @property
     def batch(self) -> int:
@@ -84,7 +85,7 @@ def resolve_run(
     """`preset` (a bundled name, a .toml path, a Preset, "auto" for the device's default,
     or None for none: libx264 at its defaults, batch 4, x2) with every setting that is not
     None laid over it: `scale` and the `overrides` (batch, codec, crf, encoder_preset,
-    pix_fmt; checked by Preset.merged, the one place that validates them). A model named
+    pix_fmt, deinterlace; checked by Preset.merged, the one place that validates them). A model named
     here wins over the preset's; so does its scale (None: the weights' own). The preset's
     model, when this version does not ship it at the preset's scale, falls back to the
     default model with a notice."""
@@ -109,4 +110,4 @@ def resolve_run(
         if spec and not shipped().shipped_variant(spec, scale, PURPOSES[0]):
             notices = (f"preset {chosen.name} prefers {spec}-x{scale}, which this version does not ship; using the default model",)
             spec = None
-    return RunSettings(chosen, replace(models, model=spec, scale=scale, notices=notices))
+    return RunSettings(chosen, replace(models, model=spec, scale=scale, notices=notices), codec_named=codec is not None)

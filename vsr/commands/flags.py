@@ -17,6 +17,8 @@ FLAGS = {
     "crf": "--crf",
     "encoder_preset": "--encoder-preset",
     "pix_fmt": "--pix-fmt",
+    "deinterlace": "--deinterlace",
+    "on_size_change": "--on-size-change",
     "source": "--source",
     "duration": "--duration",
     "images": "--images",

@@ -10,6 +10,9 @@ UNSET = {
 }
 """How a setting left out of a preset is shown."""
 
+HDR_RULE = "HDR (PQ or HLG) input is written as HEVC Main 10 (libx265) where a preset says libx264; a --codec you name is kept."
+"""vsr.video.io.hdr.hdr_encoder's rule, as `vsr presets` says it."""
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("presets", help="list encoding presets for vsr upscale", description=__doc__)
@@ -39,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     console.print(table)
     console.print(f"In {escape(str(presets_dir()))}. `vsr presets NAME` shows one; a .toml file of your own works too.")
+    console.print(HDR_RULE)
     return 0
 
 

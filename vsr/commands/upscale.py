@@ -5,7 +5,7 @@ GPU) and any flag given overrides the preset's value."""
 
 import argparse
 
-from .video_flags import add_segment_args, add_video_flags, job_from_args
+from .video_flags import add_segment_args, add_size_change_flag, add_video_flags, job_from_args
 
 
 def add_parser(subparsers) -> None:
@@ -20,6 +20,7 @@ def add_parser(subparsers) -> None:
         help="output file (.mp4 .mov .mkv .webm; default IN_xS beside the input), - (stdout), a URL, or a folder for several inputs",
     )
     add_video_flags(p)
+    add_size_change_flag(p)
     add_stream_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")

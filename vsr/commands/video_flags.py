@@ -9,7 +9,7 @@ from .flags import add_model_flags, model_spec
 
 def add_video_flags(p: argparse.ArgumentParser) -> None:
     """Preset, model and encoder flags; each defaults to None so the preset's value stands."""
-    from ..constants import ENCODERS
+    from ..constants import DEINTERLACE_MODES, ENCODERS
 
     p.add_argument(
         "--preset", metavar="NAME", help="settings: fast, balanced, quality or a .toml file (see vsr presets; default: fast on the CPU, balanced on a GPU)"
@@ -20,6 +20,24 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crf", type=int, metavar="N", help="constant quality (lower is better and bigger)")
     p.add_argument("--encoder-preset", metavar="P", help="the encoder's speed preset (x264: ultrafast ... veryslow)")
     p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format, e.g. yuv420p, yuv420p10le (default: follow the input)")
+    p.add_argument(
+        "--deinterlace",
+        choices=DEINTERLACE_MODES,
+        help="interlaced input: auto (default: bwdif at field rate on frames flagged interlaced, 25i -> 50p), "
+        "field or frame (every frame, at field or frame rate), ivtc (inverse telecine: 29.97i film -> 23.976p), off",
+    )
+
+
+def add_size_change_flag(p: argparse.ArgumentParser) -> None:
+    """What a mid-stream frame size change does (vsr.video.io.size_change)."""
+    from ..constants import SIZE_CHANGE_POLICIES
+
+    p.add_argument(
+        "--on-size-change",
+        choices=SIZE_CHANGE_POLICIES,
+        default="scale",
+        help="frames whose size changes mid-stream: scale them to the first size (default, with a warning) or stop with an error",
+    )
 
 
 def run_settings(args: argparse.Namespace):
@@ -37,6 +55,7 @@ def run_settings(args: argparse.Namespace):
         crf=args.crf,
         encoder_preset=args.encoder_preset,
         pix_fmt=args.pix_fmt,
+        deinterlace=args.deinterlace,
     )
 
 
@@ -52,6 +71,7 @@ def job_from_args(args: argparse.Namespace):
         settings=run_settings(args),
         compile=args.compile,
         overwrite=args.overwrite,
+        on_size_change=args.on_size_change,
         stream=StreamOptions(timeout=args.timeout or None, output_format=args.format, realtime=args.realtime),
         segments=SegmentOptions(
             seconds=args.segment_seconds,

@@ -21,6 +21,7 @@ import av
 import numpy as np
 
 from ..errors import InputError
+from ..video.io.deinterlace import progressive_frames
 
 CAMERA_SILENCE_SECONDS = 2.0
 """A camera that gives no frame for this long is taken as gone (unplugged, taken over)."""
@@ -93,7 +94,7 @@ class AvSource:
             raise InputError(f"{description} has no video")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
-        self._decoded = self._container.decode(self._stream)
+        self._decoded = progressive_frames(self._container.decode(self._stream), self._stream)  # interlaced: bwdif, as vsr upscale
         try:
             self._first = next(self._decoded)
         except (StopIteration, av.FFmpegError) as exc:
@@ -102,6 +103,8 @@ class AvSource:
         self.width, self.height = self._first.width, self._first.height
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.rate = float(rate) if rate else None
+        if self._first.time_base is not None and self._first.time_base != self._stream.time_base:  # fields: twice the frames
+            self.rate = self.rate and self.rate * float(self._stream.time_base / self._first.time_base)
 
     def frames(self, stop: threading.Event) -> Iterator[Captured]:
         started = time.monotonic()

@@ -14,11 +14,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..constants import CRF_MAX, SCALES, VARIANT_NAMES
+from ..constants import CRF_MAX, DEINTERLACE_MODES, SCALES, VARIANT_NAMES
 from ..constants import ENCODERS as KNOWN_CODECS
 from ..errors import UsageError
 
-PRESET_KEYS = ("description", "model", "scale", "codec", "crf", "encoder_preset", "batch", "pix_fmt")
+PRESET_KEYS = ("description", "model", "scale", "codec", "crf", "encoder_preset", "batch", "pix_fmt", "deinterlace")
 """The keys a preset file may have; only `description` is required."""
 
 BUNDLED = Path(__file__).resolve().parent
@@ -39,6 +39,7 @@ class Preset:
     encoder_preset: str | None = None
     batch: int = 4
     pix_fmt: str | None = None
+    deinterlace: str = "auto"  # vsr.video.io.deinterlace: auto, off, field, frame or ivtc
     path: Path | None = None
 
     def __post_init__(self) -> None:
@@ -143,6 +144,8 @@ def _check(values: Mapping[str, Any], source: str) -> None:
     batch = values["batch"]
     if not _is_int(batch) or batch < 1:
         fail(f"batch must be an integer of 1 or more, got {_shown(batch)}")
+    if values["deinterlace"] not in DEINTERLACE_MODES:
+        fail(f"deinterlace must be one of {', '.join(DEINTERLACE_MODES)}, got {_shown(values['deinterlace'])}")
 
 
 def _is_int(value: Any) -> bool:

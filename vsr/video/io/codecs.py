@@ -5,7 +5,7 @@ import contextlib
 import functools
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,6 +23,7 @@ class EncoderSettings:
     crf: int | None = None
     encoder_preset: str | None = None  # the encoder's own speed preset (x264 "veryfast", svt-av1 "8", nvenc "p5")
     pix_fmt: str | None = None  # None: follow the input
+    codec_named: bool = field(default=False, compare=False)  # the caller named the codec: HDR input keeps it (vsr.video.io.hdr)
 
     def __post_init__(self):
         if self.codec not in ENCODERS:

@@ -22,15 +22,17 @@ from pathlib import Path
 from ...errors import UsageError
 from ...settings import RunSettings, resolve_run
 from .endpoints import DEFAULT_TIMEOUT, REALTIME_POLICIES, Endpoint, classify
+from .reading import ReadOptions
+from .size_change import check_policy
 
 RESUME_MODES = ("auto", "resume", "restart")
 DEFAULT_SEGMENT_SECONDS = 30.0
 SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input: a shorter run is cheaper to redo than to keep a work folder for
 DEFAULT_QUEUE = 8
 
-MODEL_OPTIONS = ("preset", "model", "scale", "device", "half", "batch", "codec", "crf", "encoder_preset", "pix_fmt")
+MODEL_OPTIONS = ("preset", "model", "scale", "device", "half", "batch", "codec", "crf", "encoder_preset", "pix_fmt", "deinterlace")
 """upscale_video's keyword arguments that vsr.settings.resolve_run resolves."""
-RUN_OPTIONS = ("compile", "overwrite", "queue_size")
+RUN_OPTIONS = ("compile", "overwrite", "queue_size", "on_size_change")
 STREAM_OPTIONS = ("timeout", "output_format", "realtime")
 SEGMENT_OPTIONS = ("segment_seconds", "resume", "keep_work", "ray", "ray_address", "workers")
 HOOKS = ("notify", "on_progress", "on_start", "on_segments")
@@ -143,8 +145,10 @@ class UpscaleJob:
     queue_size: int = DEFAULT_QUEUE
     stream: StreamOptions = field(default_factory=StreamOptions)
     segments: SegmentOptions | None = None  # None: never in segments (upscale_video)
+    on_size_change: str = "scale"  # vsr.video.io.size_change: scale or error
 
     def __post_init__(self):
+        check_policy(self.on_size_change)
         if self.queue_size < 1:
             raise UsageError(f"queue_size must be 1 or more, got {self.queue_size}")
         if self.output is None and not self.source.is_file:
@@ -162,6 +166,11 @@ class UpscaleJob:
     @property
     def batch(self) -> int:
         return self.settings.batch
+
+    @property
+    def reading(self) -> ReadOptions:
+        """How the input's frames are read: the preset's deinterlacing, the size-change policy."""
+        return ReadOptions(self.settings.preset.deinterlace, self.on_size_change)
 
     @property
     def streamed(self) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ...constants import default_matrix
 from ...errors import UsageError
 from .codecs import EncoderSettings, choose_encoder, choose_pix_fmt, codec_fits, container_for
+from .hdr import hdr_encoder, unwritten_metadata, x265_options
 from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
 from .planes import PlaneLayout
 from .source import StreamInfo, VideoInfo
@@ -76,11 +77,14 @@ def plan_output(
     container = container or container_for(output)
     width, height = video.layout.width * scale, video.layout.height * scale
     notices = []
+    settings, notice = hdr_encoder(settings, video.hdr)
+    notices += [n for n in (notice, video.hdr and video.hdr.notice()) if n]
     codec, notice = choose_encoder(settings, width, height)
     if notice:
         notices.append(notice)
     if codec != settings.codec:  # NVENC's p1..p7 and rc options mean nothing to the fallback
         settings = dataclasses.replace(settings, codec=codec, encoder_preset=None)
+    notices += [n for n in (unwritten_metadata(settings, video.hdr),) if n]
     if not codec_fits(container, codec):
         raise UsageError(f"{output.suffix} cannot hold {codec} video", hint="name the output .mkv or pick another {codec}")
     pix_fmt, notice = choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
@@ -96,7 +100,7 @@ def plan_output(
         layout=layout,
         colour=colour,
         frame_tags=_frame_tags(colour, video.colour_tags),
-        options=_encoder_options(settings, layout, colour),
+        options=x265_options(_encoder_options(settings, layout, colour), video.hdr),
         video=video,
         copied=copied,
         attachments=attachments,

@@ -18,6 +18,7 @@ from ...errors import OutputError, UsageError
 from .codecs import keeping_thread_scheduling
 from .plan import OutputPlan
 
+PROGRESSIVE = 1  # FFmpeg's AV_FIELD_PROGRESSIVE
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
 
 
@@ -74,6 +75,7 @@ class VideoSink:
         ctx.width, ctx.height, ctx.pix_fmt = plan.layout.width, plan.layout.height, plan.layout.format
         ctx.time_base = info.time_base
         ctx.thread_count = 0
+        ctx.field_order = PROGRESSIVE  # frames reach the encoder progressive (vsr.video.io.deinterlace)
         for name, value in plan.frame_tags.items():
             setattr(ctx, name, value)
         if info.sample_aspect_ratio:

@@ -7,6 +7,7 @@ at the end, and skipped. Timestamps come from vsr.video.io.timing (the input's o
 FFmpeg's best-effort choice between pts and dts for files that lack real ones).
 """
 
+import dataclasses
 import os
 from collections import deque
 from collections.abc import Iterator
@@ -19,9 +20,13 @@ import av
 
 from ...errors import InputError
 from .colour import ColourSpec
+from .deinterlace import Deinterlacer, Deinterlacing, plan_deinterlace
 from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
+from .hdr import HdrInfo, read_hdr
 from .frames import DecodedFrame, FramePacker, describe_frame, frame_ticks
 from .planes import PlaneLayout
+from .reading import DEFAULT_READING, ReadOptions
+from .size_change import FrameConformer
 from .tail import DecoderTail
 from .timing import FrameTimer, Repairs
 
@@ -43,6 +48,8 @@ class VideoInfo:
     source_format: str  # the decoded pixel format before any conversion
     stream_metadata: dict[str, str] = field(default_factory=dict)  # the video stream's tags
     frames_estimated: int | None = None  # the index's count, else duration x frame rate (mkv, webm, ts)
+    deinterlacing: Deinterlacing | None = None  # what is done to interlaced frames (vsr.video.io.deinterlace)
+    hdr: HdrInfo | None = None  # PQ or HLG, with its static metadata (vsr.video.io.hdr); None: SDR
 
 
 @dataclass(frozen=True)
@@ -106,9 +113,11 @@ class FrameSource(Protocol):
 class VideoSource:
     """An open input (a FrameSource). Iterate `items()` once, from one thread; then `close()`."""
 
-    def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT):
+    def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT, reading: ReadOptions = DEFAULT_READING):
         """`path`: a file, or (vsr.video.io.endpoints) `-` for stdin, a URL or a device, which
-        `timeout` (seconds per open or read) keeps from hanging; `self.path` is then its label."""
+        `timeout` (seconds per open or read) keeps from hanging; `self.path` is then its label.
+        `reading`: deinterlacing and what a mid-stream size change does (vsr.video.io.reading)."""
+        self.reading = reading
         self.endpoint = path if isinstance(path, Endpoint) else classify(path if isinstance(path, str) else Path(path))
         self.timeout = timeout
         if not self.endpoint.is_file:
@@ -140,9 +149,13 @@ class VideoSource:
             self._discarded = 0
             first = self._first_frame()
             self.info = self._describe(first)
+            self._timer = FrameTimer(self._default_duration())  # in the input's own ticks
+            self._conformer = FrameConformer(first, reading.on_size_change, str(self.path))
+            self.deinterlacing = plan_deinterlace(reading.deinterlace, self.video.codec_context.field_order, first, self.info.time_base, self.info.frame_rate)
+            self._deinterlacer = Deinterlacer(self.deinterlacing, self.info.time_base, self.info.frame_rate)
+            self.info = deinterlaced_info(self.info, self.deinterlacing)
             self._packer = FramePacker(self.info.layout, self._default_duration(), str(self.path))
             self._pending.appendleft(first)
-            self._timer = FrameTimer(self._default_duration())
         except BaseException:
             self.container.close()
             raise
@@ -171,8 +184,7 @@ class VideoSource:
             while self._pending:
                 item = self._pending.popleft()
                 if isinstance(item, av.VideoFrame):
-                    for frame, pts in self._timer.push(item):
-                        yield self._pack(frame, pts)
+                    yield from self._progressive(self._timer.push(item))
                 elif item.stream.index in self.copied:
                     yield item
             try:
@@ -181,10 +193,9 @@ class VideoSource:
                 break
             self._route(packet)
         for frame in [*self._decode(None), *self._tail.held_back()]:
-            for timed, pts in self._timer.push(frame):
-                yield self._pack(timed, pts)
-        for frame, pts in self._timer.flush():
-            yield self._pack(frame, pts)
+            yield from self._progressive(self._timer.push(frame))
+        yield from self._progressive(self._timer.flush())
+        yield from (self._pack(frame, pts) for frame, pts in self._deinterlacer.flush())
         self.damage.timestamps = self._timer.repairs
         expected = self.info.frames_expected
         packed = self._packer.frames
@@ -195,6 +206,11 @@ class VideoSource:
 
     def close(self) -> None:
         self.container.close()
+
+    def reading_notes(self) -> list[str]:
+        """Warnings about how the frames were read: deinterlaced (or woven frames left so),
+        and frames of another size or format made like the first."""
+        return [note for note in (self._deinterlacer.report(), self._conformer.report()) if note]
 
     # -- internals ---------------------------------------------------------------------
 
@@ -269,6 +285,7 @@ class VideoSource:
             source_format=frame.format.name,
             stream_metadata=dict(self.video.metadata),
             frames_estimated=self.video.frames or self._frames_from_duration(rate),
+            hdr=read_hdr(frame),
         )
 
     def _frames_from_duration(self, rate) -> int | None:
@@ -283,6 +300,12 @@ class VideoSource:
         else:
             return None
         return max(1, round(seconds * float(rate))) if seconds > 0 else None
+
+    def _progressive(self, timed: list[tuple[av.VideoFrame, int]]) -> Iterator[DecodedFrame]:
+        """Timed frames made like the first frame, deinterlaced as `reading` says, packed."""
+        for frame, pts in timed:
+            for done, at in self._deinterlacer.push(self._conformer.conform(frame), pts):
+                yield self._pack(done, at)
 
     def _pack(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
         return self._packer.pack(frame, pts)
@@ -301,6 +324,17 @@ class VideoSource:
 
     def _default_duration(self) -> int | None:
         return frame_ticks(self.info.frame_rate, self.info.time_base)
+
+
+def deinterlaced_info(info: VideoInfo, plan) -> VideoInfo:
+    """`info` as the deinterlaced frames come out (vsr.video.io.deinterlace.Deinterlacing):
+    their time base and rate, and a count no longer promised where the rate changes."""
+    if not plan.changes_rate:
+        return dataclasses.replace(info, deinterlacing=plan)
+    factor = plan.frame_rate / info.frame_rate if plan.frame_rate and info.frame_rate else None
+    estimated = round(info.frames_estimated * factor) if info.frames_estimated and factor else None
+    changed = {"time_base": plan.time_base, "frame_rate": plan.frame_rate, "frames_expected": None, "frames_estimated": estimated}
+    return dataclasses.replace(info, deinterlacing=plan, **changed)
 
 
 def _describe_stream(stream) -> StreamInfo:

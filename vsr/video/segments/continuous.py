@@ -16,8 +16,10 @@ One continuous pipeline hides all of it with the threads and channels already th
   SegmentSource: its seek, its frame count check), so the next segment's decoder opens
   while the channel still holds frames for the model;
 - model: never drains until the last segment; batches may straddle a border;
-- encode (`SegmentSinks`): writes frames into the current segment's file and, once it holds
-  the segment's frame count, hands the file to the close stage and opens the next one;
+- encode (`SegmentSinks`): writes frames into the current segment's file and, at the
+  `Border` the decode stage put after the segment's last frame, hands the file to the close
+  stage; the next frame opens the next one. (A border, not a frame count: deinterlaced at
+  field rate a segment makes one or two frames per input frame, as its flags say);
 - close: flushes that segment's encoder, fsyncs and renames the file, and records it in the
   manifest (`on_done`), while the encode stage is already writing the next segment.
 
@@ -37,7 +39,7 @@ from ...model import SRModel
 from ..io.frames import DecodedFrame
 from ..io.sink import VideoSink
 from ..stages.pipeline import END, Pipeline, StageClock
-from ..stages.upscale import run_stages
+from ..stages.upscale import Border, run_stages
 from .cutting import Segment, SegmentSource
 from .encode import SegmentWork, segment_plan
 from .manifest import fsync_file
@@ -66,6 +68,7 @@ class PlannedFrames:
     def items(self) -> Iterator[DecodedFrame]:
         for segment in self.segments:
             yield from SegmentSource(self.shared.src, self.info, segment).items()
+            yield Border(segment)
 
 
 class SegmentSinks:
@@ -80,7 +83,6 @@ class SegmentSinks:
         self.frames_written = 0
         self.open: dict[Path, VideoSink] = {}  # temporary file -> its sink, until the close stage renames it
         self._current: tuple[Segment, Path, VideoSink] | None = None
-        self._in_segment = 0
 
     def write_frame(self, pts: int, duration: int | None, packed) -> None:
         if self._current is None:
@@ -90,20 +92,21 @@ class SegmentSinks:
             with writing(final):
                 sink = VideoSink(temp, segment_plan(self.shared.output, final))
             self.open[temp] = sink
-            self._current, self._in_segment = (segment, temp, sink), 0
+            self._current = (segment, temp, sink)
         segment, temp, sink = self._current
         with writing(self.path_of(segment)):
             sink.write_frame(pts, duration, packed)
         self.frames_written += 1
-        self._in_segment += 1
-        if self._in_segment == segment.frames:
-            self.closing.put((segment, temp, sink))  # room for every segment: never waits
-            self._current = None
-            if not self.pending:
-                self.closing.put(END)
 
-    def write_packet(self, packet) -> None:
-        raise AssertionError("segment files hold video only: copied streams are muxed at the join")
+    def write_packet(self, border: Border) -> None:
+        """The end of the current segment (segment files hold video only: copied streams
+        are muxed at the join)."""
+        segment, temp, sink = self._current
+        assert border.tag is segment, "a segment's border came before its frames"
+        self.closing.put((segment, temp, sink))  # room for every segment: never waits
+        self._current = None
+        if not self.pending:
+            self.closing.put(END)
 
     def abort(self) -> None:
         """After a failure: every segment file not yet renamed is closed and removed."""

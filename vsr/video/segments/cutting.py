@@ -26,6 +26,7 @@ from pathlib import Path
 
 import av
 
+from ..io.deinterlace import Deinterlacer
 from ..io.frames import DecodedFrame, FramePacker, frame_ticks
 from ..io.source import VideoInfo
 
@@ -118,25 +119,74 @@ class SegmentSource:
         return self._packer.frames
 
     def items(self) -> Iterator[DecodedFrame]:
-        segment = self.segment
-        last: int | None = None
+        """The segment's frames; deinterlaced as the whole run does, where it does (bwdif
+        from the first frame on): then the frames on either side of the segment are decoded
+        too and given to bwdif as the neighbours they are in the single run, and only the
+        output of the segment's own frames is kept, so a border changes no frame."""
+        segment, plan = self.segment, self.info.deinterlacing
+        taken = 0
         with av.open(str(self.path), "r", metadata_errors="replace") as container:
             video = container.streams.video[0]
             video.thread_type = "AUTO"
-            if segment.seek is not None:
-                container.seek(segment.seek, stream=video, backward=True, any_frame=False)
-            for frame in self._decode(container, video):
-                pts = frame.pts
-                if pts is None or (last is not None and pts <= last):
-                    raise InexactSegment(f"{segment.name}: the decoder gave frames without increasing timestamps")
-                last = pts
-                if segment.start is not None and pts < segment.start:
-                    continue
-                if segment.end is not None and pts >= segment.end:
-                    break
+            rate = video.average_rate or video.guessed_rate
+            deinterlacer = Deinterlacer(plan, video.time_base, rate) if plan is not None and plan.active else None
+            for inside, frame in self._around(container, video, neighbours=deinterlacer is not None):
+                if inside:
+                    self._check_cuttable(frame)
+                    taken += 1
+                if deinterlacer is None:
+                    yield self._packer.pack(frame, frame.pts)
+                else:
+                    yield from self._kept(deinterlacer.push(frame, frame.pts), video.time_base)
+            if deinterlacer is not None:
+                yield from self._kept(deinterlacer.flush(), video.time_base)
+        if taken != segment.frames:
+            raise InexactSegment(f"{segment.name}: decoded {taken} frame(s) where the file lists {segment.frames}")
+
+    def _around(self, container, video, neighbours: bool) -> Iterator[tuple[bool, av.VideoFrame]]:
+        """(inside, frame): the segment's frames, and with `neighbours` the frame just before
+        it (decoded from the keyframe before its own) and the one just after."""
+        segment = self.segment
+        last: int | None = None
+        before = None
+        if segment.seek is not None:
+            container.seek(segment.seek - 1 if neighbours else segment.seek, stream=video, backward=True, any_frame=False)
+        for frame in self._decode(container, video):
+            pts = frame.pts
+            if pts is None or (last is not None and pts <= last):
+                raise InexactSegment(f"{segment.name}: the decoder gave frames without increasing timestamps")
+            last = pts
+            if segment.start is not None and pts < segment.start:
+                before = frame
+                continue
+            if before is not None and neighbours:
+                yield False, before
+            before = None
+            if segment.end is not None and pts >= segment.end:
+                if neighbours:
+                    yield False, frame
+                return
+            yield True, frame
+
+    def _kept(self, done: list[tuple[av.VideoFrame, int]], time_base: Fraction) -> Iterator[DecodedFrame]:
+        """The deinterlaced frames made from the segment's own frames (by time: a second
+        field lies between its frame and the next)."""
+        segment, out_base = self.segment, self.info.time_base
+        for frame, pts in done:
+            at = pts * out_base
+            if (segment.start is None or at >= segment.start * time_base) and (segment.end is None or at < segment.end * time_base):
                 yield self._packer.pack(frame, pts)
-        if self.frames_emitted != segment.frames:
-            raise InexactSegment(f"{segment.name}: decoded {self.frames_emitted} frame(s) where the file lists {segment.frames}")
+
+    def _check_cuttable(self, frame: av.VideoFrame) -> None:
+        """Frames a segment cannot make exactly as a single run does: interlaced frames in
+        content that began progressive (the single run starts bwdif at the first of them,
+        which a segment cannot know), and one of another size (scaled or refused by the
+        single run's policy)."""
+        info, name, plan = self.info, self.segment.name, self.info.deinterlacing
+        if frame.interlaced_frame and plan is not None and plan.mode != "off" and not plan.active:
+            raise InexactSegment(f"{name}: interlaced frames after progressive ones (the single run starts deinterlacing at the first)")
+        if (frame.width, frame.height) != (info.layout.width, info.layout.height):
+            raise InexactSegment(f"{name}: the frame size changes mid-stream")
 
     def _decode(self, container, video) -> Iterator[av.VideoFrame]:
         try:

@@ -50,7 +50,7 @@ def import_ray():
 class WorkerSpec:
     """All an actor needs to encode segments of one job (sent once, when it starts)."""
 
-    src: Path  # read again by each actor (for its VideoInfo), so it must see the same file
+    src: Path  # read again by each actor (its segments), so it must see the same file
     model: str  # a shipped name or a weights file path (visible on every node)
     scale: int
     half: bool | None  # as the run resolved it; None: the precision policy's choice on the worker's device
@@ -69,10 +69,10 @@ class SegmentWorker:
 
         self.spec, self.failure = spec, None
         try:
-            source = VideoSource(spec.src)
+            source = VideoSource(spec.src)  # one clear line if this node cannot read the file
             source.close()
-            self.info = source.info
             self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
+            self.info = spec.output.video  # the run's own description, deinterlacing included
         except Exception as exc:  # kept for the first call: Ray hands a method's error to the driver whole, a constructor's only as text
             self.failure = exc
 

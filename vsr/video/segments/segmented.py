@@ -83,7 +83,7 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
     if model is None:
         for notice in job.settings.model.notices:
             warn(notice)
-    source = VideoSource(job.source)
+    source = VideoSource(job.source, reading=job.reading)
     try:
         # with Ray the workers load the model; the driver only reads what the weights are
         sr = model or (_identify(job) if options.ray else job.settings.model.load(compile=job.compile))
@@ -107,6 +107,8 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
         if run_kind(job, seconds=seconds, work_exists=work.exists()) is RunKind.ONE_PIECE:
             return in_one_piece()
         try:
+            if source.deinterlacing.active and source.deinterlacing.mode == "ivtc":
+                raise NotSegmentable("inverse telecine matches fields across segment borders")
             segments = plan_segments(source.path, options.length)
         except NotSegmentable as exc:
             if options.asked or work.exists():
@@ -217,7 +219,7 @@ class _SegmentedRun:
                         on_segments(len(self.manifest.done), total)
             with atomic_path(self.target) as temp:
                 joined, written = join_segments(self.source, [self.path_of(s) for s in self.plan], temp, self.output, self.once)
-                expected = sum(s.frames for s in self.plan)
+                expected = sum(self.manifest.done[s.name].get("written", s.frames) for s in self.plan)
                 if written != expected:
                     raise OutputError(f"the segments hold {written} frames, the input {expected}", hint="rerun with {resume=restart}")
         except InexactSegment:
@@ -263,16 +265,32 @@ class _SegmentedRun:
             return []
         on_progress, on_segments, on_start = hooks.on_progress, hooks.on_segments, hooks.on_start
         said = [len(self.manifest.done)]
+        per_input_frame = 2 if self.source.deinterlacing.changes_rate else 1  # progress counts input frames
 
         def tick(written: int) -> None:
             if on_progress:
-                on_progress(written, remaining_frames)
+                on_progress(written // per_input_frame, remaining_frames)
             if on_segments and len(self.manifest.done) != said[0]:
                 said[0] = len(self.manifest.done)
                 on_segments(said[0], len(self.plan))
 
         start = (lambda sinks: on_start(self.source, sinks, self.sr)) if on_start else None
         return encode_continuously(self.shared, todo, self.sr, self.path_of, self.once, self.record, tick, start)
+
+    def _as_planned(self, segment: Segment, stamps: list, first, last, tolerance) -> bool:
+        """Whether a segment's file holds the frames its plan says: as many as the input's
+        frames from the first's time to the last's; at field rate (vsr.video.io.deinterlace)
+        one or two per input frame, ending up to a field after the last input frame."""
+        if not stamps:
+            return False
+        time_base = self.source.video.time_base  # the segment plan's: the input stream's
+        late = last - segment.last_pts * time_base
+        if abs(first - segment.first_pts * time_base) > tolerance:
+            return False
+        if self.source.deinterlacing.changes_rate:
+            field = 1 / self.source.info.frame_rate
+            return segment.frames <= len(stamps) <= 2 * segment.frames and -tolerance <= late <= field + tolerance
+        return len(stamps) == segment.frames and abs(late) <= tolerance
 
     def record(self, segment: Segment) -> None:
         """Check the finished file against the plan, then list it in the manifest."""
@@ -281,14 +299,13 @@ class _SegmentedRun:
             stream = written.streams.video[0]
             stamps = [p.pts for p in written.demux(stream) if p.size]
             tolerance = stream.time_base / 2  # mkv (ffv1 segments) keeps milliseconds
-        time_base = self.source.info.time_base
         first, last = (min(stamps) * stream.time_base, max(stamps) * stream.time_base) if stamps else (None, None)
-        if len(stamps) != segment.frames or abs(first - segment.first_pts * time_base) > tolerance or abs(last - segment.last_pts * time_base) > tolerance:
+        if not self._as_planned(segment, stamps, first, last, tolerance):
             raise OutputError(
                 f"{path} holds {len(stamps)} frames from {first} to {last} s; expected {segment.frames} from pts {segment.first_pts} to {segment.last_pts}"
             )
         self.manifest.done[segment.name] = {
-            "frames": segment.frames, "first_pts": segment.first_pts, "last_pts": segment.last_pts,
+            "frames": segment.frames, "written": len(stamps), "first_pts": segment.first_pts, "last_pts": segment.last_pts,
             "bytes": path.stat().st_size, "sha256": file_sha256(path),
         }  # fmt: skip
         self.manifest.save(self.work)
@@ -326,6 +343,7 @@ def _settings_of(sr, output: OutputPlan, target: Path, seconds: float) -> dict:
         "codec": output.codec,
         "encoder options": output.settings.options(),
         "pix_fmt": output.layout.format,
+        "deinterlace": output.video.deinterlacing.mode if output.video.deinterlacing else "off",
         "streams": list(output.copied),
         "container": target.suffix.lower(),
         "segment seconds": seconds,

@@ -65,6 +65,15 @@ class _Batch:
     result: UpscaledBatch
 
 
+@dataclass(frozen=True)
+class Border:
+    """An item a FrameSource may yield between its frames: every frame before it reaches
+    the sink before it (the model stage writes out its batch first), and the sink gets it
+    through `write_packet`. vsr.video.segments.continuous marks each segment's end so."""
+
+    tag: object = None
+
+
 def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, **options) -> UpscaleResult:
     """Upscale every frame of `src` into `dst` (default: NAME_xS beside the input), copying
     audio, subtitles, chapters and metadata. The options (keyword arguments; another name
@@ -99,7 +108,7 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
             warn(notice)
     settings, out_point = job.encoder, job.output
     streamed = out_point is not None and not out_point.is_file
-    source = VideoSource(job.source, timeout=job.stream.timeout)
+    source = VideoSource(job.source, timeout=job.stream.timeout, reading=job.reading)
     ended, lost_because = RunEnding.INPUT_ENDED, None
     try:
         sr = model or job.settings.model.load(compile=job.compile)
@@ -168,6 +177,8 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
         warn(f"damaged input: {damage}; every frame that decoded was upscaled")
     if sink.copy_report():
         warn(f"damaged input: {sink.copy_report()}")
+    for note in source.reading_notes():
+        warn(note)
     if source.damage.timing_note():
         warn(source.damage.timing_note())
     if sink.frames_retimed:
@@ -242,6 +253,9 @@ def run_stages(frames: FrameSource, sink: VideoSink, sr: SRModel, batch: int, pi
                 flush(final=True)
                 upscaled.put(END, clock)
                 return
+            elif isinstance(item, Border):
+                flush()
+                upscaled.put(item, clock)
             else:  # a copied packet: on its way at once, the muxer interleaves
                 upscaled.put(item, clock)
 
@@ -250,7 +264,7 @@ def run_stages(frames: FrameSource, sink: VideoSink, sr: SRModel, batch: int, pi
             item = upscaled.get(clock)
             if item is END:
                 return
-            if isinstance(item, av.Packet):
+            if isinstance(item, (av.Packet, Border)):
                 sink.write_packet(item)
                 continue
             waited = time.perf_counter()
