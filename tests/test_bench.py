@@ -65,7 +65,7 @@ def test_naive_loop_writes_every_frame_upscaled(tmp_path):
 class SleepyNetwork:
     """Stands in for SRModel: its first call takes 0.2 s (a compile), each later one 20 ms."""
 
-    variant, scale, dtype, device, is_compiled = "ultra", 2, torch.float32, torch.device("cpu"), False
+    variant, scale, dtype, input_dtype, device, is_compiled = "ultra", 2, torch.float32, torch.float32, torch.device("cpu"), False
 
     def __init__(self):
         self.calls = 0

@@ -32,6 +32,7 @@ def run_settings(args: argparse.Namespace):
         scale=args.scale,
         device=args.device,
         half=args.half,
+        precision=args.precision,
         batch=args.batch,
         codec=args.codec,
         crf=args.crf,

@@ -35,13 +35,13 @@ class ModelChoice:
         specs: list,
         *,
         device: torch.device,
-        half: bool | None,
+        precision: str,
         scale: int | None,
         notify: Callable[[str], None],
         fixed_scale: bool,
         compile: bool = False,
     ):
-        self.specs, self.device, self.half, self.scale, self.notify = specs, device, half, scale, notify
+        self.specs, self.device, self.precision, self.scale, self.notify = specs, device, precision, scale, notify
         self.compile = compile  # each model compiles on its first frame (seconds; frames drop meanwhile)
         self.fixed_scale = fixed_scale  # recording: the output size cannot change
         self.loaded: dict[int, SRModel] = {}
@@ -89,7 +89,7 @@ class ModelChoice:
             spec = self.specs[index]
             # the first is what the user asked for, at --scale; the others are full shipped names (ultra-x4)
             scale = self.scale if index == 0 and not isinstance(spec, (SRModel, Path)) else None
-            self.loaded[index] = as_model(spec, scale=scale, device=self.device, half=self.half, compile=self.compile)
+            self.loaded[index] = as_model(spec, scale=scale, device=self.device, precision=self.precision, compile=self.compile)
         return self.loaded[index]
 
 
@@ -106,7 +106,7 @@ def model_label(model: SRModel) -> str:
 def upscale_bgr(model: SRModel, image: np.ndarray) -> torch.Tensor:
     """BGR uint8 HxWx3 -> (1, 3, sH, sW) float32 RGB in [0, 1] on the model's device."""
     with torch.inference_mode():
-        x = torch.from_numpy(image).to(model.device).flip(-1).permute(2, 0, 1)[None].to(model.dtype) / 255
+        x = torch.from_numpy(image).to(model.device).flip(-1).permute(2, 0, 1)[None].to(model.input_dtype) / 255
         return upscale_any_size(model, x).float().clamp_(0, 1)
 
 

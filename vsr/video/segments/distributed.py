@@ -44,7 +44,7 @@ class WorkerSpec:
     src: Path  # read again by each actor (for its VideoInfo), so it must see the same file
     model: str  # a shipped name or a weights file path (visible on every node)
     scale: int
-    half: bool
+    precision: str  # the driver's resolved precision (fp32, fp16, bf16; vsr.precision_policy)
     compile: bool
     batch: int
     queue_size: int
@@ -61,7 +61,7 @@ class SegmentWorker:
         source = VideoSource(spec.src)
         source.close()
         self.spec, self.info = spec, source.info
-        self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
+        self.sr = as_model(spec.model, scale=spec.scale, device=device, precision=spec.precision, compile=spec.compile)
 
     def encode(self, segment: Segment, path: str) -> dict[str, float]:
         from .encode import SegmentWork, encode_segment

@@ -280,8 +280,7 @@ class _SegmentedRun:
 def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr: SRModel, warn):
     from .distributed import RayRunner, WorkerSpec
 
-    half = str(sr.dtype) == "torch.float16"
-    spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, half, job.compile, shared.batch, shared.queue_size, shared.output)
+    spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, sr.precision.name, job.compile, shared.batch, shared.queue_size, shared.output)
     return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn)
 
 
