@@ -2,7 +2,8 @@
 kept by the file's sha256 so each file is measured once (vsr.precision_policy asks).
 
 The cache is one small JSON file per weights file, `<cache>/precision/<sha256>.json`
-(beside the downloaded weights, vsr.weights.files.cache_dir), holding the errors measured
+(beside the downloaded weights, vsr.weights.files.cache_dir; $VSR_PRECISION_CACHE names
+another folder), holding the errors measured
 so far ("fp16", "bf16") and the measurement's version: a changed file has another sha256
 and is measured afresh; a changed measurement (CONTENT_VERSION) is measured afresh too.
 A cache that cannot be written (read-only home) only means measuring again next time.
@@ -23,8 +24,13 @@ CONTENT_VERSION = 1
 """Bump when vsr.precision's content or method changes, so old figures are not reused."""
 
 
+CACHE_ENV = "VSR_PRECISION_CACHE"
+"""A folder for the cached measurements instead of <cache>/precision (the tests use one)."""
+
+
 def cache_file(digest: str) -> Path:
-    return cache_dir().parent / "precision" / f"{digest}.json"
+    folder = os.environ.get(CACHE_ENV)
+    return (Path(folder) if folder else cache_dir().parent / "precision") / f"{digest}.json"
 
 
 def cached_lookup(path: Path, network: Callable[[], nn.Module], device: str = "cpu") -> Callable[[str], float | None]:
