@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .flags import add_model_flags, model_spec
+from .flags import add_model_flags, flag_words, model_spec
 
 
 def add_parser(subparsers) -> None:
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(f"output folder does not exist: {args.json.parent}")
     baseline = report.read_baseline(args.compare) if args.compare else None  # a bad file fails before minutes of work
     runs = bench_settings(args)
+    if not args.random_weights:
+        _check_weights(runs)
     device = runs[0].model.device
     with tempfile.TemporaryDirectory(prefix="vsr-bench-") as temp:  # the clips and videos it writes go with it
         result = _measure(args, runs, Path(temp))
@@ -95,6 +97,18 @@ def bench_settings(args: argparse.Namespace) -> list:
     overrides = dict(batch=args.batch, codec=args.codec, crf=args.crf, encoder_preset=args.encoder_preset, pix_fmt=args.pix_fmt)
     preset = args.preset or AUTO_PRESET
     return [resolve_run(preset, model=s, scale=args.scale, device=args.device, half=args.half, precision=args.precision, **overrides) for s in specs]
+
+
+def _check_weights(runs: list) -> None:
+    """Every model's weights exist (a variant vsr does not ship is an error here, not an
+    untrained network), before any clip is made."""
+    from ..errors import WeightsError
+
+    for run in runs:
+        try:
+            run.model.plan()
+        except WeightsError as exc:
+            raise WeightsError(f"{exc.worded(flag_words)}; --random-weights times the architecture with fresh weights (speed only)") from None
 
 
 def _measure(args: argparse.Namespace, runs: list, workdir: Path):
