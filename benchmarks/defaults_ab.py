@@ -1,7 +1,7 @@
 """`vsr upscale` and `vsr live` with their defaults, compared between source trees (side by
 side, alternating), and the network alone per memory format and precision.
 
-    python benchmarks/defaults_ab.py TREE [TREE ...] [--rounds 3] [--frames 60] [--json out.json]
+    python benchmarks/defaults_ab.py TREE [TREE ...] [--rounds 3] [--frames 60] [--flags "..."] [--json out.json]
 
     mkdir /tmp/base && git archive f3d5dd6 | tar -x -C /tmp/base
     python benchmarks/defaults_ab.py /tmp/base . --json benchmarks/cpu-2core-defaults-ab.json
@@ -40,8 +40,11 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--live-seconds", type=float, default=8.0)
     parser.add_argument("--network-rounds", type=int, default=5)
+    parser.add_argument("--flags", default="", help='more flags for both commands, e.g. "--model ultra-x2" (default: none, the defaults)')
+    parser.add_argument("--no-network", action="store_true", help="skip the network-alone table")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    flags = args.flags.split()
     upscale: dict[str, list[float]] = {str(t): [] for t in args.trees}
     live: dict[str, list[float]] = {str(t): [] for t in args.trees}
     load_before = os.getloadavg()
@@ -50,10 +53,10 @@ def main() -> int:
         _make_clip(clip, args.frames)
         for round_ in range(args.rounds):
             for tree in args.trees:
-                upscale[str(tree)].append(_upscale_fps(tree, clip, Path(temp) / "out.mp4", args.frames))
-                live[str(tree)].append(_live_fps(tree, args.live_seconds))
+                upscale[str(tree)].append(_upscale_fps(tree, clip, Path(temp) / "out.mp4", args.frames, flags))
+                live[str(tree)].append(_live_fps(tree, args.live_seconds, flags))
                 print(f"round {round_ + 1}: {tree}: upscale {upscale[str(tree)][-1]:.2f} fps, live {live[str(tree)][-1]:.2f} fps", flush=True)
-    network = _network_table(args.network_rounds)
+    network = [] if args.no_network else _network_table(args.network_rounds)
     base = str(args.trees[0])
     print("\n| tree | upscale fps, median (best) | vs first | live fps, median (best) | vs first |\n|---|---|---|---|---|")
     summary = {}
@@ -78,7 +81,7 @@ def main() -> int:
             "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
                         "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
                         "note": "shared 2-core machine, loaded by other sessions: compare ratios measured in the same round"},
-            "clip": f"testsrc2 640x360, {args.frames} frames, libx264", "live_source": LIVE, "live_seconds": args.live_seconds,
+            "flags": flags, "clip": f"testsrc2 640x360, {args.frames} frames, libx264", "live_source": LIVE, "live_seconds": args.live_seconds,
             "rounds": args.rounds, "trees": summary, "network": network, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }  # fmt: skip
         args.json.write_text(json.dumps(record, indent=2) + "\n")
@@ -89,15 +92,15 @@ def _env(tree: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(tree.resolve())}
 
 
-def _upscale_fps(tree: Path, clip: Path, out: Path, frames: int) -> float:
+def _upscale_fps(tree: Path, clip: Path, out: Path, frames: int, flags: list[str]) -> float:
     started = time.perf_counter()
-    cmd = [sys.executable, "-m", "vsr", "upscale", str(clip), "-o", str(out), "--overwrite", "--quiet"]
+    cmd = [sys.executable, "-m", "vsr", "upscale", str(clip), "-o", str(out), "--overwrite", "--quiet", *flags]
     subprocess.run(cmd, env=_env(tree), check=True, capture_output=True, cwd=tree)
     return frames / (time.perf_counter() - started)
 
 
-def _live_fps(tree: Path, seconds: float) -> float:
-    cmd = [sys.executable, "-m", "vsr", "live", "--no-window", "--source", LIVE, "--duration", str(seconds)]
+def _live_fps(tree: Path, seconds: float, flags: list[str]) -> float:
+    cmd = [sys.executable, "-m", "vsr", "live", "--no-window", "--source", LIVE, "--duration", str(seconds), *flags]
     done = subprocess.run(cmd, env=_env(tree), check=True, capture_output=True, text=True, cwd=tree)
     match = re.search(r"frames shown in [\d.]+ s \(([\d.]+) fps\)", done.stdout)
     if not match:
