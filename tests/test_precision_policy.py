@@ -88,10 +88,23 @@ def test_float32_on_cuda_is_true_float32_unless_tf32_was_measured_within_the_fp1
         assert torch.backends.cudnn.allow_tf32 == before[0]  # the CPU: nothing touched
 
 
+def test_this_machines_probe_agrees_with_its_cpuinfo():
+    from pathlib import Path
+
+    info = Path("/proc/cpuinfo")
+    if not info.is_file():
+        pytest.skip("no /proc/cpuinfo here")
+    text = info.read_text()
+    native = any(f" {flag}" in text for flag in ("avx512_bf16", "amx_bf16")) or "Features" in text and " bf16" in text
+    assert policy.capabilities(torch.device("cpu")).bf16 == native
+
+
 def test_the_cpu_probe_reads_native_bf16_from_the_cpu_flags(monkeypatch):
     monkeypatch.setattr(policy, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
     assert policy.capabilities(torch.device("cpu")).bf16
     monkeypatch.setattr(policy, "cpu_flags", lambda: frozenset({"amx_bf16"}))
+    assert policy.capabilities(torch.device("cpu")).bf16
+    monkeypatch.setattr(policy, "cpu_flags", lambda: frozenset({"asimd", "bf16"}))  # Arm's Features line
     assert policy.capabilities(torch.device("cpu")).bf16
     monkeypatch.setattr(policy, "cpu_flags", lambda: frozenset({"avx2"}))
     assert not policy.capabilities(torch.device("cpu")).bf16

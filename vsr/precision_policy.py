@@ -45,8 +45,8 @@ BF16_BOUND = 6.0
 """1/255 levels: auto runs bf16 on a CPU with native bf16 only within this."""
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 BOUNDS = {"fp16": FP16_BOUND, "bf16": BF16_BOUND}
-CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
-"""/proc/cpuinfo flags of native bf16 arithmetic (x86: AVX512-BF16, AMX-BF16)."""
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+"""/proc/cpuinfo flags of native bf16 arithmetic (x86: AVX512-BF16, AMX-BF16; Arm: BF16)."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def cpu_flags() -> frozenset[str]:
     flags: set[str] = set()
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
+            if line.startswith(("flags", "Features")):  # x86, Arm
                 flags.update(line.partition(":")[2].split())
                 break
     if "AMX" in torch.backends.cpu.get_cpu_capability():
