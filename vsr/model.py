@@ -178,7 +178,7 @@ def precision_errors(
     """The measured errors of these weights: the registry's figures where it has the file,
     else measured once (on `network()`) and cached by the file's sha256 (vsr.precision_cache)."""
     if entry is not None:
-        return Errors(lambda p: getattr(entry, f"{p}_max_error", None), entry.name)
+        return Errors.of_entry(entry)
     from .precision_cache import cached_lookup
 
     return Errors(cached_lookup(path, network, "cuda" if device.type == "cuda" else "cpu"), label)

@@ -79,6 +79,8 @@ class Precision:
 
 
 FLOAT32 = Precision("fp32", "asked")
+ANY_CUDA = Capabilities("cuda", "a CUDA GPU", fp16=True, fp16_native=True, bf16=True)
+"""What auto assumes of a GPU it is not running on (`vsr models`' CUDA column)."""
 
 
 class Errors:
@@ -88,6 +90,11 @@ class Errors:
 
     def __init__(self, lookup: Callable[[str], float | None], label: str):
         self._lookup, self.label, self._known = lookup, label, {}
+
+    @classmethod
+    def of_entry(cls, entry) -> "Errors":
+        """A registry entry's figures (vsr.weights.WeightsEntry: fp16_max_error, ...)."""
+        return cls(lambda precision: getattr(entry, f"{precision}_max_error", None), entry.name)
 
     def of(self, precision: str) -> float | None:
         if precision not in self._known:
