@@ -18,6 +18,8 @@ from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
 from vsr.bench.models import model_for_speed  # noqa: E402
 from vsr.model import compile_model  # noqa: E402
+from vsr.settings import resolve_model  # noqa: E402
+from vsr.weights import shipped  # noqa: E402
 
 
 def sync() -> None:
@@ -49,8 +51,10 @@ def main() -> int:
     width, height = map(int, args.size.split("x"))
     device = torch.device(args.device)
     torch.backends.cudnn.benchmark = True
-    eager = model_for_speed(args.model, 2, device, torch.float16 if device.type == "cuda" else torch.float32)
-    x = torch.rand(1, 3, height, width, device=device, dtype=eager.dtype)
+    settings = resolve_model(args.model, scale=2, device=device, precision="fp16" if device.type == "cuda" else "fp32")
+    untrained = shipped().shipped_variant(args.model, 2, "video") is None and shipped().get(args.model) is None  # e.g. base: speed only
+    eager = model_for_speed(settings, random_weights=untrained)
+    x = torch.rand(1, 3, height, width, device=device, dtype=eager.input_dtype)
     kernel_table(eager, x, f"{args.model} x2 eager fp16 {args.size}", args.rows)
     compiled = compile_model(eager)
     kernel_table(compiled, x, f"{args.model} x2 compiled fp16 {args.size}", args.rows)

@@ -21,7 +21,11 @@ def pytest_configure(config):
     ignored, its children would inherit that and keep ignoring it (vsr.interrupt), and the
     tests that press Ctrl-C in a child would fail."""
     import signal
+    import tempfile
 
+    # Measurements of test weights (vsr.precision_cache) go to a folder of this session,
+    # not the user's cache.
+    os.environ.setdefault("VSR_PRECISION_CACHE", tempfile.mkdtemp(prefix="vsr-test-precision-"))
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 

@@ -65,7 +65,7 @@ def test_naive_loop_writes_every_frame_upscaled(tmp_path):
 class SleepyNetwork:
     """Stands in for SRModel: its first call takes 0.2 s (a compile), each later one 20 ms."""
 
-    variant, scale, dtype, device, is_compiled = "ultra", 2, torch.float32, torch.device("cpu"), False
+    variant, scale, dtype, input_dtype, device, is_compiled = "ultra", 2, torch.float32, torch.float32, torch.device("cpu"), False
 
     def __init__(self):
         self.calls = 0
@@ -179,3 +179,50 @@ def test_odd_sized_4_4_4_output_is_measured_in_the_pipelines_own_format(tmp_path
     assert main(["bench", str(clip), "--scale", "3", "--json", str(out)]) == 0
     (run,) = json.loads(out.read_text())["runs"]
     assert run["size_out"] == [195, 147] and run["fps"]["naive"] > 0
+
+
+@pytest.fixture
+def stub_cuda(monkeypatch):
+    """A CUDA device as far as the settings and the precision policy can tell (no GPU
+    is touched: only what would be loaded, and in which precision, is decided)."""
+    import vsr.model
+    import vsr.settings
+    from vsr.precision_policy import Capabilities
+
+    cuda = torch.device("cuda", 0)
+    monkeypatch.setattr(vsr.settings, "resolve_device", lambda spec="auto": cuda)
+    monkeypatch.setattr(vsr.model, "capabilities", lambda device: Capabilities("cuda", "cuda:0 (stub)", True, True, True))
+    return cuda
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [[], ["--model", "ultra-x2"], ["--preset", "fast"], ["--scale", "3", "--crf", "30"], ["--precision", "fp32", "--codec", "libx265"], ["--half"]],
+    ids=["defaults", "model", "preset", "scale-crf", "precision-codec", "half"],
+)
+def test_bench_on_cuda_times_exactly_what_upscale_would_run(stub_cuda, flags):
+    from vsr.cli import build_parser
+    from vsr.commands.bench import bench_settings
+    from vsr.commands.video_flags import run_settings
+
+    parser = build_parser()
+    upscale = run_settings(parser.parse_args(["upscale", "in.mp4", *flags]))
+    (bench,) = bench_settings(parser.parse_args(["bench", *flags]))
+    assert bench.preset == upscale.preset and bench.encoder == upscale.encoder and bench.batch == upscale.batch
+    assert bench.model == upscale.model and bench.model.device == stub_cuda
+    planned, expected = bench.model.plan(), upscale.model.plan()
+    assert (planned.source, planned.precision) == (expected.source, expected.precision)
+    if not flags:  # the GPU default: balanced's small, whose fp16 error (1.45/255) is over the bound
+        assert (planned.source, planned.precision.name, bench.preset.name) == ("small-x2-video", "fp32", "balanced")
+    if flags == ["--model", "ultra-x2"]:
+        assert planned.precision.name == "fp16"  # 0.34/255: fp16 batches
+
+
+def test_bench_never_times_an_untrained_network_unless_asked(tmp_path, capsys):
+    assert main(["bench", "--synthetic", "64x48", "--frames", "2", "--model", "base", "--network-only"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no shipped weights for base-x2" in err[0] and "--random-weights" in err[0]
+    out = tmp_path / "random.json"
+    assert main(["bench", "--synthetic", "64x48", "--frames", "2", "--model", "base", "--random-weights", "--json", str(out)]) == 0
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["weights"] == "random weights: speed only" and run["model"] == "base x2"

@@ -92,7 +92,7 @@ def test_actors_follow_the_device_setting_on_a_cluster_with_gpus():
 @pytest.mark.parametrize("device,gpus,count", [("auto", 1, 2), ("cuda", 1, 2), ("cpu", 0, 3)])
 def test_the_runner_asks_ray_for_what_the_placement_says(local_ray, monkeypatch, tmp_path, device, gpus, count):
     monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 8.0, "GPU": 2.0})  # a GPU cluster, mocked
-    spec = WorkerSpec(tmp_path / "in.mkv", "ultra-x2-video", 2, None, False, 4, 8, None)
+    spec = WorkerSpec(tmp_path / "in.mkv", "ultra-x2-video", 2, "auto", False, 4, 8, None)
     runner = RayRunner(spec, None, 3, lambda message: None, device=device)
     try:
         options = runner.actor._default_options
@@ -156,7 +156,7 @@ def test_a_worker_that_cannot_load_the_model_stops_the_run_with_its_error(tmp_pa
     from vsr.errors import WeightsError
 
     src = make_clip(tmp_path / "in.mkv", frames=4)
-    spec = WorkerSpec(src, str(tmp_path / "missing.pth"), 2, None, False, 4, 8, None)  # not on this worker's disk
+    spec = WorkerSpec(src, str(tmp_path / "missing.pth"), 2, "auto", False, 4, 8, None)  # not on this worker's disk
     runner = RayRunner(spec, None, 1, lambda message: None, device="cpu")
     try:
         with pytest.raises(WeightsError, match="missing.pth"):

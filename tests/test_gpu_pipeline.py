@@ -34,7 +34,7 @@ def device(request) -> str:
 
 def on_cpu_in_float32(settings) -> SRModel:
     """The weights `settings` (vsr.settings.ModelSettings) name, on the CPU in float32: the reference."""
-    return dataclasses.replace(settings, device=torch.device("cpu"), half=False).load()
+    return dataclasses.replace(settings, device=torch.device("cpu"), precision="fp32").load()
 
 
 def planes(path) -> list[np.ndarray]:

@@ -261,7 +261,7 @@ def test_model_switching_cycles_and_keeps_the_recordings_scale():
     from vsr.live.session import ModelChoice
 
     notices = []
-    choice = ModelChoice(["ultra-x2", "ultra-x4", "nosuch-x2", "ultra-x3"], device=CPU, half=None, scale=2, notify=notices.append, fixed_scale=False)
+    choice = ModelChoice(["ultra-x2", "ultra-x4", "nosuch-x2", "ultra-x3"], device=CPU, precision="auto", scale=2, notify=notices.append, fixed_scale=False)
     assert choice.current().scale == 2
     choice.next()
     assert choice.current().scale == 4
@@ -270,7 +270,7 @@ def test_model_switching_cycles_and_keeps_the_recordings_scale():
     choice.next()
     choice.next()  # two presses before the inference thread looks: two steps, nosuch skipped silently
     assert choice.current().scale == 4 and len(notices) == 1
-    recording = ModelChoice(["ultra-x2", "ultra-x4", "ultra-x3"], device=CPU, half=None, scale=2, notify=notices.append, fixed_scale=True)
+    recording = ModelChoice(["ultra-x2", "ultra-x4", "ultra-x3"], device=CPU, precision="auto", scale=2, notify=notices.append, fixed_scale=True)
     recording.current()
     recording.next()  # x4 and x3 would change the recorded size: skipped by name, not loaded
     assert recording.current().scale == 2 and recording.index == 0 and list(recording.loaded) == [0]

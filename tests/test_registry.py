@@ -244,25 +244,6 @@ def test_shipped_weights_beat_bicubic_on_the_bundled_sample(entry):
     assert ours.ssim > bicubic.ssim
 
 
-def test_float16_follows_the_measured_precision_of_the_weights():
-    import dataclasses
-    import warnings
-
-    from vsr.errors import PrecisionWarning
-    from vsr.model import use_half
-
-    cuda, cpu = torch.device("cuda"), torch.device("cpu")
-    accurate = registry().get("ultra-x2")
-    strays = dataclasses.replace(accurate, name="strays-x2", cuda_precision="float32", fp16_max_error=35.0)
-    assert use_half(None, cuda, accurate) and use_half(None, cuda, None)
-    assert not use_half(None, cuda, strays) and not use_half(None, cpu, accurate)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no warning where float16 is fine
-        assert use_half(True, cuda, accurate) and not use_half(False, cuda, strays)
-    with pytest.warns(PrecisionWarning, match="strays-x2 in float16 strays up to 35/255"):
-        assert use_half(True, cuda, strays)
-
-
 def test_half_on_weights_that_stray_warns_in_one_line(tmp_path, capsys):
     from unittest import mock
 
@@ -279,7 +260,7 @@ def test_half_on_weights_that_stray_warns_in_one_line(tmp_path, capsys):
         code = main(["image", str(photo), "-o", str(tmp_path / "out.png"), "--weights", str(weights), "--half", "--device", "cpu"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 0 and len(err) == 1
-    assert err[0].startswith("vsr image: warning: small-x2 in float16 strays up to 35/255")
+    assert err[0].startswith("vsr image: warning: small-x2 in fp16 strays up to 35/255")
 
 
 def test_an_entry_knows_where_its_file_is_or_goes(tmp_path, monkeypatch):

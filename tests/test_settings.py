@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 
 import vsr
 from vsr.commands.flags import FLAGS, VALUE_WORDS, flag_words
@@ -20,7 +19,7 @@ VSR = Path(vsr.__file__).parent
 
 def test_the_preset_model_that_is_not_shipped_falls_back_with_a_notice():
     run = resolve_run("quality", device="cpu")  # quality prefers base, which is not trained yet
-    assert run.preset.name == "quality" and run.model.model is None and run.model.scale == 2
+    assert run.preset.name == "quality" and run.model.model == default_model_name(2, device_type="cpu") and run.model.scale == 2
     assert run.model.notices == ("preset quality prefers base-x2, which this version does not ship; using the default model",)
     assert run.model.load().source == default_model_name(2)
 
@@ -69,13 +68,14 @@ def test_settings_given_override_the_preset_and_another_codec_drops_its_speed_pr
         resolve_run("fast", device="cpu", batch=0)
 
 
-def test_precision_policy_is_float16_on_cuda_and_float32_on_the_cpu_unless_told():
-    assert resolve_model(device="cpu").half is None  # decided per model at load (vsr.model.use_half)
-    assert resolve_model(device="cpu").load().dtype == torch.float32
-    assert resolve_model(device="cpu", half=True).half is True
-    from vsr.device import resolve_half
-
-    assert resolve_half(torch.device("cuda"), None) is True and resolve_half(torch.device("cuda"), False) is False
+def test_the_precision_is_auto_unless_told_and_decided_per_file_at_load():
+    assert resolve_model(device="cpu").precision == "auto"  # decided per file at load (vsr.precision_policy)
+    assert resolve_model(device="cpu", half=True).precision == "fp16"
+    assert resolve_model(device="cpu", half=False).precision == "fp32"
+    assert resolve_model(device="cpu", precision="bf16").precision == "bf16"
+    assert resolve_run("fast", device="cpu", precision="fp32").model.precision == "fp32"
+    with pytest.raises(UsageError, match="disagree"):
+        resolve_model(device="cpu", half=True, precision="bf16")
 
 
 def test_a_hint_is_worded_for_the_api_and_for_the_command_line():

@@ -57,13 +57,14 @@ class Benchmarks:
 def measured(tmp_path_factory):
     import torch
 
+    from vsr.settings import resolve_model
+
     plan = BenchPlan(
         clip=SAMPLE_CLIP,
         clip_label=SAMPLE_CLIP.name,
-        models=["ultra"],
+        models=[resolve_model("ultra", scale=2, device="cpu", precision="fp32")],
         scale=2,
         device=torch.device("cpu"),
-        dtype=torch.float32,
         batch=4,
         compile=False,
         encoder=EncoderSettings("libx264", 23, "veryfast"),

@@ -74,7 +74,7 @@ def test_validation_and_export_round_trip(image_folder, tmp_path):
     model = load_model(tmp_path / "ultra-x2.pth")
     x = torch.rand(1, 3, 20, 24)
     expected = trainer.deployed_model()(x)
-    assert torch.equal(model(x), expected)
+    torch.testing.assert_close(model(x), expected, rtol=0, atol=1e-5)  # channels_last on the CPU sums in another order
     # the exported weights score what validation measured
     assert (tmp_path / "ultra-x2.pth.json").is_file()
 
@@ -145,7 +145,7 @@ def test_a_training_checkpoint_loads_its_ema_weights(image_folder, tmp_path):
         trainer.train_step()
     trainer.save()
     x = torch.rand(1, 3, 16, 16)
-    assert torch.equal(load_model(tmp_path / "last.pt")(x), trainer.deployed_model()(x))
+    torch.testing.assert_close(load_model(tmp_path / "last.pt")(x), trainer.deployed_model()(x), rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize(

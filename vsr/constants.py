@@ -21,6 +21,9 @@ name (`--model small`), means the video weights where they are shipped. For clea
 variant means whichever of its weights measured best on clean input (registry psnr_y_val):
 its clean weights, or its video weights where those score higher there too."""
 
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+"""`--precision` and `precision=`: auto is vsr.precision_policy's choice per device and file."""
+
 SCALES = (2, 3, 4)
 DEFAULT_SCALE = 2
 

@@ -1,10 +1,13 @@
-"""Device and precision policy, in one place: device names -> torch devices (one clear
-line when that fails), the default precision per device, the one process-wide cuDNN flag
-vsr sets, and the CPU environment the `vsr` command sets before torch starts.
+"""Device policy, in one place: device names -> torch devices (one clear line when that
+fails), the memory format per device, the one process-wide cuDNN flag vsr sets, and the
+CPU environment the `vsr` command sets before torch starts. The precision policy is
+vsr.precision_policy.
 
 Importing vsr changes no global state. What vsr does change, and when:
 - `torch.backends.cudnn.benchmark = True` when a video run starts on CUDA
   (`prefer_fixed_size_kernels`);
+- TF32 off (cuDNN and matmul), set and restored around each call of a CUDA model that the
+  precision policy runs in true float32 (vsr.precision_policy.exact_float32);
 - torch's Dynamo recompile limit, raised when a model is compiled (vsr.compiled);
 - THP_MEM_ALLOC_ENABLE / OMP_WAIT_POLICY, set by the `vsr` command (not the library)
   before it imports torch (vsr.environment, which imports no torch).
@@ -35,10 +38,16 @@ def resolve_device(spec: str = "auto") -> torch.device:
     raise UsageError(f"bad device {spec!r}: expected auto, cpu, cuda or cuda:N")
 
 
-def resolve_half(device: torch.device, half: bool | None) -> bool:
-    """The precision policy: float16 where `half` says so; None means float16 on CUDA (the
-    models are fp16-safe: vsr.archs.softpool) and float32 on the CPU (no fast fp16 there)."""
-    return device.type == "cuda" if half is None else half
+CHANNELS_LAST = {"cpu": True, "cuda": False}
+"""Eager calls in channels_last, per device type, as measured (docs/BENCHMARKS.md, "Memory
+format"): on the CPU (oneDNN) channels_last is faster at every frame size measured, in
+float32 and bf16; on CUDA it is not measured yet (no GPU lent since 2026-11-28), so eager
+CUDA stays contiguous as before (`--compile` uses channels_last on every device)."""
+
+
+def prefers_channels_last(device: torch.device) -> bool:
+    """Whether the model runs in channels_last on this device (CHANNELS_LAST)."""
+    return CHANNELS_LAST.get(device.type, False)
 
 
 def prefer_fixed_size_kernels(device: torch.device) -> None:

@@ -1,8 +1,8 @@
 """`load_model`: a ready-to-run PlainUSR from a shipped name or any weights file."""
 
+import contextlib
 import dataclasses
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +12,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .archs import SCALES, VARIANTS, PlainUSR, TileRegion
-from .checkpoint import build_deployed, read_checkpoint
+from .checkpoint import Checkpoint, build_deployed, read_checkpoint
 from .compiled import CompiledNetwork
 from .constants import DEFAULT_SCALE, DEFAULT_VARIANTS, PURPOSES
-from .device import resolve_device
-from .errors import PrecisionWarning, UsageError, WeightsError
+from .device import prefers_channels_last, resolve_device
+from .errors import UsageError, WeightsError
+from .precision_policy import FLOAT32, Errors, Precision, capabilities, choose, exact_float32, precision_from, warn_once
 from .weights import Registry, WeightsEntry, shipped
 
 
@@ -29,8 +30,10 @@ class SRModel:
     scale: int
     source: str  # shipped name or file path
     device: torch.device
-    dtype: torch.dtype
+    dtype: torch.dtype  # what the network computes in: float32, float16, or bfloat16 (autocast)
     compiled_network: Callable[[Tensor], Tensor] | None = None  # whole-frame calls (vsr.compiled)
+    precision: Precision = FLOAT32  # the policy's decision and its reason (vsr.precision_policy)
+    channels_last: bool = False  # eager calls in channels_last (vsr.device.prefers_channels_last)
 
     @property
     def min_size(self) -> int:
@@ -45,11 +48,24 @@ class SRModel:
         `region` says where x lies when it is a tile of a larger image (vsr.tiling)."""
         if x.shape[-1] < self.min_size or x.shape[-2] < self.min_size:
             raise ValueError(f"input {x.shape[-1]}x{x.shape[-2]} is smaller than the model's minimum {self.min_size}x{self.min_size}")
-        with torch.inference_mode():
-            x = x.to(self.device, self.dtype)
+        with torch.inference_mode(), exact_float32(self.device, self.precision), self._autocast():
+            x = x.to(self.device, self.input_dtype)
             if self.compiled_network is not None and region is None:
                 return self.compiled_network(x)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             return self.module(x, region)
+
+    @property
+    def input_dtype(self) -> torch.dtype:
+        """What inputs are converted to: bf16 runs the float32 network under autocast, as
+        vsr.precision measures it, so its inputs stay float32."""
+        return torch.float32 if self.dtype == torch.bfloat16 else self.dtype
+
+    def _autocast(self):
+        if self.dtype != torch.bfloat16:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     @property
     def is_compiled(self) -> bool:
@@ -71,8 +87,9 @@ class SRModel:
 
     @property
     def description(self) -> str:
-        """e.g. 'PlainUSR base x2 (base-x2) on cuda:0 float16, compiled'."""
-        return f"{self.name} on {self.runs_on}"
+        """e.g. 'PlainUSR base x2 (base-x2) on cuda:0 float16, compiled; fp16 (measured
+        0.3/255)': what runs, and why in that precision (the start line)."""
+        return f"{self.name} on {self.runs_on}; {self.precision}"
 
 
 @dataclass(frozen=True)
@@ -86,15 +103,21 @@ class WeightsIdentity:
 
 
 def identify_weights(
-    model: "SRModel | str | os.PathLike | None", *, scale: int | None = None, purpose: str = PURPOSES[0], registry: Registry | None = None
+    model: "SRModel | str | os.PathLike | None",
+    *,
+    scale: int | None = None,
+    purpose: str = PURPOSES[0],
+    device_type: str = "cpu",
+    registry: Registry | None = None,
 ) -> WeightsIdentity:
-    """The weights `load_model(model, scale=scale, purpose=purpose)` would load (an SRModel:
-    its own), with the same errors, but no network is built and nothing is put on a device."""
+    """The weights `load_model(model, scale=scale, purpose=purpose)` would load on a device
+    of `device_type` (the default model depends on it; an SRModel: its own), with the same
+    errors, but no network is built and nothing is put on a device."""
     if isinstance(model, SRModel):
         if scale is not None and model.scale != scale:
             raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
         return WeightsIdentity(model.source, model.variant, model.scale)
-    _, source, checkpoint = _read_weights(model, scale, registry or shipped(), purpose)
+    _, source, checkpoint = _read_weights(model, scale, registry or shipped(), purpose, device_type)
     return WeightsIdentity(source, checkpoint.variant, checkpoint.scale)
 
 
@@ -108,16 +131,9 @@ def upscale_any_size(model: "SRModel", x: Tensor) -> Tensor:
     return model(x)[..., : height * model.scale, : width * model.scale]
 
 
-def load_model(
-    model: str | os.PathLike | None = None,
-    *,
-    scale: int | None = None,
-    device: str | torch.device = "cpu",
-    half: bool | None = False,
-    registry: Registry | None = None,
-    purpose: str = PURPOSES[0],
-) -> SRModel:
-    """Load PlainUSR weights.
+def load_model(model: str | os.PathLike | None = None, **options) -> SRModel:
+    """Load PlainUSR weights: `plan_load(model, **options)` (its keyword arguments:
+    `scale`, `device` ("cpu"), `precision`, `half`, `registry`, `purpose`), built.
 
     `model` is a shipped name (`small-x2-video`), a variant name with `scale` (`small`,
     scale=2), None for the default shipped model at `scale`, or a path to any weights file
@@ -126,34 +142,70 @@ def load_model(
     path. A variant name or None takes the weights trained for `purpose` ("video", the
     default, or "clean"; vsr.constants.PURPOSES) where they are shipped, else the others.
 
-    `half`: float16; None means float16 on CUDA unless the registry measured that these
-    weights stray more than 1/255 from float32 in float16 (`cuda_precision`); asking for
-    float16 on such weights works but warns (PrecisionWarning).
+    `precision`: "auto", "fp32", "fp16" or "bf16", decided by vsr.precision_policy (auto:
+    fp16 on CUDA, bf16 on a CPU with native bf16, where the weights' measured error allows);
+    `half` is the older spelling (True: fp16, False: fp32). Given neither, a model loaded
+    by itself runs float32; as_model, upscale_video, upscale_frames and the commands
+    default to auto. Half precision asked for on weights over its bound works, with a
+    PrecisionWarning; one the device lacks is a UsageError.
     """
+    plan = plan_load(model, **options)
+    warn_once(plan.precision)
+    module, channels_last = placed(build_deployed(plan.checkpoint), plan.device, plan.precision)
+    variant, scale = plan.checkpoint.variant, plan.checkpoint.scale
+    return SRModel(module, variant, scale, plan.source, plan.device, plan.precision.dtype, precision=plan.precision, channels_last=channels_last)
+
+
+def placed(module: torch.nn.Module, device: torch.device, precision: Precision) -> tuple[torch.nn.Module, bool]:
+    """A network ready to run: eval, no grad, on `device`, float16 for fp16 (else float32:
+    bf16 runs under autocast), in the device's memory format; and whether channels_last."""
+    module = module.eval().requires_grad_(False).to(device, torch.float16 if precision.name == "fp16" else torch.float32)
+    channels_last = prefers_channels_last(device)
+    return (module.to(memory_format=torch.channels_last) if channels_last else module), channels_last
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What `load_model` will load, where, and in which precision (decided, not yet built)."""
+
+    path: Path
+    source: str  # the shipped name or the file path
+    checkpoint: Checkpoint
+    device: torch.device
+    precision: Precision
+
+
+def plan_load(
+    model: str | os.PathLike | None = None,
+    *,
+    scale: int | None = None,
+    device: str | torch.device = "cpu",
+    half: bool | None = None,
+    precision: str | None = None,
+    registry: Registry | None = None,
+    purpose: str = PURPOSES[0],
+) -> LoadPlan:
+    """`load_model`'s decisions without building the network: the weights file (read and
+    checked), the device, and the precision policy's choice (which may measure an unknown
+    file once: vsr.precision_cache)."""
     registry = registry or shipped()
-    path, source, checkpoint = _read_weights(model, scale, registry, purpose)
+    asked = "fp32" if precision is None and half is None else precision_from(precision, half)
     torch_device = device if isinstance(device, torch.device) else resolve_device(device)
-    half = use_half(half, torch_device, registry.get(source) or registry.find_file(path))
-    dtype = torch.float16 if half else torch.float32
-    module = build_deployed(checkpoint).eval().requires_grad_(False).to(torch_device, dtype)
-    return SRModel(module, checkpoint.variant, checkpoint.scale, source, torch_device, dtype)
+    path, source, checkpoint = _read_weights(model, scale, registry, purpose, torch_device.type)
+    errors = precision_errors(registry.get(source) or registry.find_file(path), path, lambda: build_deployed(checkpoint), source, torch_device)
+    return LoadPlan(path, source, checkpoint, torch_device, choose(asked, capabilities(torch_device), errors))
 
 
-def use_half(half: bool | None, device: torch.device, entry: WeightsEntry | None) -> bool:
-    """Whether to run in float16: as asked, or (None) on CUDA unless the registry entry says
-    float16 strays more than 1/255 from float32 for these weights. Asking for float16 on
-    such weights is allowed, with a PrecisionWarning."""
-    accurate = entry is None or entry.half_is_accurate
-    if half is None:
-        return device.type == "cuda" and accurate
-    if half and not accurate:
-        warnings.warn(
-            f"{entry.name} in float16 strays up to {entry.fp16_max_error:.0f}/255 from float32 on high-contrast "
-            "content (measured; see vsr models and docs/MODELS.md); without --half it runs in float32",
-            PrecisionWarning,
-            stacklevel=3,
-        )
-    return half
+def precision_errors(
+    entry: WeightsEntry | None, path: Path, network: Callable[[], torch.nn.Module], label: str, device: torch.device
+) -> Errors:
+    """The measured errors of these weights: the registry's figures where it has the file,
+    else measured once (on `network()`) and cached by the file's sha256 (vsr.precision_cache)."""
+    if entry is not None:
+        return Errors.of_entry(entry)
+    from .precision_cache import cached_lookup
+
+    return Errors(cached_lookup(path, network, "cuda" if device.type == "cuda" else "cpu"), label)
 
 
 def as_model(
@@ -162,19 +214,20 @@ def as_model(
     scale: int | None = None,
     device: str | torch.device = "auto",
     half: bool | None = None,
+    precision: str | None = None,
     compile: bool = False,
     purpose: str = PURPOSES[0],
 ) -> SRModel:
-    """An SRModel as given (checked against `scale`), or `load_model` of a name/path/None;
-    `half=None` means float16 on CUDA (where the weights allow it, see `load_model`) and
-    float32 on the CPU; `compile` runs whole frames through torch.compile (vsr.compiled);
-    `purpose` picks video or clean weights for a variant name or None (see `load_model`)."""
+    """An SRModel as given (checked against `scale`), or `load_model` of a name/path/None
+    in `precision` (default auto; `half` True/False is fp16/fp32; see vsr.precision_policy);
+    `compile` runs whole frames through torch.compile (vsr.compiled); `purpose` picks
+    video or clean weights for a variant name or None (see `load_model`)."""
     if isinstance(model, SRModel):
         if scale is not None and model.scale != scale:
             raise UsageError(f"the model is x{model.scale} but scale {scale} was asked for")
     else:
         torch_device = device if isinstance(device, torch.device) else resolve_device(device)
-        model = load_model(model, scale=scale, device=torch_device, half=half, purpose=purpose)
+        model = load_model(model, scale=scale, device=torch_device, precision=precision_from(precision, half), purpose=purpose)
     if compile:
         model = compile_model(model)
     return model
@@ -188,34 +241,42 @@ def compile_model(model: SRModel, *, channels_last: bool = True, mode: str | Non
     return dataclasses.replace(model, compiled_network=CompiledNetwork(model.module, channels_last=channels_last, mode=mode))
 
 
-def default_model_name(scale: int | None, registry: Registry | None = None, purpose: str = PURPOSES[0]) -> str | None:
-    """The shipped model used when none is named: the first of DEFAULT_VARIANTS with
-    weights trained for `purpose` (video by default) at this scale, else with any weights,
-    as `Registry.shipped_variant` picks them; None if nothing is shipped at that scale."""
+def default_model_name(
+    scale: int | None, registry: Registry | None = None, purpose: str = PURPOSES[0], device_type: str = "cpu"
+) -> str | None:
+    """The shipped model used when none is named: the model of the device's default preset
+    (vsr.presets.DEVICE_PRESETS: ultra on the CPU, small on CUDA) where it is shipped at
+    this scale, else the first of DEFAULT_VARIANTS with weights trained for `purpose`
+    (video by default) at this scale, else with any weights, as `Registry.shipped_variant`
+    picks them; None if nothing is shipped at that scale."""
+    from .presets import DEVICE_PRESETS, load_preset
+
     registry = registry or shipped()
     scale = scale or DEFAULT_SCALE
+    preferred = load_preset(DEVICE_PRESETS.get(device_type, DEVICE_PRESETS["cpu"])).model
     for wanted in (purpose, *(p for p in PURPOSES if p != purpose)):
-        variant = next((v for v in DEFAULT_VARIANTS if registry.shipped_for(v, scale, wanted)), None)
+        variants = (preferred, *DEFAULT_VARIANTS) if preferred else DEFAULT_VARIANTS
+        variant = next((v for v in variants if registry.shipped_for(v, scale, wanted)), None)
         if variant:
             return registry.shipped_variant(variant, scale, purpose).name
     return None
 
 
-def _read_weights(model, scale: int | None, registry: Registry, purpose: str):
+def _read_weights(model, scale: int | None, registry: Registry, purpose: str, device_type: str):
     """(path, source, checkpoint) of what `model` and `scale` name, checked against `scale`."""
     if scale is not None and scale not in SCALES:
         raise UsageError(f"scale must be one of {', '.join(map(str, SCALES))}; got {scale}")
-    path, source = _locate(model, scale, registry, purpose)
+    path, source = _locate(model, scale, registry, purpose, device_type)
     checkpoint = read_checkpoint(path)
     if scale is not None and checkpoint.scale != scale:
         raise UsageError(f"{source} is a x{checkpoint.scale} model but scale {scale} was asked for")
     return path, source, checkpoint
 
 
-def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry, purpose: str) -> tuple[Path, str]:
+def _locate(model: str | os.PathLike | None, scale: int | None, registry: Registry, purpose: str, device_type: str) -> tuple[Path, str]:
     if model is None:
         wanted = scale or DEFAULT_SCALE
-        name = default_model_name(wanted, registry, purpose)
+        name = default_model_name(wanted, registry, purpose, device_type)
         if name is not None:
             return registry.verified_path(registry.get(name)), name
         raise WeightsError(

@@ -51,7 +51,7 @@ def _run(clip: Path, model: SRModel, settings: EncoderSettings, pix_fmt: str, ou
         video.codec_context.options = settings.options()
         for frame in inp.decode(stream):
             rgb = frame.to_ndarray(format="rgb24")
-            x = torch.from_numpy(rgb).to(model.device).permute(2, 0, 1)[None].to(model.dtype) / 255
+            x = torch.from_numpy(rgb).to(model.device).permute(2, 0, 1)[None].to(model.input_dtype) / 255
             y = model(x)
             pixels = (y.clamp(0, 1) * 255).round().to(torch.uint8)[0].permute(1, 2, 0).cpu().numpy()
             upscaled = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24").reformat(format=video.pix_fmt)

@@ -42,7 +42,7 @@ def time_network(model: SRModel, width: int, height: int, batch: int, *, min_sec
     device = model.device
     if device.type == "cuda":
         prefer_fixed_size_kernels(device)  # as the pipeline's model stage runs (vsr.video.stages.engine)
-    x = torch.rand(batch, 3, height, width, device=device, dtype=model.dtype)
+    x = torch.rand(batch, 3, height, width, device=device, dtype=model.input_dtype)
     started = time.perf_counter()
     model(x)
     synchronize(device)

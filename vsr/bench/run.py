@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from ..model import compile_model
+from ..settings import ModelSettings
 from ..video.io.codecs import EncoderSettings, choose_encoder
 from . import stages
 from .models import model_for_speed, with_dtype
@@ -23,15 +24,15 @@ from .report import EncoderRun, PipelineRun
 class BenchPlan:
     clip: Path
     clip_label: str
-    models: list[str]
+    models: list[ModelSettings]  # what vsr upscale would load (weights, device, precision)
     scale: int
     device: torch.device
-    dtype: torch.dtype  # of the pipeline, the naive loop and the model stage
     batch: int  # frames per model call in the pipeline (the CPU takes one)
     compile: bool  # the pipeline and the naive loop use the compiled network
     encoder: EncoderSettings
     extra_encoders: list[EncoderSettings] = field(default_factory=list)
-    network_dtypes: list[torch.dtype] = field(default_factory=list)
+    network_dtypes: list[str] = field(default_factory=list)  # fp32, fp16, bf16; empty: the resolved one, and fp32
+    random_weights: bool = False  # fresh weights of the same architecture (speed only; labelled)
     network_batches: list[int] = field(default_factory=list)
     repeat: int = 1
     network_only: bool = False
@@ -67,11 +68,12 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line
     for notice in output.notices:  # measure, and name, the encoder that really runs
         progress(notice)
     plan = dataclasses.replace(plan, encoder=output.settings)
-    for spec in plan.models:
-        eager = model_for_speed(spec, plan.scale, plan.device, plan.dtype)
+    for settings in plan.models:
+        eager = model_for_speed(settings, plan.random_weights)
+        progress(f"model {eager.description}")
         if not plan.network_only:
-            result.runs.append(_pipeline_run(plan, decoded, eager, spec, workdir, result, progress))
-        for dtype in plan.network_dtypes:
+            result.runs.append(_pipeline_run(plan, decoded, eager, workdir, result, progress))
+        for dtype in plan.network_dtypes or list(dict.fromkeys((eager.precision.name, "fp32"))):
             for batch in plan.network_batches:
                 for compiled in (False, True) if plan.compile else (False,):
                     network = with_dtype(eager, dtype)
@@ -85,7 +87,7 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = lambda line
     return result
 
 
-def _pipeline_run(plan, decoded, eager, spec, workdir, result, progress) -> PipelineRun:
+def _pipeline_run(plan, decoded, eager, workdir, result, progress) -> PipelineRun:
     model = compile_model(eager) if plan.compile else eager
     naive_model = compile_model(eager) if plan.compile else eager  # compiled afresh for its batch of 1
     output = stages.video_plan(decoded.info, model.scale, plan.encoder, workdir / "pipeline.mkv")

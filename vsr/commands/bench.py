@@ -1,8 +1,10 @@
 """`vsr bench`: frames per second of every stage alone, the whole pipeline and the naive
 per-frame loop, measured on the same frames in one run; the ratios between them; the
-network alone per model, dtype and batch. Prints markdown tables; --json stores
-everything with the machine, versions and settings; --compare flags a ratio that fell
-more than 10% below a stored baseline (exit 1)."""
+network alone per model, dtype and batch. It times exactly what `vsr upscale` runs with
+the same flags: the same preset, weights, precision and encoder settings (never an
+untrained network unless --random-weights, labelled so). Prints markdown tables; --json
+stores everything with the machine, versions and settings; --compare flags a ratio that
+fell more than 10% below a stored baseline (exit 1)."""
 
 import argparse
 import shlex
@@ -11,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .flags import add_model_flags, model_spec
+from .flags import add_model_flags, flag_words, model_spec
 
 
 def add_parser(subparsers) -> None:
@@ -20,19 +22,22 @@ def add_parser(subparsers) -> None:
     source.add_argument("clip", nargs="?", type=Path, metavar="CLIP", help="video to measure on (default: the bundled sample clip)")
     source.add_argument("--synthetic", metavar="WxH", help="measure on a generated H.264 testsrc2 clip of this size")
     p.add_argument("--frames", type=int, default=100, metavar="N", help="frames in the --synthetic clip (default 100)")
-    add_model_flags(p, several=True)  # a variant vsr does not ship runs with fresh weights: speed only; --compile times the network both ways
-    p.add_argument("--batch", type=int, default=4, metavar="N", help="frames per model call in the pipeline on a GPU (default 4; the CPU takes one)")
-    p.add_argument("--codec", default="libx264", help="the pipeline's encoder (default libx264)")
-    p.add_argument("--crf", type=int, default=23, help="its quality (default 23)")
-    p.add_argument("--encoder-preset", default="veryfast", help="its speed preset (default veryfast)")
+    p.add_argument("--preset", metavar="NAME", help="as vsr upscale: fast, balanced, quality or a .toml file (default: fast on the CPU, balanced on a GPU)")
+    add_model_flags(p, several=True)  # --compile times the network both ways
+    p.add_argument("--random-weights", action="store_true", help="time the architecture with fresh random weights (speed only: its pictures are noise)")
+    p.add_argument("--batch", type=int, metavar="N", help="frames per model call in the pipeline on a GPU (default: the preset's; the CPU takes one)")
+    p.add_argument("--codec", help="the pipeline's encoder (default: the preset's, as vsr upscale)")
+    p.add_argument("--crf", type=int, help="its quality (default: the preset's)")
+    p.add_argument("--encoder-preset", help="its speed preset (default: the preset's)")
+    p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format (default: the preset's, else follow the input)")
     p.add_argument(
         "--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]",
         help="more encoders to time alone, e.g. libx264:ultrafast libx265:fast h264_nvenc:p4",
     )  # fmt: skip
     p.add_argument(
-        "--dtypes", nargs="+", choices=("fp16", "fp32"), metavar="DTYPE", help="network-alone dtypes (default: fp16 and fp32 on CUDA, fp32 on the CPU)"
+        "--dtypes", nargs="+", choices=("fp32", "fp16", "bf16"), metavar="DTYPE", help="network-alone precisions (default: the one vsr upscale runs, and fp32)"
     )
-    p.add_argument("--batches", nargs="+", type=int, metavar="N", help="network-alone batch sizes (default: 1 and --batch on CUDA, 1 on the CPU)")
+    p.add_argument("--batches", nargs="+", type=int, metavar="N", help="network-alone batch sizes (default: 1 and the batch on CUDA, 1 on the CPU)")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="time every measurement N times and keep the fastest (default 1)")
     p.add_argument("--network-only", action="store_true", help="time only the network alone (no video stages)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write every number, the machine and the settings to OUT")
@@ -45,20 +50,20 @@ def run(args: argparse.Namespace) -> int:
     from ..constants import DEFAULT_SCALE
     from ..bench.machine import describe_device, describe_machine
     from ..errors import OutputError, UsageError
-    from ..device import resolve_half
-    from ..settings import resolve_model
 
-    if args.repeat < 1 or args.batch < 1 or any(b < 1 for b in args.batches or []):
+    if args.repeat < 1 or (args.batch is not None and args.batch < 1) or any(b < 1 for b in args.batches or []):
         raise UsageError("--repeat, --batch and --batches take numbers of 1 or more")
     if args.network_only and args.compare:
         raise UsageError("--compare compares pipeline ratios, which --network-only does not measure")
     if args.json and not args.json.parent.is_dir():
         raise OutputError(f"output folder does not exist: {args.json.parent}")
     baseline = report.read_baseline(args.compare) if args.compare else None  # a bad file fails before minutes of work
-    resolved = resolve_model(None, device=args.device, half=args.half)
-    device, half = resolved.device, resolve_half(resolved.device, resolved.half)
+    runs = bench_settings(args)
+    if not args.random_weights:
+        _check_weights(runs)
+    device = runs[0].model.device
     with tempfile.TemporaryDirectory(prefix="vsr-bench-") as temp:  # the clips and videos it writes go with it
-        result = _measure(args, device, half, Path(temp))
+        result = _measure(args, runs, Path(temp))
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"\nvsr bench, {date}, {describe_device(device)}, x{args.scale or DEFAULT_SCALE}\n")
     if result.runs:
@@ -82,16 +87,41 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
+def bench_settings(args: argparse.Namespace) -> list:
+    """What `vsr upscale` would resolve for these flags (vsr.settings.resolve_run), once per
+    model timed: --weights, each --model, or none (the preset's model)."""
+    from ..settings import AUTO_PRESET, resolve_run
+
+    spec = model_spec(args)
+    specs = spec if isinstance(spec, list) else [spec]
+    overrides = dict(batch=args.batch, codec=args.codec, crf=args.crf, encoder_preset=args.encoder_preset, pix_fmt=args.pix_fmt)
+    preset = args.preset or AUTO_PRESET
+    return [resolve_run(preset, model=s, scale=args.scale, device=args.device, half=args.half, precision=args.precision, **overrides) for s in specs]
+
+
+def _check_weights(runs: list) -> None:
+    """Every model's weights exist (a variant vsr does not ship is an error here, not an
+    untrained network), before any clip is made."""
+    from ..errors import WeightsError
+
+    for run in runs:
+        try:
+            run.model.plan()
+        except WeightsError as exc:
+            raise WeightsError(f"{exc.worded(flag_words)}; --random-weights times the architecture with fresh weights (speed only)") from None
+
+
+def _measure(args: argparse.Namespace, runs: list, workdir: Path):
     """The benchmark the flags describe, on its clip (made in `workdir` for --synthetic)."""
     from ..bench.clips import make_synthetic_clip, parse_size
-    from ..bench.models import DTYPES
     from ..bench.run import BenchPlan, run_benchmark
     from ..constants import DEFAULT_SCALE
     from ..video.io.codecs import EncoderSettings
     from ..video.io.source import VideoSource
     from ..samples import SAMPLE_CLIP
 
+    first = runs[0]
+    device = first.model.device
     cuda = device.type == "cuda"
     if args.synthetic:
         width, height = parse_size(args.synthetic)
@@ -101,37 +131,27 @@ def _measure(args: argparse.Namespace, device, half: bool, workdir: Path):
         clip = args.clip or SAMPLE_CLIP
         VideoSource(clip).close()  # one clear line for a missing or unreadable clip
         label = clip.name
+    for notice in first.model.notices:
+        print(f"vsr bench: {notice}", file=sys.stderr)
+    encoder = first.encoder
     extra = []
     for text in args.encoders:
         codec, _, preset = text.partition(":")
-        extra.append(EncoderSettings(codec, args.crf, preset or None))
+        extra.append(EncoderSettings(codec, encoder.crf, preset or None))
     plan = BenchPlan(
         clip=clip,
         clip_label=label,
-        models=_models(args, device),
-        scale=args.scale or DEFAULT_SCALE,
+        models=[run.model for run in runs],
+        scale=first.model.scale or DEFAULT_SCALE,
         device=device,
-        dtype=DTYPES["fp16" if half else "fp32"],
-        batch=args.batch,
+        batch=first.batch,
         compile=args.compile,
-        encoder=EncoderSettings(args.codec, args.crf, args.encoder_preset),
+        encoder=encoder,
         extra_encoders=extra,
-        network_dtypes=[DTYPES[d] for d in (args.dtypes or (["fp16", "fp32"] if cuda else ["fp32"]))],
-        network_batches=args.batches or sorted({1, args.batch} if cuda else {1}),
+        network_dtypes=args.dtypes or [],
+        network_batches=args.batches or sorted({1, first.batch} if cuda else {1}),
         repeat=args.repeat,
         network_only=args.network_only,
+        random_weights=args.random_weights,
     )
     return run_benchmark(plan, lambda line: print(f"  {line} ...", file=sys.stderr, flush=True), workdir)
-
-
-def _models(args: argparse.Namespace, device) -> list[str]:
-    """The models to time: --weights, the --model names, or what `vsr upscale` would use on
-    this device (its default preset's model: ultra on the CPU, small on a GPU)."""
-    from ..model import default_model_name
-    from ..settings import AUTO_PRESET, resolve_run
-
-    spec = model_spec(args)
-    if spec is None:
-        run = resolve_run(AUTO_PRESET, scale=args.scale, device=device)
-        return [run.model.model or default_model_name(run.model.scale) or "ultra"]
-    return [str(spec)] if not isinstance(spec, list) else spec

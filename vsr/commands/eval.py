@@ -9,6 +9,7 @@ through `vsr upscale`'s own path into lossless video, scored against the clean H
 import argparse
 from pathlib import Path
 
+from ..constants import PRECISIONS
 from .flags import add_device_flag, add_offline_flag, photo_set
 
 
@@ -22,6 +23,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--weights", action="append", default=[], metavar="FILE", help="other weights files to score, e.g. official checkpoints (repeatable)")
     add_device_flag(p)
     add_offline_flag(p)
+    p.add_argument(
+        "--precision",
+        nargs="+",
+        choices=PRECISIONS,
+        default=["fp32"],
+        help="score each model in these precisions, in one run (default fp32: the weights' own scores; e.g. --precision auto fp32 to see what auto costs)",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.add_argument("--jpeg", type=int, metavar="Q", help="give the models JPEG-compressed LR images (OpenCV, quality Q, 4:2:0) instead of clean ones")
     p.add_argument("--video", action="store_true", help="score on compressed video clips made from the images (see vsr.video_eval)")
@@ -44,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
     images = args.images or photo_set("val.txt")
     names = args.model or [e.name for e in shipped().shipped_entries() if e.scale == args.scale]
-    models = [load_model(n, scale=args.scale, device=args.device) for n in names]
-    models += [load_model(w, scale=args.scale, device=args.device) for w in args.weights]
+    precisions = list(dict.fromkeys(args.precision))
+    specs = [*names, *(Path(w) for w in args.weights)]
+    models = [load_model(m, scale=args.scale, device=args.device, precision=p) for m in specs for p in precisions]
     if args.video and args.jpeg is not None:
         raise UsageError("--jpeg is for image scores; --video clips are compressed with --crf")
     if args.video:
@@ -60,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     rows = [("bicubic", score(bicubic_upscaler(args.scale), pairs, args.scale))]
     for model in models:
-        rows.append((f"{model.variant} ({model.source})", score(model_upscaler(model), pairs, args.scale)))
+        rows.append((_label(model, precisions), score(model_upscaler(model), pairs, args.scale)))
 
     lr_kind = f"JPEG q{args.jpeg} LR" if args.jpeg is not None else "bicubic LR"
     table = Table(title=f"x{args.scale} on {images} ({len(pairs)} images, {lr_kind}): Y channel, {args.scale}px border shaved")
@@ -94,7 +103,7 @@ def _video(args: argparse.Namespace, images: str, models) -> int:
     crfs = tuple(args.crf or (23, 30))
     console = Console(stderr=True)
     clips = make_clips(list_images(images, args.image_dir), args.scale, frames=args.frames)
-    labels = [f"{m.variant} ({m.source})" for m in models]
+    labels = [_label(m, args.precision) for m in models]
     scores = evaluate(clips, args.scale, list(zip(labels, models)), crfs, progress=lambda message: console.print(f"[dim]{message}[/dim]"))
     damage = {crf: damage_of(clips, crf) for crf in crfs}
     size = f"{clips[0].lr[0].shape[1]}x{clips[0].lr[0].shape[0]}"
@@ -116,3 +125,9 @@ def _video(args: argparse.Namespace, images: str, models) -> int:
         }  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
     return 0
+
+
+def _label(model, precisions: list[str]) -> str:
+    """A row's name: the model, and its precision when another than fp32 was asked for."""
+    label = f"{model.variant} ({model.source})"
+    return label if precisions == ["fp32"] else f"{label} {model.precision}"

@@ -9,6 +9,7 @@ FLAGS = {
     "scale": "--scale",
     "device": "--device",
     "half": "--half",
+    "precision": "--precision",
     "compile": "--compile",
     "batch": "--batch",
     "tile": "--tile",
@@ -59,11 +60,9 @@ def flag_words(name: str, value: str | None) -> str:
 
 
 def add_model_flags(p, *, several: bool = False) -> None:
-    """--scale, --model/--weights, --device, --half/--no-half and --compile, with the same
-    defaults in every command (each None or off: vsr.settings resolves them). `several`:
-    --model takes one or more names (vsr bench)."""
-    import argparse
-
+    """--scale, --model/--weights, --device, --precision (--half/--no-half) and --compile,
+    with the same defaults in every command (each None or off: vsr.settings resolves them).
+    `several`: --model takes one or more names (vsr bench)."""
     from ..constants import SCALES, VARIANT_NAMES
 
     p.add_argument("--scale", type=int, choices=SCALES, help="upscaling factor (default: the preset's, else the weights file's, else 2)")
@@ -78,10 +77,26 @@ def add_model_flags(p, *, several: bool = False) -> None:
     which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint (variant and scale read off it)")
     add_device_flag(p)
     add_offline_flag(p)
-    p.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="float16 model (default: on for CUDA, off on the CPU)")
+    add_precision_flags(p)
     p.add_argument(
         "--compile", action="store_true", help="run the network through torch.compile: seconds to compile first (~20 s for base), faster frames after"
     )
+
+
+def add_precision_flags(p) -> None:
+    """--precision auto|fp32|fp16|bf16, and --half/--no-half as fp16/fp32 (one or the other)."""
+    import argparse
+
+    from ..constants import PRECISIONS
+
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="the network's precision (default auto: fp16 on CUDA, bf16 on a CPU with native bf16, "
+        "each only where the weights' measured error allows; else fp32; the start line says which and why)",
+    )
+    which.add_argument("--half", action=argparse.BooleanOptionalAction, default=None, help="--precision fp16 (--no-half: fp32)")
 
 
 def add_offline_flag(p) -> None:

@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     purposes = [purpose_for(p) if by_kind else "video" for p in args.inputs]
     models, loaded = {}, {}
     for purpose in dict.fromkeys(purposes):
-        model = resolve_model(spec, scale=args.scale, device=args.device, half=args.half, purpose=purpose).load(compile=args.compile)
+        settings = resolve_model(spec, scale=args.scale, device=args.device, half=args.half, precision=args.precision, purpose=purpose)
+        model = settings.load(compile=args.compile)
         models[purpose] = loaded.setdefault(model.source, model)  # one model where both kinds resolve to it
     scales = {m.scale for m in models.values()}
     if len(scales) > 1:

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.duration is not None and args.duration <= 0:
         raise UsageError(f"--duration must be more than 0, got {args.duration:g}")
-    resolved = resolve_model(model_spec(args), scale=args.scale, device=args.device, half=args.half)
+    resolved = resolve_model(model_spec(args), scale=args.scale, device=args.device, half=args.half, precision=args.precision)
     window = None
     if not args.no_window:
         from ..live.window import LiveWindow
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             source,
             models_to_cycle(resolved.model, resolved.scale),  # `m` cycles through these
             device=resolved.device,
-            half=resolved.half,
+            precision=resolved.precision,
             scale=resolved.scale,
             record=args.record,
             overwrite=args.overwrite,

@@ -25,7 +25,10 @@ def run_list(args: argparse.Namespace) -> int:
     from rich import box
     from rich.table import Table
 
+    import torch
+
     from ..archs import SCALES, VARIANTS, build_plainusr
+    from ..precision_policy import ANY_CUDA, Errors, capabilities, choose
     from ..complexity import count_macs
     from ..weights import registry
     from ..weights.files import cache_dir
@@ -35,15 +38,16 @@ def run_list(args: argparse.Namespace) -> int:
     weights.add_column("name", no_wrap=True)
     for column in ("for", "source", "licence", "here"):
         weights.add_column(column, no_wrap=True)
-    for column in ("params", "GMACs", "clean", "CRF 23", "CRF 30", "fp16/bf16", "CUDA"):
+    cpu = capabilities(torch.device("cpu"))
+    for column in ("params", "GMACs", "clean", "CRF 23", "CRF 30", "fp16/bf16", "CUDA", "this CPU"):
         weights.add_column(column, justify="right", no_wrap=True)
     for e in known.entries:
         here = "yes" if known.is_available(e) else "no"
         fp16 = f"{e.fp16_max_error:.1f}/{e.bf16_max_error:.0f}" if e.fp16_max_error == e.fp16_max_error else "-"
         psnr = [f"{v:.2f}" if v == v else "-" for v in (e.psnr_y_val, e.psnr_y_crf23, e.psnr_y_crf30)]
         source = "shipped" if e.shipped else "download"
-        cuda = {"float16": "fp16", "float32": "fp32"}[e.cuda_precision]
-        weights.add_row(e.name, e.purpose, source, e.licence, here, f"{e.num_params:,}", f"{e.macs_1080p / 1e9:.1f}", *psnr, fp16, cuda)
+        auto = [choose("auto", device, Errors.of_entry(e)).name for device in (ANY_CUDA, cpu)]
+        weights.add_row(e.name, e.purpose, source, e.licence, here, f"{e.num_params:,}", f"{e.macs_1080p / 1e9:.1f}", *psnr, fp16, *auto)
     variants = Table(title="PlainUSR variants (deployed form)")
     variants.add_column("variant")
     variants.add_column("params x2 / x3 / x4", justify="right")
@@ -55,7 +59,7 @@ def run_list(args: argparse.Namespace) -> int:
         variants.add_row(name, params, macs)
     console = Console()
     if not console.is_terminal:
-        console = Console(width=110)  # a pipe or a log: whole rows, not 80 columns of ellipses
+        console = Console(width=124)  # a pipe or a log: whole rows, not 80 columns of ellipses
     console.print(weights)
     for site, licence, notice in sorted({(_site(e.source), e.licence, e.notice) for e in known.entries if not e.shipped}):
         console.print(f"download: from {site}; {licence} licence, {notice}", highlight=False)
@@ -65,7 +69,8 @@ def run_list(args: argparse.Namespace) -> int:
                   "--model means the video weights where shipped. here: on this machine and verified. GMACs: per 1920x1080\n"
                   "output. PSNR-Y in dB on the val photos: clean = vsr eval (bicubic LR); CRF 23/30 = vsr eval --video\n"
                   "--frames 10 (x264 pans). fp16/bf16: max error against float32 in 1/255, worst of a photo and a\n"
-                  "high-contrast chart (vsr.precision). CUDA: default precision.",
+                  "high-contrast chart (vsr.precision). CUDA, this CPU: what --precision auto runs there\n"
+                  "(vsr.precision_policy: fp16 within 1/255 on CUDA, bf16 within 6/255 on a CPU with native bf16).",
                   highlight=False)  # fmt: skip
     console.print(variants)
     console.print("Any other PlainUSR checkpoint also loads: --weights FILE")

@@ -50,6 +50,7 @@ def run_settings(args: argparse.Namespace):
         scale=args.scale,
         device=args.device,
         half=args.half,
+        precision=args.precision,
         batch=args.batch,
         codec=args.codec,
         crf=args.crf,

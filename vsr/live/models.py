@@ -34,13 +34,13 @@ class ModelChoice:
         specs: list,
         *,
         device: torch.device,
-        half: bool | None,
+        precision: str,
         scale: int | None,
         notify: Callable[[str], None],
         fixed_scale: bool,
         compile: bool = False,
     ):
-        self.specs, self.device, self.half, self.scale, self.notify = specs, device, half, scale, notify
+        self.specs, self.device, self.precision, self.scale, self.notify = specs, device, precision, scale, notify
         self.compile = compile  # each model compiles on its first frame (seconds; frames drop meanwhile)
         self.fixed_scale = fixed_scale  # recording: the output size cannot change
         self.loaded: dict[int, SRModel] = {}
@@ -88,7 +88,7 @@ class ModelChoice:
             spec = self.specs[index]
             # the first is what the user asked for, at --scale; the others are full shipped names (ultra-x4)
             scale = self.scale if index == 0 and not isinstance(spec, (SRModel, Path)) else None
-            self.loaded[index] = as_model(spec, scale=scale, device=self.device, half=self.half, compile=self.compile)
+            self.loaded[index] = as_model(spec, scale=scale, device=self.device, precision=self.precision, compile=self.compile)
         return self.loaded[index]
 
 

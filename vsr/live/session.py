@@ -44,7 +44,7 @@ class LiveOptions:
     callbacks (another name is a TypeError)."""
 
     device: torch.device
-    half: bool | None = None  # None: float16 on CUDA where the weights allow it
+    precision: str = "auto"  # auto, fp32, fp16, bf16: per model, by vsr.precision_policy
     scale: int | None = None  # None: the first model's
     compile: bool = False  # each model compiles on its first frame
     record: Path | None = None  # the upscaled frames, encoded into this file
@@ -75,9 +75,16 @@ def run_live(
         if not record.parent.is_dir():
             raise OutputError(f"output folder does not exist: {record.parent}")
     choice = ModelChoice(
-        models, device=settings.device, half=settings.half, scale=settings.scale, notify=notify, fixed_scale=record is not None, compile=settings.compile
+        models,
+        device=settings.device,
+        precision=settings.precision,
+        scale=settings.scale,
+        notify=notify,
+        fixed_scale=record is not None,
+        compile=settings.compile,
     )
     first = choice.current()  # a bad model is one line before anything starts
+    notify(f"model {first.description}")  # the start line: which model, which precision and why
     report = LiveReport(recording=record)
     with contextlib.ExitStack() as stack:
         recorder = None

@@ -71,7 +71,7 @@ class LiveTransfer:
     @staticmethod
     def _rgb(model: SRModel, image: torch.Tensor) -> torch.Tensor:
         """(1, 3, sH, sW) float32 RGB in [0, 1] on the model's device."""
-        x = image.to(model.device, non_blocking=True).flip(-1).permute(2, 0, 1)[None].to(model.dtype) / 255
+        x = image.to(model.device, non_blocking=True).flip(-1).permute(2, 0, 1)[None].to(model.input_dtype) / 255
         return upscale_any_size(model, x).float().clamp_(0, 1)
 
     def _download(self, tensor: torch.Tensor) -> OnHost:

@@ -14,12 +14,16 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..constants import CRF_MAX, DEINTERLACE_MODES, SCALES, VARIANT_NAMES
+from ..constants import CRF_MAX, DEINTERLACE_MODES, PRECISIONS, SCALES, VARIANT_NAMES
 from ..constants import ENCODERS as KNOWN_CODECS
 from ..errors import UsageError
 
-PRESET_KEYS = ("description", "model", "scale", "codec", "crf", "encoder_preset", "batch", "pix_fmt", "deinterlace")
+PRESET_KEYS = ("description", "model", "scale", "codec", "crf", "encoder_preset", "batch", "pix_fmt", "precision", "deinterlace")
 """The keys a preset file may have; only `description` is required."""
+
+DEVICE_PRESETS = {"cuda": "balanced", "cpu": "fast"}
+"""The default preset per device type; its model is the default model on that device
+(vsr.settings, vsr.model.default_model_name)."""
 
 BUNDLED = Path(__file__).resolve().parent
 """The bundled presets' folder: this package, in a checkout and in an install alike."""
@@ -28,7 +32,7 @@ BUNDLED = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class Preset:
     """One preset. `None` means "not set": the default model, the encoder's own CRF and
-    speed preset, the input's pixel format. `path` is the file it came from, if any."""
+    speed preset, the input's pixel format, precision auto. `path` is the file it came from, if any."""
 
     name: str
     description: str
@@ -39,6 +43,7 @@ class Preset:
     encoder_preset: str | None = None
     batch: int = 4
     pix_fmt: str | None = None
+    precision: str | None = None  # auto, fp32, fp16, bf16 (vsr.precision_policy); None: auto
     deinterlace: str = "auto"  # vsr.video.io.deinterlace: auto, off, field, frame or ivtc
     path: Path | None = None
 
@@ -144,6 +149,9 @@ def _check(values: Mapping[str, Any], source: str) -> None:
     batch = values["batch"]
     if not _is_int(batch) or batch < 1:
         fail(f"batch must be an integer of 1 or more, got {_shown(batch)}")
+    precision = values["precision"]
+    if precision is not None and precision not in PRECISIONS:
+        fail(f"precision must be one of {', '.join(PRECISIONS)}, got {_shown(precision)}")
     if values["deinterlace"] not in DEINTERLACE_MODES:
         fail(f"deinterlace must be one of {', '.join(DEINTERLACE_MODES)}, got {_shown(values['deinterlace'])}")
 

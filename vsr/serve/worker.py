@@ -169,7 +169,7 @@ class Workers:
 
     def _model_for(self, settings):
         """One load per model, shared by every job (and worker) that asks for it."""
-        key = (str(settings.model), settings.scale, str(settings.device), settings.half, settings.purpose)
+        key = (str(settings.model), settings.scale, str(settings.device), settings.precision, settings.purpose)
         with self._loading:
             model = self._models.get(key)
             if model is None:

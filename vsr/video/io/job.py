@@ -30,7 +30,7 @@ DEFAULT_SEGMENT_SECONDS = 30.0
 SEGMENT_BY_DEFAULT_FROM = 120.0  # seconds of input: a shorter run is cheaper to redo than to keep a work folder for
 DEFAULT_QUEUE = 8
 
-MODEL_OPTIONS = ("preset", "model", "scale", "device", "half", "batch", "codec", "crf", "encoder_preset", "pix_fmt", "deinterlace")
+MODEL_OPTIONS = ("preset", "model", "scale", "device", "half", "precision", "batch", "codec", "crf", "encoder_preset", "pix_fmt", "deinterlace")
 """upscale_video's keyword arguments that vsr.settings.resolve_run resolves."""
 RUN_OPTIONS = ("compile", "overwrite", "queue_size", "on_size_change")
 STREAM_OPTIONS = ("timeout", "output_format", "realtime")

@@ -53,7 +53,7 @@ class WorkerSpec:
     src: Path  # read again by each actor (its segments), so it must see the same file
     model: str  # a shipped name or a weights file path (visible on every node)
     scale: int
-    half: bool | None  # as the run resolved it; None: the precision policy's choice on the worker's device
+    precision: str  # as the run asked it (auto, fp32, fp16, bf16); auto: the precision policy decides on each worker's device
     compile: bool
     batch: int
     queue_size: int
@@ -71,7 +71,7 @@ class SegmentWorker:
         try:
             source = VideoSource(spec.src)  # one clear line if this node cannot read the file
             source.close()
-            self.sr = as_model(spec.model, scale=spec.scale, device=device, half=spec.half, compile=spec.compile)
+            self.sr = as_model(spec.model, scale=spec.scale, device=device, precision=spec.precision, compile=spec.compile)
             self.info = spec.output.video  # the run's own description, deinterlacing included
         except Exception as exc:  # kept for the first call: Ray hands a method's error to the driver whole, a constructor's only as text
             self.failure = exc

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import av
-import torch
 
 from ...atomic import atomic_path
 from ...errors import OutputError, VsrError
@@ -316,17 +315,17 @@ def _identify(job: UpscaleJob):
     from ...model import identify_weights
 
     settings = job.settings.model
-    return identify_weights(settings.model, scale=settings.scale, purpose=settings.purpose)
+    return identify_weights(settings.model, scale=settings.scale, purpose=settings.purpose, device_type=settings.device.type)
 
 
 def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr, warn):
     """The Ray runner for `job`: the workers load `sr`'s weights on the device the run asked
-    for, in the precision it resolved (an SRModel given: its own dtype; else the settings'
-    `half`, which the precision policy resolves on each worker's device)."""
+    for, in the precision the run asked for (an SRModel given: its own; else the settings'
+    `precision`: auto is decided by the precision policy on each worker's device)."""
     from .distributed import RayRunner, WorkerSpec
 
-    half = sr.dtype == torch.float16 if isinstance(sr, SRModel) else job.settings.model.half
-    spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, half, job.compile, shared.batch, shared.queue_size, shared.output)
+    precision = sr.precision.name if isinstance(sr, SRModel) else job.settings.model.precision
+    spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, precision, job.compile, shared.batch, shared.queue_size, shared.output)
     return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn, device=job.segments.worker_device)
 
 

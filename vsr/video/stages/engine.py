@@ -61,6 +61,17 @@ def pack_rgb(rgb: torch.Tensor, layout: PlaneLayout, colour: ColourSpec) -> torc
     return torch.cat([p.flatten(1) for p in planes], 1)
 
 
+def pack_rgb_into(out: torch.Tensor, rgb: torch.Tensor, layout: PlaneLayout, colour: ColourSpec) -> None:
+    """`pack_rgb`, stored straight into `out` ((N, layout.size), a `storage_dtype` tensor):
+    each plane is rounded code values already, so storing it is exact, and the packed
+    float32 copy of the whole frame is never made."""
+    offset = 0
+    for plane in rgb_to_yuv(rgb, colour, *layout.chroma_shape):
+        size = plane[0].numel()
+        out[:, offset : offset + size] = plane.flatten(1)
+        offset += size
+
+
 def unpack_planes(packed: torch.Tensor, layout: PlaneLayout) -> list[torch.Tensor]:
     """(N, samples) packed frames -> their planes, (N, h, w) each (views, no copy)."""
     planes, offset = [], 0
@@ -169,7 +180,7 @@ class FrameUpscaler:
         while done < packed.shape[0]:
             chunk = packed[done : done + self.batch]
             try:
-                out[done : done + chunk.shape[0]] = self._process_chunk(chunk)
+                self._process_chunk(chunk, out[done : done + chunk.shape[0]])
             except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -178,11 +189,11 @@ class FrameUpscaler:
             done += chunk.shape[0]
         return out
 
-    def _process_chunk(self, packed: torch.Tensor) -> torch.Tensor:
+    def _process_chunk(self, packed: torch.Tensor, out: torch.Tensor) -> None:
         rgb = packed_to_rgb(packed, self.source, self.source_colour)
         upscaled = self._run_model(rgb)
         del rgb
-        return pack_rgb(upscaled, self.target, self.target_colour)
+        pack_rgb_into(out, upscaled, self.target, self.target_colour)
 
     def _run_model(self, rgb: torch.Tensor) -> torch.Tensor:
         if self.tile is None:

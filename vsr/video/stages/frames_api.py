@@ -34,9 +34,18 @@ def upscale_frames(
     scale: int | None = None,
     device: str = "auto",
     half: bool | None = None,
+    precision: str | None = None,
     batch: int = 4,
 ) -> Iterator[np.ndarray | av.VideoFrame]:
-    sr = as_model(model, scale=scale, device=device, half=half)
+    """`frames` upscaled by `model` (an SRModel, a name, a weights file, or None: the
+    device's default model, as every front door resolves it: vsr.settings) in `precision`
+    (auto unless given; `half` True/False is fp16/fp32; vsr.precision_policy)."""
+    from ...settings import resolve_model
+
+    if isinstance(model, SRModel):
+        sr = as_model(model, scale=scale)
+    else:
+        sr = resolve_model(model, scale=scale, device=device, half=half, precision=precision).load()
     yield from _upscaled(frames, sr, batch, in_flight=1 if sr.device.type == "cuda" else 0)
 
 

@@ -82,8 +82,9 @@ def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, 
     - `preset`: a bundled preset's name, a .toml file, a Preset, "auto" (the device's
       default) or None (libx264 at its defaults, 4 frames per GPU call, x2); every other
       setting given (not None) overrides it (vsr.settings.resolve_run): `model` (an SRModel,
-      a shipped name or a weights file), `scale`, `device` ("auto"), `half` (default: True
-      on CUDA), `batch`, `codec`, `crf`, `encoder_preset`, `pix_fmt`;
+      a shipped name or a weights file; None: the device's default, as in every front door),
+      `scale`, `device` ("auto"), `precision` (auto, fp32, fp16, bf16: vsr.precision_policy;
+      `half` True/False is fp16/fp32), `batch`, `codec`, `crf`, `encoder_preset`, `pix_fmt`;
     - `compile`: run the network through torch.compile (vsr.compiled: seconds to compile
       first, faster after); `overwrite`; `queue_size` (8 frames between stages);
     - `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in
