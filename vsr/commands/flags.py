@@ -110,3 +110,8 @@ def photo_set(name: str) -> str:
     from pathlib import Path
 
     return str(Path(os.environ.get(PHOTO_SET_VARIABLE) or DEFAULT_PHOTO_SET) / name)
+
+
+def add_overwrite_flag(p) -> None:
+    """-y/--overwrite, as in FFmpeg: one definition for every command that writes outputs."""
+    p.add_argument("-y", "--overwrite", action="store_true", help="replace outputs that exist (never an input)")

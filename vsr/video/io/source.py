@@ -148,12 +148,7 @@ class VideoSource:
             raise
 
     def _check_file(self) -> None:
-        if not self.path.exists():
-            raise InputError(f"input not found: {self.path}")
-        if not self.path.is_file():
-            raise InputError(f"input is not a file: {self.path}")
-        if self.path.stat().st_size == 0:
-            raise InputError(f"input is empty (0 bytes): {self.path}")
+        check_input_file(self.path)
 
     @property
     def live(self) -> bool:
@@ -301,6 +296,16 @@ class VideoSource:
 
     def _default_duration(self) -> int | None:
         return frame_ticks(self.info.frame_rate, self.info.time_base)
+
+
+def check_input_file(path: Path) -> None:
+    """One line for an input file that is missing, not a file or empty."""
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if not path.is_file():
+        raise InputError(f"input is not a file: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"input is empty (0 bytes): {path}")
 
 
 def _describe_stream(stream) -> StreamInfo:

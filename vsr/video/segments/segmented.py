@@ -30,10 +30,11 @@ from ...atomic import atomic_path
 from ...errors import OutputError, VsrError
 from ...interrupt import EXIT_CODE
 from ...model import SRModel
+from ...output_lock import claim
 from ...weights import sha256_of as file_sha256
 from ..io.job import NO_HOOKS, Hooks, RunKind, SegmentOptions, UpscaleJob, build_job, run_kind
 from ..io.plan import OutputPlan, plan_output
-from ..io.source import VideoSource
+from ..io.source import VideoSource, check_input_file
 from ..stages.upscale import STAGES, UpscaleResult, output_for, run_single
 from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
 from .encode import SegmentWork, encode_segment
@@ -80,12 +81,18 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
     if model is None:
         for notice in job.settings.model.notices:
             warn(notice)
+    check_input_file(job.source.path)  # a missing input is said before the model loads
+    sr = model or job.settings.model.load(compile=job.compile)
+    target = output_for(job.source, job.output, sr.scale, job.encoder.codec, job.overwrite)
+    with claim(target):  # before any decoding (vsr.output_lock); run_single's claim nests in it
+        return _run_claimed(job, hooks, sr, target, warnings)
+
+
+def _run_claimed(job: UpscaleJob, hooks: Hooks, sr: SRModel, target: Path, warnings: list[str]) -> UpscaleResult:
+    """run_job's work once the output `target` is claimed."""
+    warn = hooks.collector(warnings)
+    options = job.segments
     source = VideoSource(job.source)
-    try:
-        sr = model or job.settings.model.load(compile=job.compile)
-    except BaseException:
-        source.close()
-        raise
 
     def in_one_piece() -> UpscaleResult:
         source.close()
@@ -94,7 +101,6 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
         return result
 
     try:
-        target = output_for(source, job.output, sr.scale, job.encoder.codec, job.overwrite)
         plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target)  # refuses what cannot be written, before any work
         work = work_folder(target)
         duration = source.container.duration
@@ -205,7 +211,7 @@ class _SegmentedRun:
                 self.record(segment)
                 if on_segments:
                     on_segments(len(self.manifest.done), total)
-            with atomic_path(self.target) as temp:
+            with atomic_path(self.target, replace=self.job.overwrite) as temp:
                 joined, written = join_segments(self.source, [self.path_of(s) for s in self.plan], temp, self.output, self.once)
                 expected = sum(s.frames for s in self.plan)
                 if written != expected:

@@ -22,7 +22,10 @@ import av
 
 from ...atomic import atomic_path
 from ...errors import OutputError, UsageError
+from ...constants import OUTPUT_CONTAINERS
 from ...model import SRModel
+from ...output_lock import claim
+from ...outputs import check_suffix, make_folder, names_folder
 from ..io.codecs import default_output
 from ..io.endpoints import FORMAT_SUFFIXES, Endpoint, open_output
 from ..io.job import NO_HOOKS, Hooks, UpscaleJob, build_job
@@ -32,7 +35,7 @@ from ..io.plan import plan_output
 from .ending import RunEnding
 from .realtime import channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
-from ..io.source import DecodedFrame, FrameSource, VideoSource
+from ..io.source import DecodedFrame, FrameSource, VideoSource, check_input_file
 
 STAGES = ("decode", "model", "encode")
 
@@ -91,12 +94,27 @@ def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, 
 
 def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = None) -> UpscaleResult:
     """`job` in one run (streamed or in one piece: vsr.video.io.job.run_kind), with `model`
-    when it is loaded already (its notices said), else the job's, loaded here."""
+    when it is loaded already (its notices said), else the job's, loaded here. A file
+    output is claimed (vsr.output_lock) before the input is opened: a second run aimed at
+    it, or an output folder that cannot be written, stops before any decoding."""
     warnings: list[str] = []
     warn = hooks.collector(warnings)
     if model is None:
         for notice in job.settings.model.notices:
             warn(notice)
+    if job.output is not None and not job.output.is_file:
+        return _run_single(job, hooks, model, None, warnings)
+    if job.source.is_file:
+        check_input_file(job.source.path)  # a missing input is said before the model loads
+    model = model or job.settings.model.load(compile=job.compile)  # its scale names the output
+    target = output_for(job.source, job.output, model.scale, job.encoder.codec, job.overwrite)
+    with claim(target):
+        return _run_single(job, hooks, model, target, warnings)
+
+
+def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Path | None, warnings: list[str]) -> UpscaleResult:
+    """run_single's work; `target` is the claimed output file (None: a pipe or URL)."""
+    warn = hooks.collector(warnings)
     settings, out_point = job.encoder, job.output
     streamed = out_point is not None and not out_point.is_file
     source = VideoSource(job.source, timeout=job.stream.timeout)
@@ -110,8 +128,7 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
             final_name = Path(f"{target}{FORMAT_SUFFIXES.get(output.format.name, '')}")  # for messages
             container = output.format.name
         else:
-            target = output_for(source, out_point, sr.scale, settings.codec, job.overwrite)
-            place, final_name, container = atomic_path(target), target, None
+            place, final_name, container = atomic_path(target, replace=job.overwrite), target, None
         try:
             plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container)
         except BaseException:
@@ -192,15 +209,21 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
     )
 
 
-def output_for(source: VideoSource, output: Endpoint | None, scale: int, codec: str, overwrite: bool) -> Path:
-    """The output file (default NAME_xS beside the input), checked before any work."""
-    target = output.path if output is not None else default_output(source.path, scale, codec)
-    if source.endpoint.is_file and target.resolve() == source.path.resolve():
+def output_for(source: Endpoint, output: Endpoint | None, scale: int, codec: str, overwrite: bool) -> Path:
+    """The output file as vsr.outputs' rules say (NAME_xS beside the input by default, or
+    in the folder `output` names, created if missing), checked before any work."""
+    if output is None:
+        target = default_output(source.path, scale, codec)
+    elif names_folder(output.text):
+        target = Path(output.text) / default_output(source.path, scale, codec).name
+    else:
+        target = output.path
+        check_suffix(target, OUTPUT_CONTAINERS, "video")
+    if source.is_file and target.resolve() == source.path.resolve():
         raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
     if target.exists() and not overwrite:
         raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
-    if not target.parent.is_dir():
-        raise OutputError(f"output folder does not exist: {target.parent}")
+    make_folder(target.parent)
     return target
 
 
