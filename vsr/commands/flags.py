@@ -38,6 +38,9 @@ FLAGS = {
     "ray": "--ray",
     "ray_address": "--ray-address",
     "workers": "--workers",
+    "audio_codec": "--audio-codec",
+    "maps": "--map",
+    "start": "--start",
 }
 """Setting name -> flag. A setting an error names that is missing here is a bug that a
 test catches (tests/test_cli.py)."""

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from .flags import add_overwrite_flag
-from .video_flags import add_segment_args, add_video_flags, job_from_args
+from .video_flags import add_segment_args, add_selection_flags, add_video_flags, job_from_args
 
 
 def add_parser(subparsers) -> None:
@@ -35,6 +35,7 @@ def add_parser(subparsers) -> None:
         help="a file (.mp4 .mov .mkv .webm), a folder (ends in /, or no suffix; created if missing), - (stdout) or a URL (default: IN_xS beside IN)",
     )
     add_video_flags(p)
+    add_selection_flags(p)
     add_stream_args(p)
     add_overwrite_flag(p)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")

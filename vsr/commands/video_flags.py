@@ -22,8 +22,36 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format, e.g. yuv420p, yuv420p10le (default: follow the input)")
 
 
-def run_settings(args: argparse.Namespace):
-    """What the preset, model and encoder flags resolve to (vsr.settings.resolve_run)."""
+def add_selection_flags(p: argparse.ArgumentParser) -> None:
+    """FFmpeg's words for what is kept besides the video (vsr.video.io.selection)."""
+    g = p.add_argument_group("streams and trimming", "the first video stream is upscaled; every audio and subtitle stream the output holds is kept")
+    g.add_argument("-an", "--no-audio", dest="audio", action="store_false", help="keep no audio")
+    g.add_argument("-sn", "--no-subtitles", dest="subtitles", action="store_false", help="keep no subtitles")
+    g.add_argument(
+        "--map",
+        dest="maps",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="keep only these streams, as FFmpeg's -map: a, a:1, s, t, d or an index (0:2); -a:1 takes one out; repeatable",
+    )
+    g.add_argument(
+        "--audio-codec",
+        metavar="NAME",
+        help="re-encode the audio (aac, libopus, flac, ...), or copy (refuse what the output cannot hold); "
+        "default: copy, and re-encode only what the output cannot hold (AAC into .webm becomes Opus), with a notice",
+    )
+
+
+def stream_choice(args: argparse.Namespace):
+    from ..video.io.selection import StreamChoice
+
+    return StreamChoice(audio=args.audio, subtitles=args.subtitles, maps=tuple(args.maps), audio_codec=args.audio_codec)
+
+
+def run_settings(args: argparse.Namespace, codec: str | None = None):
+    """What the preset, model and encoder flags resolve to (vsr.settings.resolve_run);
+    `codec` in place of --codec (the one the output's suffix picks)."""
     from ..settings import AUTO_PRESET, resolve_run
 
     return resolve_run(
@@ -33,7 +61,7 @@ def run_settings(args: argparse.Namespace):
         device=args.device,
         half=args.half,
         batch=args.batch,
-        codec=args.codec,
+        codec=codec or args.codec,
         crf=args.crf,
         encoder_preset=args.encoder_preset,
         pix_fmt=args.pix_fmt,
@@ -44,15 +72,17 @@ def job_from_args(args: argparse.Namespace):
     """The vsr.video.io.job.UpscaleJob the flags ask for, for the first input (a batch
     replaces the endpoints for each file); checked here, before any work."""
     from ..video.io.endpoints import classify
-    from ..video.io.job import SegmentOptions, StreamOptions, UpscaleJob
+    from ..video.io.job import SegmentOptions, StreamOptions, UpscaleJob, resolve_for_output
 
+    output = None if args.output is None else classify(str(args.output))
     return UpscaleJob(
         source=classify(str(args.inputs[0])),
-        output=None if args.output is None else classify(str(args.output)),
-        settings=run_settings(args),
+        output=output,
+        settings=resolve_for_output(output, args.codec, lambda codec: run_settings(args, codec)),
         compile=args.compile,
         overwrite=args.overwrite,
         stream=StreamOptions(timeout=args.timeout or None, output_format=args.format, realtime=args.realtime),
+        selection=stream_choice(args),
         segments=SegmentOptions(
             seconds=args.segment_seconds,
             resume="resume" if args.resume else "restart" if args.restart else "auto",

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from ...errors import UsageError
 from ...settings import RunSettings, resolve_run
+from .codecs import codec_for_suffix
 from .endpoints import DEFAULT_TIMEOUT, REALTIME_POLICIES, Endpoint, classify
+from .selection import KEEP_ALL, StreamChoice
 
 RESUME_MODES = ("auto", "resume", "restart")
 DEFAULT_SEGMENT_SECONDS = 30.0
@@ -32,6 +34,8 @@ MODEL_OPTIONS = ("preset", "model", "scale", "device", "half", "batch", "codec",
 """upscale_video's keyword arguments that vsr.settings.resolve_run resolves."""
 RUN_OPTIONS = ("compile", "overwrite", "queue_size")
 STREAM_OPTIONS = ("timeout", "output_format", "realtime")
+CHOICE_OPTIONS = ("audio", "subtitles", "maps", "audio_codec")
+"""upscale_video's keyword arguments for which streams are kept (vsr.video.io.selection)."""
 SEGMENT_OPTIONS = ("segment_seconds", "resume", "keep_work", "ray", "ray_address", "workers")
 HOOKS = ("notify", "on_progress", "on_start", "on_segments")
 
@@ -140,6 +144,7 @@ class UpscaleJob:
     queue_size: int = DEFAULT_QUEUE
     stream: StreamOptions = field(default_factory=StreamOptions)
     segments: SegmentOptions | None = None  # None: never in segments (upscale_video)
+    selection: StreamChoice = KEEP_ALL  # which other streams are kept, and how audio is written
 
     def __post_init__(self):
         if self.queue_size < 1:
@@ -185,21 +190,35 @@ def build_job(
     """The job for `upscale_video(src, dst, **options)`: MODEL_OPTIONS resolved through
     vsr.settings.resolve_run (`preset` None: no preset), RUN_OPTIONS and STREAM_OPTIONS as
     given. Another name is a TypeError, as for any function."""
-    unknown = sorted(set(options) - {*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS})
+    unknown = sorted(set(options) - {*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS})
     if unknown:
-        allowed = ", ".join((*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS))
+        allowed = ", ".join((*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS))
         raise TypeError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; the options are {allowed}")
     stream = StreamOptions(**{name: options.pop(name) for name in STREAM_OPTIONS if name in options})
+    selection = StreamChoice(**{name: options.pop(name) for name in CHOICE_OPTIONS if name in options})
     run = {name: options.pop(name) for name in RUN_OPTIONS if name in options}
     preset = options.pop("preset", None)
+    output = None if dst is None else as_endpoint(dst)
     return UpscaleJob(
         source=as_endpoint(src),
-        output=None if dst is None else as_endpoint(dst),
-        settings=resolve_run(preset, **options),
+        output=output,
+        settings=resolve_for_output(output, options.pop("codec", None), lambda codec: resolve_run(preset, codec=codec, **options)),
         stream=stream,
         segments=segments,
+        selection=selection,
         **run,
     )
+
+
+def resolve_for_output(output: Endpoint | None, codec: str | None, resolve: Callable[[str | None], RunSettings]) -> RunSettings:
+    """`resolve(codec)`: the settings with the codec as named; where none was named and the
+    preset's does not fit the output's container, `resolve` again with the encoder the
+    suffix picks (vsr.video.io.codecs.codec_for_suffix: .webm gets VP9)."""
+    settings = resolve(codec)
+    if codec is not None or output is None or not output.is_file:
+        return settings
+    better = codec_for_suffix(output.path, settings.encoder.codec)
+    return settings if better is None else resolve(better)
 
 
 def as_endpoint(where: "os.PathLike | str | Endpoint") -> Endpoint:

@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 from ...errors import OutputError, UsageError
+from .audio import AudioTranscoder
 from .codecs import keeping_thread_scheduling
 from .plan import OutputPlan
 
@@ -72,7 +73,7 @@ class VideoSink:
         stream = self.output.add_stream(codec_name=plan.codec, rate=info.frame_rate or 25)
         ctx = stream.codec_context
         ctx.width, ctx.height, ctx.pix_fmt = plan.layout.width, plan.layout.height, plan.layout.format
-        ctx.time_base = info.time_base
+        ctx.time_base = plan.clock or info.time_base  # frames carry the input's; PyAV rescales them
         ctx.thread_count = 0
         for name, value in plan.frame_tags.items():
             setattr(ctx, name, value)
@@ -87,8 +88,14 @@ class VideoSink:
     def _add_copied(self, copied: CopiedInput) -> dict:
         """Output streams for the plan's copied streams (by input index); attachments."""
         stream_map = {}
+        encoded = {e.index: e.encoder for e in self.plan.encoded_audio}
+        self.transcoders = {}
         for index in self.plan.copied:
             template = copied.streams[index]
+            if index in encoded:
+                self.transcoders[index] = AudioTranscoder(self.output, template, encoded[index])
+                stream_map[index] = self.transcoders[index].stream
+                continue
             out = self.output.add_stream_from_template(template)
             out.metadata.update(template.metadata)
             out.disposition = template.disposition
@@ -145,6 +152,9 @@ class VideoSink:
         nudged one tick on, as ffmpeg does, and a packet the muxer still refuses is
         counted and skipped rather than ending the run."""
         index = packet.stream.index
+        if index in self.transcoders:
+            self._transcode(index, packet)
+            return
         last = self._last_dts.get(index)
         if packet.dts is not None and last is not None and packet.dts <= last:
             packet.dts = last + 1
@@ -156,6 +166,13 @@ class VideoSink:
         packet.stream = self.stream_map[index]
         try:
             self.output.mux(packet)
+        except av.FFmpegError:
+            self.packets_dropped += 1
+
+    def _transcode(self, index: int, packet: av.Packet) -> None:
+        """Re-encoded audio: a packet that does not decode is counted as refused."""
+        try:
+            self.transcoders[index].write(packet)
         except av.FFmpegError:
             self.packets_dropped += 1
 
@@ -173,6 +190,8 @@ class VideoSink:
 
     def finish(self) -> None:
         self._mux(self.video.encode(None))
+        for transcoder in self.transcoders.values():
+            transcoder.finish()
         self.output.close()
 
     def abort(self) -> None:

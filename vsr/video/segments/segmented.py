@@ -101,7 +101,7 @@ def _run_claimed(job: UpscaleJob, hooks: Hooks, sr: SRModel, target: Path, warni
         return result
 
     try:
-        plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target)  # refuses what cannot be written, before any work
+        plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target, choice=job.selection)  # refuses what cannot be written, before any work
         work = work_folder(target)
         duration = source.container.duration
         seconds = None if duration is None else duration / 1_000_000

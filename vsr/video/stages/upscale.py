@@ -130,7 +130,7 @@ def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Pa
         else:
             place, final_name, container = atomic_path(target, replace=job.overwrite), target, None
         try:
-            plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container)
+            plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container, job.selection)
         except BaseException:
             if streamed:
                 with contextlib.suppress(Exception):

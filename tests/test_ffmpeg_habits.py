@@ -1,0 +1,70 @@
+"""`vsr upscale` with the habits of FFmpeg users: -an, -sn, --map, --audio-codec, audio
+WebM cannot hold re-encoded with one notice, containers from the output's suffix, and
+--start/--duration (-ss/-t) trimming the video and every passed-through stream alike."""
+
+import pytest
+
+from media import make_clip, probe
+from vsr.cli import main
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """Two AAC tracks and subtitles, 1 s at 25 fps (a keyframe every 10 frames)."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "clip.mkv", size=(32, 24), frames=25, audio_tracks=2, subtitles=True)
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def upscale(capsys, clip, out, *flags):
+    code, _, err = run_cli(capsys, "upscale", clip, "-o", out, "--device", "cpu", *flags)
+    assert code == 0, err
+    return probe(out), err
+
+
+def test_an_sn_and_map_choose_what_is_kept(tmp_path, capsys, clip):
+    source = probe(clip)
+    no_audio, _ = upscale(capsys, clip, tmp_path / "an.mkv", "-an")
+    assert no_audio.audio == [] and len(no_audio.subtitles) == 1 and no_audio.frames == 25
+    no_subs, _ = upscale(capsys, clip, tmp_path / "sn.mkv", "--no-subtitles")
+    assert len(no_subs.audio) == 2 and no_subs.subtitles == []
+    second, _ = upscale(capsys, clip, tmp_path / "map.mkv", "--map", "0:a:1")
+    assert [t.packets for t in second.audio] == [source.audio[1].packets] and second.subtitles == []
+    code, _, err = run_cli(capsys, "upscale", clip, "-o", tmp_path / "bad.mkv", "--map", "a:5", "--device", "cpu")
+    assert code == 2 and "'a:5' matches none of the input's streams; change --map" in err
+    assert not (tmp_path / "bad.mkv").exists()
+
+
+def test_webm_picks_vp9_and_re_encodes_aac_to_opus_with_one_notice(tmp_path, capsys, clip):
+    written, err = upscale(capsys, clip, tmp_path / "out.webm")
+    assert written.video[0].codec == "vp9" and written.frames == 25
+    assert [t.codec for t in written.audio] == ["opus", "opus"]
+    assert err.count("re-encoding it with libopus") == 2  # one notice per stream
+    assert "subtitle stream" in err  # subrip does not go into WebM: named, not silent
+
+
+def test_audio_codec_re_encodes_on_request_in_any_container(tmp_path, capsys, clip):
+    written, _ = upscale(capsys, clip, tmp_path / "flac.mkv", "--audio-codec", "flac", "-sn")
+    assert [t.codec for t in written.audio] == ["flac", "flac"]
+    code, _, err = run_cli(capsys, "upscale", clip, "-o", tmp_path / "x.webm", "--audio-codec", "copy", "--device", "cpu")
+    assert code == 2 and "cannot hold the input's audio stream" in err and "--audio-codec" in err
+    code, _, err = run_cli(capsys, "upscale", clip, "-o", tmp_path / "y.mkv", "--audio-codec", "libx264", "--device", "cpu")
+    assert code == 2 and "not an audio one" in err
+
+
+@pytest.mark.parametrize("suffix,codec", [(".avi", "h264"), (".ts", "h264"), (".y4m", "rawvideo")])
+def test_avi_ts_and_y4m_are_written(tmp_path, capsys, suffix, codec):
+    src = make_clip(tmp_path / "in.mp4", size=(32, 24), frames=5, audio_tracks=1)
+    written, err = upscale(capsys, src, tmp_path / f"out{suffix}")
+    assert (written.video[0].codec, written.frames, written.width, written.height) == (codec, 5, 64, 48)
+    times = sorted(written.times)  # AVI stores no pts: B-frames read back one frame late, in decode order
+    assert [t - times[0] for t in times] == pytest.approx([i / 25 for i in range(5)], abs=1e-3)
+    if suffix == ".y4m":  # Y4M holds one video stream: the audio is named as left out
+        assert written.audio == [] and "cannot hold the input's audio stream #1 (aac); it was left out" in " ".join(err.split())
+    else:  # the audio copied as it was (MPEG-TS puts each AAC packet behind an ADTS header)
+        copied, original = written.audio[0].packets, probe(src).audio[0].packets
+        assert len(copied) == len(original) and all(c.endswith(o) for c, o in zip(copied, original, strict=True))
