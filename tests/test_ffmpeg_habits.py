@@ -2,10 +2,14 @@
 WebM cannot hold re-encoded with one notice, containers from the output's suffix, and
 --start/--duration (-ss/-t) trimming the video and every passed-through stream alike."""
 
+import cv2
+import numpy as np
 import pytest
 
-from media import make_clip, probe
+from media import make_clip, probe, reference_frame, video_frames_rgb
+from vsr import upscale_video
 from vsr.cli import main
+from vsr.errors import UsageError
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +72,48 @@ def test_avi_ts_and_y4m_are_written(tmp_path, capsys, suffix, codec):
     else:  # the audio copied as it was (MPEG-TS puts each AAC packet behind an ADTS header)
         copied, original = written.audio[0].packets, probe(src).audio[0].packets
         assert len(copied) == len(original) and all(c.endswith(o) for c, o in zip(copied, original, strict=True))
+
+
+def frame_numbers(path, size=(32, 24), frames=50) -> list[int]:
+    """Which source frame each output frame shows (the moving square and the blue level
+    tell them apart): the reference frame nearest to it, brought back to the source size."""
+    references = np.stack([reference_frame(i, size).astype(np.float32) for i in range(frames)])
+    shown = []
+    for rgb in video_frames_rgb(path):
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        shown.append(int(np.argmin(((references - small) ** 2).mean(axis=(1, 2, 3)))))
+    return shown
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_start_and_duration_keep_exact_frames_and_cut_the_other_streams_alike(tmp_path, capsys, suffix):
+    """2 s at 25 fps, a keyframe every 10 frames: -ss 0.5 lands between keyframes (0.4 and
+    0.8), so the seek goes to 0.4 and the frames before 0.5 are decoded, not kept."""
+    src = make_clip(tmp_path / f"in{suffix}", size=(32, 24), frames=50, audio_tracks=1, gop=10)
+    source = probe(src)
+    written, err = upscale(capsys, src, tmp_path / f"out{suffix}", "-ss", "0.5", "-t", "0:01")
+    assert frame_numbers(tmp_path / f"out{suffix}") == list(range(13, 38))  # 0.52 s ... 1.48 s, exactly
+    assert written.times[0] == pytest.approx(0.02, abs=1e-3) and written.times[-1] == pytest.approx(0.98, abs=1e-3)
+    kept = [p for p, t in zip(source.audio[0].packets, source.audio[0].times, strict=True) if 0.5 <= t < 1.5]
+    assert written.audio[0].packets == kept  # copied whole, from the start to the end
+    assert written.audio[0].times[0] == pytest.approx(source.audio[0].times[source.audio[0].packets.index(kept[0])] - 0.5, abs=2e-3)
+
+
+def test_a_start_alone_runs_to_the_end_and_a_duration_alone_from_the_top(tmp_path, capsys):
+    src = make_clip(tmp_path / "in.mkv", size=(32, 24), frames=50, audio_tracks=1, subtitles=True, gop=10)
+    upscale(capsys, src, tmp_path / "tail.mkv", "--start", "1.3")
+    assert frame_numbers(tmp_path / "tail.mkv") == list(range(33, 50))
+    head, _ = upscale(capsys, src, tmp_path / "head.mkv", "--duration", "0.2")
+    assert frame_numbers(tmp_path / "head.mkv") == [0, 1, 2, 3, 4]
+    assert head.subtitles[0].packets == [b"hello"]  # the cue at 0 s is inside, the one at 0.24 s is not
+
+
+def test_bad_times_are_one_line(tmp_path, capsys, clip):
+    with pytest.raises(SystemExit) as parsing:
+        main(["upscale", str(clip), "-ss", "soon"])
+    assert parsing.value.code == 2 and "not a time: 'soon'" in capsys.readouterr().err
+    for flags, words in ((["-t", "0"], "duration must be more than 0"), (["-ss", "1", "--resume"], "in one piece")):
+        code, _, err = run_cli(capsys, "upscale", clip, "-o", tmp_path / "x.mkv", "--device", "cpu", *flags)
+        assert code == 2 and words in err and err.count("\n") == 1, err
+    with pytest.raises(UsageError, match="start must be 0 s or later"):
+        upscale_video(clip, tmp_path / "y.mkv", start=-1)

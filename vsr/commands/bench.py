@@ -11,20 +11,30 @@ import tempfile
 import time
 from pathlib import Path
 
-from .flags import add_model_flags, model_spec
+from .examples import RAW, examples
+from .flags import add_encoder_flags, add_model_flags, model_spec
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="measure frames per second: stages, pipeline, naive loop, network", description=__doc__)
+    p = subparsers.add_parser(
+        "bench",
+        help="measure frames per second: stages, pipeline, naive loop, network",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr bench", "on the bundled sample clip, with the default model"),
+            ("vsr bench --synthetic 1920x1080 --frames 50 --model ultra-x2 small-x2", "two models on a generated 1080p clip"),
+            ("vsr bench --json now.json --compare benchmarks/before.json", "store the numbers; exit 1 if a ratio fell more than 10%"),
+        ),
+    )
     source = p.add_mutually_exclusive_group()
     source.add_argument("clip", nargs="?", type=Path, metavar="CLIP", help="video to measure on (default: the bundled sample clip)")
     source.add_argument("--synthetic", metavar="WxH", help="measure on a generated H.264 testsrc2 clip of this size")
     p.add_argument("--frames", type=int, default=100, metavar="N", help="frames in the --synthetic clip (default 100)")
     add_model_flags(p, several=True)  # a variant vsr does not ship runs with fresh weights: speed only; --compile times the network both ways
     p.add_argument("--batch", type=int, default=4, metavar="N", help="frames per model call in the pipeline on a GPU (default 4; the CPU takes one)")
-    p.add_argument("--codec", default="libx264", help="the pipeline's encoder (default libx264)")
-    p.add_argument("--crf", type=int, default=23, help="its quality (default 23)")
-    p.add_argument("--encoder-preset", default="veryfast", help="its speed preset (default veryfast)")
+    add_encoder_flags(p, "the pipeline")
     p.add_argument(
         "--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]",
         help="more encoders to time alone, e.g. libx264:ultrafast libx265:fast h264_nvenc:p4",

@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if is_batch(args):
         return run_batch(args)
     job = job_from_args(args)  # streamed, in one piece or segmented: vsr.video.io.job.run_kind decides
-    view = ProgressView(quiet=args.quiet, summary_to_stderr=job.output is not None and job.output.kind == "pipe")
+    part = job.trim.describe() if job.trim.active else None
+    view = ProgressView(quiet=args.quiet, summary_to_stderr=job.output is not None and job.output.kind == "pipe", part=part)
     on_start, on_progress = interruptible_callbacks(view, args.interrupt)
     with view:
         result = run_job(job, Hooks(notify=view.warn, on_progress=on_progress, on_start=on_start, on_segments=view.segments))

@@ -4,7 +4,7 @@ whole vsr.video.io.job.UpscaleJob (job_from_args)."""
 
 import argparse
 
-from .flags import add_model_flags, model_spec
+from .flags import add_model_flags, model_spec, time_arg
 
 
 def add_video_flags(p: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset", metavar="NAME", help="settings: fast, balanced, quality or a .toml file (see vsr presets; default: fast on the CPU, balanced on a GPU)"
     )
-    add_model_flags(p)
+    add_model_flags(p, presets=True)
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call on a GPU (the CPU takes one at a time)")
     p.add_argument("--codec", metavar="NAME", help=", ".join(ENCODERS))
     p.add_argument("--crf", type=int, metavar="N", help="constant quality (lower is better and bigger)")
@@ -35,12 +35,20 @@ def add_selection_flags(p: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help="keep only these streams, as FFmpeg's -map: a, a:1, s, t, d or an index (0:2); -a:1 takes one out; repeatable",
     )
+    g.add_argument("-ss", "--start", type=time_arg, metavar="TIME", help="begin here: seconds, MM:SS or HH:MM:SS.ms from the input's start (default 0)")
+    g.add_argument("-t", "--duration", type=time_arg, metavar="TIME", help="upscale this long (default: to the end); audio and subtitles are cut alike")
     g.add_argument(
         "--audio-codec",
         metavar="NAME",
         help="re-encode the audio (aac, libopus, flac, ...), or copy (refuse what the output cannot hold); "
         "default: copy, and re-encode only what the output cannot hold (AAC into .webm becomes Opus), with a notice",
     )
+
+
+def trim(args: argparse.Namespace):
+    from ..video.io.trim import Trim
+
+    return Trim(start=args.start or 0.0, duration=args.duration)
 
 
 def stream_choice(args: argparse.Namespace):
@@ -83,6 +91,7 @@ def job_from_args(args: argparse.Namespace):
         overwrite=args.overwrite,
         stream=StreamOptions(timeout=args.timeout or None, output_format=args.format, realtime=args.realtime),
         selection=stream_choice(args),
+        trim=trim(args),
         segments=SegmentOptions(
             seconds=args.segment_seconds,
             resume="resume" if args.resume else "restart" if args.restart else "auto",

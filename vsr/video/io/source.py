@@ -7,6 +7,7 @@ at the end, and skipped. Timestamps come from vsr.video.io.timing (the input's o
 FFmpeg's best-effort choice between pts and dts for files that lack real ones).
 """
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Iterator
@@ -106,9 +107,11 @@ class FrameSource(Protocol):
 class VideoSource:
     """An open input (a FrameSource). Iterate `items()` once, from one thread; then `close()`."""
 
-    def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT):
+    def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT, start: float = 0.0):
         """`path`: a file, or (vsr.video.io.endpoints) `-` for stdin, a URL or a device, which
-        `timeout` (seconds per open or read) keeps from hanging; `self.path` is then its label."""
+        `timeout` (seconds per open or read) keeps from hanging; `self.path` is then its label.
+        `start`: a file is read from the keyframe before this time (seconds from its start;
+        vsr.video.io.trim keeps the frames from there)."""
         self.endpoint = path if isinstance(path, Endpoint) else classify(path if isinstance(path, str) else Path(path))
         self.timeout = timeout
         if not self.endpoint.is_file:
@@ -135,6 +138,8 @@ class VideoSource:
             self.damage = DamageReport()
             self._pending: deque = deque()
             self._tail = DecoderTail(self.video)
+            if start and self.endpoint.is_file:
+                seek_to_keyframe_before(self.container, self.video, start)
             self._packets = self._demux()
             self._reached: float | None = None  # end time (s) of the latest packet seen, any stream
             self._discarded = 0
@@ -296,6 +301,17 @@ class VideoSource:
 
     def _default_duration(self) -> int | None:
         return frame_ticks(self.info.frame_rate, self.info.time_base)
+
+
+def seek_to_keyframe_before(container, video, seconds: float) -> None:
+    """FFmpeg's index seek to the keyframe at or before `seconds` from the video's start; a
+    file that cannot seek is read from its top (the frames before are skipped, not kept)."""
+    target = (video.start_time or 0) + int(Fraction(seconds).limit_denominator(1_000_000) / video.time_base)
+    try:
+        container.seek(target, stream=video, backward=True, any_frame=False)
+    except av.FFmpegError:
+        with contextlib.suppress(av.FFmpegError):
+            container.seek(0)
 
 
 def check_input_file(path: Path) -> None:

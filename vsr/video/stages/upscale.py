@@ -35,6 +35,7 @@ from ..io.plan import plan_output
 from .ending import RunEnding
 from .realtime import channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
+from ..io.trim import TrimmedSource
 from ..io.source import DecodedFrame, FrameSource, VideoSource, check_input_file
 
 STAGES = ("decode", "model", "encode")
@@ -117,7 +118,8 @@ def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Pa
     warn = hooks.collector(warnings)
     settings, out_point = job.encoder, job.output
     streamed = out_point is not None and not out_point.is_file
-    source = VideoSource(job.source, timeout=job.stream.timeout)
+    source = VideoSource(job.source, timeout=job.stream.timeout, start=job.trim.start)
+    frames = TrimmedSource(source, job.trim) if job.trim.active else source
     ended, lost_because = RunEnding.INPUT_ENDED, None
     try:
         sr = model or job.settings.model.load(compile=job.compile)
@@ -161,7 +163,7 @@ def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Pa
                     warn(f"{final_name.suffix} cannot hold the input's {dropped}; it was left out")
                 if hooks.on_start:
                     hooks.on_start(source, sink, sr)
-                run_stages(source, sink, sr, job.batch, pipeline, decoded, warn, hooks.on_progress)
+                run_stages(frames, sink, sr, job.batch, pipeline, decoded, warn, hooks.on_progress)
                 sink.finish()
             except BaseException as exc:
                 why = describe_stop(exc) if keep_on_stop else None
