@@ -84,6 +84,10 @@ def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, 
     - `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in
       `output_format`) or a URL (vsr.video.io.endpoints); `timeout` bounds each network open
       and read (10 s); `realtime` is drop, block or auto (vsr.video.stages.realtime);
+    - `audio`, `subtitles` (False: none kept), `maps` (FFmpeg's -map specifiers) and
+      `audio_codec` (re-encode; "copy": never) choose the other streams
+      (vsr.video.io.selection); `start` and `duration` (seconds) upscale a part
+      (vsr.video.io.trim); the output's suffix picks VP9 for .webm when no codec is named;
     - the hooks (vsr.video.io.job.Hooks): `notify(message)` receives warnings as they happen;
       `on_progress(frames_done, frames_expected)` is called from the caller's thread;
       frames_expected is the input's frame count, or where its container has none (mkv,
