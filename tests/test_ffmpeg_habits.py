@@ -117,3 +117,14 @@ def test_bad_times_are_one_line(tmp_path, capsys, clip):
         assert code == 2 and words in err and err.count("\n") == 1, err
     with pytest.raises(UsageError, match="start must be 0 s or later"):
         upscale_video(clip, tmp_path / "y.mkv", start=-1)
+
+
+def test_gif_is_written_with_a_palette_per_frame(tmp_path, capsys):
+    src = make_clip(tmp_path / "in.mp4", size=(32, 24), frames=6, audio_tracks=1)
+    written, err = upscale(capsys, src, tmp_path / "out.gif")
+    assert (written.video[0].codec, written.frames, written.width, written.height) == ("gif", 6, 64, 48)
+    assert written.times == pytest.approx([i / 25 for i in range(6)], abs=1e-3)
+    assert frame_numbers(tmp_path / "out.gif", frames=6) == list(range(6))  # every frame, in order
+    first = cv2.resize(video_frames_rgb(tmp_path / "out.gif")[0], (32, 24), interpolation=cv2.INTER_AREA).astype(float)
+    assert np.abs(first - reference_frame(0, (32, 24))).mean() < 6  # 256 colours of its own: close to the source
+    assert "it was left out" in err  # GIF holds no audio: named

@@ -27,8 +27,9 @@ DEFAULT_SCALE = 2
 SOFTWARE_FALLBACK = {"h264_nvenc": "libx264", "hevc_nvenc": "libx265", "av1_nvenc": "libsvtav1"}
 """Each NVENC encoder, and the software encoder used where it does not open."""
 
-ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", "wrapped_avframe", *SOFTWARE_FALLBACK)
-"""Encoders vsr writes with (FFmpeg encoder names); wrapped_avframe: raw frames, for .y4m."""
+ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", "wrapped_avframe", "gif", *SOFTWARE_FALLBACK)
+"""Encoders vsr writes with (FFmpeg encoder names); wrapped_avframe: raw frames, for .y4m;
+gif: 256 colours a frame, through FFmpeg's palette filters (vsr.video.io.palette)."""
 
 CRF_MAX: dict[str, int | None] = {
     "libx264": 51,
@@ -40,6 +41,7 @@ CRF_MAX: dict[str, int | None] = {
     "av1_nvenc": 63,
     "ffv1": None,  # lossless: crf is ignored
     "wrapped_avframe": None,  # raw frames
+    "gif": None,  # a palette per frame
 }
 """The highest CRF each encoder accepts (its lowest is 0)."""
 
@@ -52,10 +54,11 @@ OUTPUT_CONTAINERS = {
     ".avi": "avi",
     ".ts": "mpegts",
     ".y4m": "yuv4mpegpipe",
+    ".gif": "gif",
 }
 """Output suffixes vsr writes, and FFmpeg's muxer for each."""
 
-SUFFIX_CODECS = {".webm": "libvpx-vp9", ".y4m": "wrapped_avframe"}
+SUFFIX_CODECS = {".webm": "libvpx-vp9", ".y4m": "wrapped_avframe", ".gif": "gif"}
 """The encoder an output's suffix picks when no codec is named and the preset's cannot go
 into that container (WebM holds VP9 and AV1; Y4M holds raw frames only)."""
 

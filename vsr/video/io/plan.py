@@ -36,6 +36,10 @@ VIDEO_ONLY = frozenset({"yuv4mpegpipe", "gif"})
 CONSTANT_RATE = frozenset({"yuv4mpegpipe", "gif", "avi"})
 """Containers whose clock is the frame rate itself (a frame's place is its time)."""
 
+PALETTE_CODEC = "gif"
+"""The encoder of paletted frames: the pipeline writes 4:4:4 frames and FFmpeg's palette
+filters turn each into 256 colours (vsr.video.io.palette)."""
+
 UNSPECIFIED = 2
 """FFmpeg's code for "unspecified" colour primaries, transfer and matrix (and 0 is both
 "reserved" for those and the unspecified range)."""
@@ -59,6 +63,7 @@ class OutputPlan:
     dropped: tuple[str, ...] = ()  # what the container cannot hold, described
     notices: tuple[str, ...] = ()  # choices the user did not ask for (an encoder fallback)
     clock: Fraction | None = None  # the encoder's time base where the container needs one (y4m: 1/frame rate); None: the input's
+    palette: bool = False  # GIF: `layout`'s frames go through a palette per frame (vsr.video.io.palette) into pal8
 
     @property
     def codec(self) -> str:
@@ -95,7 +100,8 @@ def plan_output(
         settings = dataclasses.replace(settings, codec=codec, encoder_preset=None)
     if not codec_fits(container, codec):
         raise UsageError(f"{output.suffix} cannot hold {codec} video", hint="name the output .mkv or pick another {codec}")
-    pix_fmt, notice = choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
+    palette = codec == PALETTE_CODEC
+    pix_fmt, notice = ("yuv444p", None) if palette else choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
     if notice:
         notices.append(notice)
     layout = PlaneLayout(pix_fmt, width, height)
@@ -117,6 +123,7 @@ def plan_output(
         dropped=dropped,
         notices=tuple(notices),
         clock=1 / Fraction(video.frame_rate or 25) if container in CONSTANT_RATE else None,
+        palette=palette,
     )
 
 

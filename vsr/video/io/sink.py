@@ -17,6 +17,7 @@ import numpy as np
 from ...errors import OutputError, UsageError
 from .audio import AudioTranscoder
 from .codecs import keeping_thread_scheduling
+from .palette import PaletteFilter
 from .plan import OutputPlan
 
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
@@ -72,7 +73,8 @@ class VideoSink:
         plan, info = self.plan, self.plan.video
         stream = self.output.add_stream(codec_name=plan.codec, rate=info.frame_rate or 25)
         ctx = stream.codec_context
-        ctx.width, ctx.height, ctx.pix_fmt = plan.layout.width, plan.layout.height, plan.layout.format
+        ctx.width, ctx.height, ctx.pix_fmt = plan.layout.width, plan.layout.height, "pal8" if plan.palette else plan.layout.format
+        self._palette = PaletteFilter(plan.layout.width, plan.layout.height, plan.layout.format, info.time_base) if plan.palette else None
         ctx.time_base = plan.clock or info.time_base  # frames carry the input's; PyAV rescales them
         ctx.thread_count = 0
         for name, value in plan.frame_tags.items():
@@ -131,7 +133,8 @@ class VideoSink:
             frame.duration = duration
         for name, value in self.frame_tags.items():
             setattr(frame, name, value)
-        self._mux(self.video.encode(frame))
+        for ready in self._palette.push(frame) if self._palette else (frame,):
+            self._mux(self.video.encode(ready))
         self.frames_written += 1
 
     def _distinct(self, pts: int) -> int:
@@ -189,6 +192,8 @@ class VideoSink:
             self.output.mux(packet)
 
     def finish(self) -> None:
+        for ready in self._palette.push(None) if self._palette else ():
+            self._mux(self.video.encode(ready))
         self._mux(self.video.encode(None))
         for transcoder in self.transcoders.values():
             transcoder.finish()
