@@ -128,3 +128,54 @@ def test_gif_is_written_with_a_palette_per_frame(tmp_path, capsys):
     first = cv2.resize(video_frames_rgb(tmp_path / "out.gif")[0], (32, 24), interpolation=cv2.INTER_AREA).astype(float)
     assert np.abs(first - reference_frame(0, (32, 24))).mean() < 6  # 256 colours of its own: close to the source
     assert "it was left out" in err  # GIF holds no audio: named
+
+
+def write_sequence(folder, frames=6, name="f{:04d}.png"):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(frames):
+        cv2.imwrite(str(folder / name.format(i + 1)), reference_frame(i, (32, 24))[:, :, ::-1])
+    return folder
+
+
+def test_an_image_sequence_is_an_input_by_pattern_or_as_a_folder_with_a_framerate(tmp_path, capsys):
+    shots = write_sequence(tmp_path / "shots")
+    code, _, err = run_cli(capsys, "upscale", shots / "f%04d.png", "--device", "cpu", "--quiet")
+    assert code == 0, err
+    written = probe(tmp_path / "shots_x2.mkv")  # named after the folder, beside it
+    assert written.frames == 6 and written.times == pytest.approx([i / 25 for i in range(6)], abs=1e-3)
+    assert frame_numbers(tmp_path / "shots_x2.mkv", frames=6) == list(range(6))
+    paced, _ = upscale(capsys, shots, tmp_path / "paced.mp4", "--framerate", "10")
+    assert paced.frames == 6 and paced.times == pytest.approx([i / 10 for i in range(6)], abs=1e-3)
+    clip = make_clip(tmp_path / "c.mp4", size=(32, 24), frames=2)
+    code, _, err = run_cli(capsys, "upscale", clip, "--framerate", "10", "--device", "cpu")
+    assert code == 2 and "--framerate is for image sequences" in err
+
+
+def test_an_image_sequence_is_an_output(tmp_path, capsys):
+    src = make_clip(tmp_path / "in.mp4", size=(32, 24), frames=5)
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "out" / "%04d.png", "--device", "cpu", "--quiet")
+    assert code == 0, err
+    files = sorted((tmp_path / "out").iterdir())
+    assert [f.name for f in files] == [f"{i:04d}.png" for i in range(1, 6)]
+    for i, file in enumerate(files):
+        rgb = cv2.imread(str(file))[:, :, ::-1]
+        assert rgb.shape == (48, 64, 3)
+        small = cv2.resize(rgb, (32, 24), interpolation=cv2.INTER_AREA).astype(float)
+        assert np.abs(small - reference_frame(i, (32, 24))).mean() < 6
+    code, _, err = run_cli(capsys, "upscale", src, "-o", tmp_path / "out" / "%04d.png", "--device", "cpu")
+    assert code == 1 and "0001.png exists" in err and "--overwrite" in err
+    assert run_cli(capsys, "upscale", src, "-o", tmp_path / "out" / "%04d.png", "-y", "--device", "cpu", "--quiet")[0] == 0
+
+
+def test_a_failed_sequence_output_leaves_none_of_its_files(tmp_path):
+    src = make_clip(tmp_path / "in.mp4", size=(32, 24), frames=30)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+
+    def fail_midway(done, expected):
+        if done >= 3:
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        upscale_video(src, str(tmp_path / "out" / "%04d.png"), device="cpu", on_progress=fail_midway)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]

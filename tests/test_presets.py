@@ -118,7 +118,8 @@ BAD_FILES = [
     ('description = "x"\nscale = true', "got True (bool)"),
     (
         'description = "x"\ncodec = "h264"',
-        "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, ffv1, wrapped_avframe, gif, h264_nvenc, hevc_nvenc, av1_nvenc, got 'h264'",
+        "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, ffv1, wrapped_avframe, gif, png, mjpeg, tiff, bmp, "
+        "h264_nvenc, hevc_nvenc, av1_nvenc, got 'h264'",
     ),
     ('description = "x"\ncrf = -1', "crf must be an integer from 0 to 51 for libx264, got -1"),
     ('description = "x"\ncrf = 52', "crf must be an integer from 0 to 51 for libx264, got 52"),

@@ -27,9 +27,10 @@ DEFAULT_SCALE = 2
 SOFTWARE_FALLBACK = {"h264_nvenc": "libx264", "hevc_nvenc": "libx265", "av1_nvenc": "libsvtav1"}
 """Each NVENC encoder, and the software encoder used where it does not open."""
 
-ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", "wrapped_avframe", "gif", *SOFTWARE_FALLBACK)
+ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", "wrapped_avframe", "gif", "png", "mjpeg", "tiff", "bmp", *SOFTWARE_FALLBACK)
 """Encoders vsr writes with (FFmpeg encoder names); wrapped_avframe: raw frames, for .y4m;
-gif: 256 colours a frame, through FFmpeg's palette filters (vsr.video.io.palette)."""
+gif: 256 colours a frame, through FFmpeg's palette filters (vsr.video.io.palette); png,
+mjpeg, tiff, bmp: image sequences (vsr.video.io.sequences)."""
 
 CRF_MAX: dict[str, int | None] = {
     "libx264": 51,
@@ -42,6 +43,10 @@ CRF_MAX: dict[str, int | None] = {
     "ffv1": None,  # lossless: crf is ignored
     "wrapped_avframe": None,  # raw frames
     "gif": None,  # a palette per frame
+    "png": None,
+    "mjpeg": None,
+    "tiff": None,
+    "bmp": None,
 }
 """The highest CRF each encoder accepts (its lowest is 0)."""
 

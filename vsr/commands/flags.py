@@ -41,6 +41,8 @@ FLAGS = {
     "audio_codec": "--audio-codec",
     "maps": "--map",
     "start": "--start",
+    "width": "--width",
+    "height": "--height",
 }
 """Setting name -> flag. A setting an error names that is missing here is a bug that a
 test catches (tests/test_cli.py)."""

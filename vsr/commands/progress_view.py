@@ -42,9 +42,12 @@ class ProgressView:
         if self.quiet:
             return
         info = source.info
+        steps = f"{sink.layout.width}x{sink.layout.height}"
+        if sink.plan.resize:  # the network's scale, then FFmpeg's resize: both steps
+            steps = f"{steps} (network) -> {sink.plan.size[0]}x{sink.plan.size[1]} (FFmpeg Lanczos)"
         self.console.print(
             f"{source.path}{f' ({self.part})' if self.part else ''}: {info.layout.width}x{info.layout.height} {info.source_format} -> "
-            f"{sink.layout.width}x{sink.layout.height} {sink.layout.format} {sink.codec}, {model.description}",
+            f"{steps} {sink.layout.format} {sink.codec}, {model.description}",
             highlight=False,
         )
 

@@ -68,7 +68,8 @@ def interruptible_callbacks(view, interrupt):
 
 
 def is_batch(args: argparse.Namespace) -> bool:
-    return len(args.inputs) > 1 or Path(args.inputs[0]).is_dir()
+    """Several inputs, or a folder of videos (with --framerate a folder is one sequence)."""
+    return len(args.inputs) > 1 or (Path(args.inputs[0]).is_dir() and args.framerate is None)
 
 
 def wrap_up_stream(result) -> int:

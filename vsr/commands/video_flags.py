@@ -35,6 +35,16 @@ def add_selection_flags(p: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help="keep only these streams, as FFmpeg's -map: a, a:1, s, t, d or an index (0:2); -a:1 takes one out; repeatable",
     )
+    g.add_argument(
+        "--framerate",
+        type=framerate_arg,
+        metavar="FPS",
+        help="read IN, a folder of images or a pattern such as frames/%%04d.png, as a sequence at FPS (default for a pattern: 25)",
+    )
+    size = p.add_argument_group("exact output size", "the network's scale first, then FFmpeg's Lanczos resize to the size asked for")
+    size.add_argument("--width", type=int, metavar="W", help="output width; the height follows the picture (even)")
+    size.add_argument("--height", type=int, metavar="H", help="output height; the width follows the picture (even)")
+    size.add_argument("--resolution", type=resolution_arg, metavar="WxH", help="both, e.g. 1920x1080 (the display aspect stays: the SAR takes the difference)")
     g.add_argument("-ss", "--start", type=time_arg, metavar="TIME", help="begin here: seconds, MM:SS or HH:MM:SS.ms from the input's start (default 0)")
     g.add_argument("-t", "--duration", type=time_arg, metavar="TIME", help="upscale this long (default: to the end); audio and subtitles are cut alike")
     g.add_argument(
@@ -84,7 +94,7 @@ def job_from_args(args: argparse.Namespace):
 
     output = None if args.output is None else classify(str(args.output))
     return UpscaleJob(
-        source=classify(str(args.inputs[0])),
+        source=source_from_args(args),
         output=output,
         settings=resolve_for_output(output, args.codec, lambda codec: run_settings(args, codec)),
         compile=args.compile,
@@ -92,6 +102,7 @@ def job_from_args(args: argparse.Namespace):
         stream=StreamOptions(timeout=args.timeout or None, output_format=args.format, realtime=args.realtime),
         selection=stream_choice(args),
         trim=trim(args),
+        size=target_size(args),
         segments=SegmentOptions(
             seconds=args.segment_seconds,
             resume="resume" if args.resume else "restart" if args.restart else "auto",
@@ -101,6 +112,55 @@ def job_from_args(args: argparse.Namespace):
             workers=args.workers,
         ),
     )
+
+
+def source_from_args(args: argparse.Namespace):
+    """The first input, classified (vsr.video.io.endpoints); with --framerate a folder of
+    images (or a pattern) is read as a sequence at that rate."""
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..video.io.endpoints import as_sequence, classify
+
+    source = classify(str(args.inputs[0]))
+    if args.framerate is None:
+        return source
+    if source.kind != "sequence" and not Path(args.inputs[0]).is_dir():
+        raise UsageError(f"--framerate is for image sequences (frames/%04d.png, or a folder of images), not {args.inputs[0]}")
+    return as_sequence(source, args.framerate)
+
+
+def resolution_arg(text: str):
+    from ..video.io.resize import TargetSize
+
+    try:
+        return TargetSize.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def target_size(args: argparse.Namespace):
+    """--width/--height or --resolution, as a vsr.video.io.resize.TargetSize."""
+    from ..errors import UsageError
+    from ..video.io.resize import TargetSize
+
+    if args.resolution is not None:
+        if args.width is not None or args.height is not None:
+            raise UsageError("give --resolution WxH, or --width and/or --height, not both")
+        return args.resolution
+    return TargetSize(args.width, args.height)
+
+
+def framerate_arg(text: str) -> str:
+    """An argparse type: a frame rate as FFmpeg takes it (25, 23.976, 30000/1001)."""
+    from fractions import Fraction
+
+    try:
+        if Fraction(text) > 0:
+            return text
+    except (ValueError, ZeroDivisionError):
+        pass
+    raise argparse.ArgumentTypeError(f"not a frame rate: {text!r} (e.g. 25, 23.976 or 30000/1001)")
 
 
 def add_segment_args(p: argparse.ArgumentParser) -> None:

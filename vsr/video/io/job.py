@@ -24,6 +24,7 @@ from ...settings import RunSettings, resolve_run
 from .codecs import codec_for_suffix
 from .endpoints import DEFAULT_TIMEOUT, REALTIME_POLICIES, Endpoint, classify
 from .selection import KEEP_ALL, StreamChoice
+from .resize import NATIVE, TargetSize
 from .trim import WHOLE, Trim
 
 RESUME_MODES = ("auto", "resume", "restart")
@@ -37,6 +38,7 @@ RUN_OPTIONS = ("compile", "overwrite", "queue_size")
 STREAM_OPTIONS = ("timeout", "output_format", "realtime")
 CHOICE_OPTIONS = ("audio", "subtitles", "maps", "audio_codec")
 TRIM_OPTIONS = ("start", "duration")
+SIZE_OPTIONS = ("width", "height")
 """upscale_video's keyword arguments for which streams are kept (vsr.video.io.selection)."""
 SEGMENT_OPTIONS = ("segment_seconds", "resume", "keep_work", "ray", "ray_address", "workers")
 HOOKS = ("notify", "on_progress", "on_start", "on_segments")
@@ -148,11 +150,12 @@ class UpscaleJob:
     segments: SegmentOptions | None = None  # None: never in segments (upscale_video)
     selection: StreamChoice = KEEP_ALL  # which other streams are kept, and how audio is written
     trim: Trim = WHOLE  # the part of the input to upscale (vsr.video.io.trim)
+    size: TargetSize = NATIVE  # an exact output size, reached by resizing the network's (vsr.video.io.resize)
 
     def __post_init__(self):
         if self.queue_size < 1:
             raise UsageError(f"queue_size must be 1 or more, got {self.queue_size}")
-        if self.output is None and not self.source.is_file:
+        if self.output is None and self.source.kind not in ("file", "sequence"):
             raise UsageError(f"an output must be named for {self.source.label()}", hint="name one with {output}")
         if self.segments is not None and self.trim.active and self.segments.asked:
             raise UsageError("a part of the input (a start or duration) is upscaled in one piece, not in segments", hint="leave the segment options out")
@@ -195,13 +198,14 @@ def build_job(
     """The job for `upscale_video(src, dst, **options)`: MODEL_OPTIONS resolved through
     vsr.settings.resolve_run (`preset` None: no preset), RUN_OPTIONS and STREAM_OPTIONS as
     given. Another name is a TypeError, as for any function."""
-    unknown = sorted(set(options) - {*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS, *TRIM_OPTIONS})
+    unknown = sorted(set(options) - {*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS, *TRIM_OPTIONS, *SIZE_OPTIONS})
     if unknown:
-        allowed = ", ".join((*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS, *TRIM_OPTIONS))
+        allowed = ", ".join((*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS, *TRIM_OPTIONS, *SIZE_OPTIONS))
         raise TypeError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; the options are {allowed}")
     stream = StreamOptions(**{name: options.pop(name) for name in STREAM_OPTIONS if name in options})
     selection = StreamChoice(**{name: options.pop(name) for name in CHOICE_OPTIONS if name in options})
     trim = Trim(**{name: options.pop(name) for name in TRIM_OPTIONS if options.get(name) is not None})
+    size = TargetSize(**{name: options.pop(name) for name in SIZE_OPTIONS if name in options})
     run = {name: options.pop(name) for name in RUN_OPTIONS if name in options}
     preset = options.pop("preset", None)
     output = None if dst is None else as_endpoint(dst)
@@ -213,6 +217,7 @@ def build_job(
         segments=segments,
         selection=selection,
         trim=trim,
+        size=size,
         **run,
     )
 

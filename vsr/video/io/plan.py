@@ -24,16 +24,18 @@ from .audio import AudioEncoding, audio_encoder_for
 from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
 from .planes import PlaneLayout
 from .selection import KEEP_ALL, StreamChoice, choose_streams
+from .resize import NATIVE, TargetSize, resized
+from .sequences import IMAGE_ENCODERS
 from .source import StreamInfo, VideoInfo
 
 OUTPUT_CHROMA_LOCATION = "left"
 """Where subsampled output chroma sits (and is tagged so): what H.264/HEVC/AV1 players
 assume when a stream does not say, whatever the input's siting was."""
 
-VIDEO_ONLY = frozenset({"yuv4mpegpipe", "gif"})
+VIDEO_ONLY = frozenset({"yuv4mpegpipe", "gif", "image2"})
 """Containers that hold one video stream and nothing else."""
 
-CONSTANT_RATE = frozenset({"yuv4mpegpipe", "gif", "avi"})
+CONSTANT_RATE = frozenset({"yuv4mpegpipe", "gif", "avi", "image2"})
 """Containers whose clock is the frame rate itself (a frame's place is its time)."""
 
 PALETTE_CODEC = "gif"
@@ -64,6 +66,9 @@ class OutputPlan:
     notices: tuple[str, ...] = ()  # choices the user did not ask for (an encoder fallback)
     clock: Fraction | None = None  # the encoder's time base where the container needs one (y4m: 1/frame rate); None: the input's
     palette: bool = False  # GIF: `layout`'s frames go through a palette per frame (vsr.video.io.palette) into pal8
+    resize: tuple[int, int] | None = None  # the encoded size where the network's is resized to it (vsr.video.io.resize)
+    sample_aspect_ratio: Fraction | None = None  # of the encoded frames (None: square pixels)
+    encoder_pix_fmt: str | None = None  # what the encoder takes where `layout`'s frames are converted first (an image sequence's RGB)
 
     @property
     def codec(self) -> str:
@@ -71,7 +76,8 @@ class OutputPlan:
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.layout.width, self.layout.height
+        """The encoded size: the network's, or the one it is resized to."""
+        return self.resize or (self.layout.width, self.layout.height)
 
 
 def plan_output(
@@ -82,16 +88,26 @@ def plan_output(
     output: Path,
     container: str | None = None,
     choice: StreamChoice = KEEP_ALL,
+    size: TargetSize = NATIVE,
 ) -> OutputPlan:
     """The plan for writing `video` upscaled `scale` times (and `streams` copied) to
     `output` with `settings`. Raises UsageError when the output cannot be written as asked
     (a container that cannot hold the codec, or would lose an audio stream). `container`:
     the muxer of an output already open (a pipe or URL, vsr.video.io.endpoints); by default
     the one `output`'s suffix names. `choice`: which other streams to keep and how audio is
-    written (vsr.video.io.selection)."""
+    written (vsr.video.io.selection); `size`: the exact size to resize the network's frames
+    to (vsr.video.io.resize)."""
     output = Path(output)
     container = container or container_for(output)
-    width, height = video.layout.width * scale, video.layout.height * scale
+    encoder_pix_fmt = None
+    if container == "image2":  # an image sequence: the suffix names the encoder, frames are 8-bit RGB
+        if output.suffix.lower() not in IMAGE_ENCODERS:
+            what = output.suffix or "files without a suffix"
+            raise UsageError(f"cannot write an image sequence as {what}", hint="name it like out/%04d.png (.png .jpg .tif .bmp)")
+        codec, encoder_pix_fmt = IMAGE_ENCODERS[output.suffix.lower()]
+        settings = dataclasses.replace(settings, codec=codec, crf=None, encoder_preset=None, pix_fmt=None)
+    net_width, net_height = video.layout.width * scale, video.layout.height * scale
+    width, height, aspect = resized(net_width, net_height, size, video.sample_aspect_ratio)
     notices = []
     codec, notice = choose_encoder(settings, width, height)
     if notice:
@@ -101,11 +117,14 @@ def plan_output(
     if not codec_fits(container, codec):
         raise UsageError(f"{output.suffix} cannot hold {codec} video", hint="name the output .mkv or pick another {codec}")
     palette = codec == PALETTE_CODEC
-    pix_fmt, notice = ("yuv444p", None) if palette else choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
+    if encoder_pix_fmt:
+        pix_fmt, notice = "gbrp", None
+    else:
+        pix_fmt, notice = ("yuv444p", None) if palette else choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
     if notice:
         notices.append(notice)
-    layout = PlaneLayout(pix_fmt, width, height)
-    colour = output_colour(video.colour, layout)
+    layout = PlaneLayout(pix_fmt, net_width, net_height)  # what the pipeline packs; the sink resizes it
+    colour = ColourSpec(None, True, 8) if encoder_pix_fmt else output_colour(video.colour, layout)
     copied, encoded, attachments, dropped, stream_notices = _streams(container, choose_streams(streams, choice), choice.audio_codec)
     notices.extend(stream_notices)
     return OutputPlan(
@@ -124,6 +143,9 @@ def plan_output(
         notices=tuple(notices),
         clock=1 / Fraction(video.frame_rate or 25) if container in CONSTANT_RATE else None,
         palette=palette,
+        resize=(width, height) if (width, height) != (net_width, net_height) else None,
+        sample_aspect_ratio=aspect,
+        encoder_pix_fmt=encoder_pix_fmt,
     )
 
 
@@ -143,7 +165,9 @@ def _encoder_options(settings: EncoderSettings, layout: PlaneLayout, colour: Col
 
 def _frame_tags(colour: ColourSpec, input_tags: dict[str, int]) -> dict[str, int]:
     """The output's colour tags: its own matrix and range; the input's primaries and
-    transfer where it tagged them, else the ones that go with the matrix."""
+    transfer where it tagged them, else the ones that go with the matrix (RGB: sRGB's)."""
+    if colour.matrix is None:
+        return {"colorspace": 0, "color_range": RANGE_FULL, "color_primaries": 1, "color_trc": 13}
     primaries, trc = DEFAULT_PRIMARIES_TRC[colour.matrix]
     return {
         "colorspace": MATRIX_CODES[colour.matrix],

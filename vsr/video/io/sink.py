@@ -18,6 +18,7 @@ from ...errors import OutputError, UsageError
 from .audio import AudioTranscoder
 from .codecs import keeping_thread_scheduling
 from .palette import PaletteFilter
+from .resize import INTERPOLATION
 from .plan import OutputPlan
 
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
@@ -73,14 +74,14 @@ class VideoSink:
         plan, info = self.plan, self.plan.video
         stream = self.output.add_stream(codec_name=plan.codec, rate=info.frame_rate or 25)
         ctx = stream.codec_context
-        ctx.width, ctx.height, ctx.pix_fmt = plan.layout.width, plan.layout.height, "pal8" if plan.palette else plan.layout.format
-        self._palette = PaletteFilter(plan.layout.width, plan.layout.height, plan.layout.format, info.time_base) if plan.palette else None
+        (ctx.width, ctx.height), ctx.pix_fmt = plan.size, "pal8" if plan.palette else plan.encoder_pix_fmt or plan.layout.format
+        self._palette = PaletteFilter(*plan.size, plan.layout.format, info.time_base) if plan.palette else None
         ctx.time_base = plan.clock or info.time_base  # frames carry the input's; PyAV rescales them
         ctx.thread_count = 0
         for name, value in plan.frame_tags.items():
             setattr(ctx, name, value)
-        if info.sample_aspect_ratio:
-            ctx.sample_aspect_ratio = info.sample_aspect_ratio
+        if plan.sample_aspect_ratio:
+            ctx.sample_aspect_ratio = plan.sample_aspect_ratio
         ctx.options = plan.options
         if info.rotation:
             stream.set_display_rotation(info.rotation)
@@ -131,6 +132,12 @@ class VideoSink:
         frame.pts, frame.time_base = pts, self.time_base
         if duration:
             frame.duration = duration
+        if self.plan.encoder_pix_fmt or self.plan.resize:  # FFmpeg's swscale: to the exact size (Lanczos), to the image encoder's format
+            width, height = self.plan.size
+            frame = frame.reformat(width=width, height=height, format=self.plan.encoder_pix_fmt, interpolation=INTERPOLATION)
+            frame.pts, frame.time_base = pts, self.time_base
+            if duration:
+                frame.duration = duration
         for name, value in self.frame_tags.items():
             setattr(frame, name, value)
         for ready in self._palette.push(frame) if self._palette else (frame,):

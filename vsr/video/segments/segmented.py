@@ -101,7 +101,7 @@ def _run_claimed(job: UpscaleJob, hooks: Hooks, sr: SRModel, target: Path, warni
         return result
 
     try:
-        plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target, choice=job.selection)  # refuses what cannot be written, before any work
+        plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target, choice=job.selection, size=job.size)  # refuses what cannot be written
         work = work_folder(target)
         duration = source.container.duration
         seconds = None if duration is None else duration / 1_000_000
@@ -240,7 +240,7 @@ class _SegmentedRun:
             codec=joined.codec,
             pix_fmt=joined.layout.format,
             size_in=(info.layout.width, info.layout.height),
-            size_out=(joined.layout.width, joined.layout.height),
+            size_out=joined.plan.size,
             stage_busy=busy,
             warnings=warnings,
         )

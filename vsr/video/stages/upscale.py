@@ -35,6 +35,7 @@ from ..io.plan import plan_output
 from .ending import RunEnding
 from .realtime import channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
+from ..io.sequences import FIRST_NUMBER, numbered, sequence_stand_in
 from ..io.trim import TrimmedSource
 from ..io.source import DecodedFrame, FrameSource, VideoSource, check_input_file
 
@@ -87,7 +88,8 @@ def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, 
     - `audio`, `subtitles` (False: none kept), `maps` (FFmpeg's -map specifiers) and
       `audio_codec` (re-encode; "copy": never) choose the other streams
       (vsr.video.io.selection); `start` and `duration` (seconds) upscale a part
-      (vsr.video.io.trim); the output's suffix picks VP9 for .webm when no codec is named;
+      (vsr.video.io.trim); `width`, `height`: an exact output size (vsr.video.io.resize);
+      the output's suffix picks VP9 for .webm when no codec is named;
     - the hooks (vsr.video.io.job.Hooks): `notify(message)` receives warnings as they happen;
       `on_progress(frames_done, frames_expected)` is called from the caller's thread;
       frames_expected is the input's frame count, or where its container has none (mkv,
@@ -107,6 +109,8 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
     if model is None:
         for notice in job.settings.model.notices:
             warn(notice)
+    if job.output is not None and job.output.kind == "sequence":
+        return _run_into_sequence(job, hooks, model, warnings)
     if job.output is not None and not job.output.is_file:
         return _run_single(job, hooks, model, None, warnings)
     if job.source.is_file:
@@ -115,6 +119,25 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
     target = output_for(job.source, job.output, model.scale, job.encoder.codec, job.overwrite)
     with claim(target):
         return _run_single(job, hooks, model, target, warnings)
+
+
+def _run_into_sequence(job: UpscaleJob, hooks: Hooks, model: SRModel | None, warnings: list[str]) -> UpscaleResult:
+    """An image sequence output (`out/%04d.png`), by vsr.outputs' rules: its folder made,
+    its first file not replaced without overwrite, its pattern claimed; written in place,
+    one whole file a frame, and on a failure the files this run wrote are removed."""
+    pattern = job.output.text
+    first = numbered(pattern, FIRST_NUMBER)
+    if first.exists() and not job.overwrite:
+        raise OutputError(f"{first} exists (the first file of {pattern})", hint="pass {overwrite=True} to replace the sequence")
+    make_folder(first.parent)
+    with claim(Path(pattern)):
+        before = {p for p in first.parent.iterdir()}
+        try:
+            return _run_single(job, hooks, model, None, warnings)
+        except BaseException:
+            for written in set(first.parent.iterdir()) - before:
+                written.unlink(missing_ok=True)
+            raise
 
 
 def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Path | None, warnings: list[str]) -> UpscaleResult:
@@ -136,7 +159,7 @@ def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Pa
         else:
             place, final_name, container = atomic_path(target, replace=job.overwrite), target, None
         try:
-            plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container, job.selection)
+            plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container, job.selection, job.size)
         except BaseException:
             if streamed:
                 with contextlib.suppress(Exception):
@@ -206,7 +229,7 @@ def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Pa
         codec=sink.codec,
         pix_fmt=sink.layout.format,
         size_in=(info.layout.width, info.layout.height),
-        size_out=(sink.layout.width, sink.layout.height),
+        size_out=plan.size,
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
         ended=ended,
@@ -218,10 +241,11 @@ def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Pa
 def output_for(source: Endpoint, output: Endpoint | None, scale: int, codec: str, overwrite: bool) -> Path:
     """The output file as vsr.outputs' rules say (NAME_xS beside the input by default, or
     in the folder `output` names, created if missing), checked before any work."""
+    named = sequence_stand_in(source.text) if source.kind == "sequence" else source.path  # what the default name follows
     if output is None:
-        target = default_output(source.path, scale, codec)
+        target = default_output(named, scale, codec)
     elif names_folder(output.text):
-        target = Path(output.text) / default_output(source.path, scale, codec).name
+        target = Path(output.text) / default_output(named, scale, codec).name
     else:
         target = output.path
         check_suffix(target, OUTPUT_CONTAINERS, "video")
