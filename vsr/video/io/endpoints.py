@@ -84,6 +84,16 @@ def classify(text: "str | Path") -> Endpoint:
     return Endpoint("file", text)
 
 
+def check_input_file(path: Path) -> None:
+    """One line for an input file that is missing, not a file or empty."""
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if not path.is_file():
+        raise InputError(f"input is not a file: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"input is empty (0 bytes): {path}")
+
+
 def as_sequence(endpoint: Endpoint, framerate: str | None) -> Endpoint:
     """A pattern or a folder of images read as a sequence at `framerate` frames a second."""
     return Endpoint("sequence", endpoint.text, framerate)

@@ -7,7 +7,6 @@ at the end, and skipped. Timestamps come from vsr.video.io.timing (the input's o
 FFmpeg's best-effort choice between pts and dts for files that lack real ones).
 """
 
-import contextlib
 import os
 from collections import deque
 from collections.abc import Iterator
@@ -20,11 +19,12 @@ import av
 
 from ...errors import InputError
 from .colour import ColourSpec
-from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
+from .endpoints import DEFAULT_TIMEOUT, Endpoint, check_input_file, classify, describe_failure, open_input
 from .frames import DecodedFrame, FramePacker, describe_frame, frame_ticks
 from .planes import PlaneLayout
 from .tail import DecoderTail
 from .timing import FrameTimer, Repairs
+from .trim import seek_to_keyframe_before
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
 
@@ -301,27 +301,6 @@ class VideoSource:
 
     def _default_duration(self) -> int | None:
         return frame_ticks(self.info.frame_rate, self.info.time_base)
-
-
-def seek_to_keyframe_before(container, video, seconds: float) -> None:
-    """FFmpeg's index seek to the keyframe at or before `seconds` from the video's start; a
-    file that cannot seek is read from its top (the frames before are skipped, not kept)."""
-    target = (video.start_time or 0) + int(Fraction(seconds).limit_denominator(1_000_000) / video.time_base)
-    try:
-        container.seek(target, stream=video, backward=True, any_frame=False)
-    except av.FFmpegError:
-        with contextlib.suppress(av.FFmpegError):
-            container.seek(0)
-
-
-def check_input_file(path: Path) -> None:
-    """One line for an input file that is missing, not a file or empty."""
-    if not path.exists():
-        raise InputError(f"input not found: {path}")
-    if not path.is_file():
-        raise InputError(f"input is not a file: {path}")
-    if path.stat().st_size == 0:
-        raise InputError(f"input is empty (0 bytes): {path}")
 
 
 def _describe_stream(stream) -> StreamInfo:

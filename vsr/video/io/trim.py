@@ -15,6 +15,7 @@ input `-ss` does. Times are seconds from the input's own start (its first timest
 A trimmed run always runs in one piece (vsr.video.io.job.run_kind).
 """
 
+import contextlib
 import dataclasses
 import math
 import re
@@ -58,6 +59,17 @@ class Trim:
 
 
 WHOLE = Trim()
+
+
+def seek_to_keyframe_before(container, video, seconds: float) -> None:
+    """FFmpeg's index seek to the keyframe at or before `seconds` from the video's start; a
+    file that cannot seek is read from its top (the frames before are skipped, not kept)."""
+    target = (video.start_time or 0) + int(Fraction(seconds).limit_denominator(1_000_000) / video.time_base)
+    try:
+        container.seek(target, stream=video, backward=True, any_frame=False)
+    except av.FFmpegError:
+        with contextlib.suppress(av.FFmpegError):
+            container.seek(0)
 
 
 def parse_time(text: str) -> float:

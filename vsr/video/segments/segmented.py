@@ -34,7 +34,8 @@ from ...output_lock import claim
 from ...weights import sha256_of as file_sha256
 from ..io.job import NO_HOOKS, Hooks, RunKind, SegmentOptions, UpscaleJob, build_job, run_kind
 from ..io.plan import OutputPlan, plan_output
-from ..io.source import VideoSource, check_input_file
+from ..io.endpoints import check_input_file
+from ..io.source import VideoSource
 from ..stages.upscale import STAGES, UpscaleResult, output_for, run_single
 from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
 from .encode import SegmentWork, encode_segment

@@ -27,7 +27,7 @@ from ...model import SRModel
 from ...output_lock import claim
 from ...outputs import check_suffix, make_folder, names_folder
 from ..io.codecs import default_output
-from ..io.endpoints import FORMAT_SUFFIXES, Endpoint, open_output
+from ..io.endpoints import FORMAT_SUFFIXES, Endpoint, check_input_file, open_output
 from ..io.job import NO_HOOKS, Hooks, UpscaleJob, build_job
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
@@ -37,7 +37,7 @@ from .realtime import channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
 from ..io.sequences import FIRST_NUMBER, numbered, sequence_stand_in
 from ..io.trim import TrimmedSource
-from ..io.source import DecodedFrame, FrameSource, VideoSource, check_input_file
+from ..io.source import DecodedFrame, FrameSource, VideoSource
 
 STAGES = ("decode", "model", "encode")
 
