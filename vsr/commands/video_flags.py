@@ -24,7 +24,7 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
 
 def add_selection_flags(p: argparse.ArgumentParser) -> None:
     """FFmpeg's words for what is kept besides the video (vsr.video.io.selection)."""
-    g = p.add_argument_group("streams and trimming", "the first video stream is upscaled; every audio and subtitle stream the output holds is kept")
+    g = p.add_argument_group("streams, trimming and image sequences", "the first video stream is upscaled; the other streams the output holds are kept")
     g.add_argument("-an", "--no-audio", dest="audio", action="store_false", help="keep no audio")
     g.add_argument("-sn", "--no-subtitles", dest="subtitles", action="store_false", help="keep no subtitles")
     g.add_argument(
@@ -33,7 +33,7 @@ def add_selection_flags(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="SPEC",
-        help="keep only these streams, as FFmpeg's -map: a, a:1, s, t, d or an index (0:2); -a:1 takes one out; repeatable",
+        help="keep only these streams, as FFmpeg's -map: a, a:1, s, t, d or an index (0:2); --map=-a:1 takes one out; repeatable",
     )
     g.add_argument(
         "--framerate",

@@ -21,9 +21,10 @@ class TargetSize:
     height: int | None = None
 
     def __post_init__(self):
-        for name, value in (("width", self.width), ("height", self.height)):
-            if value is not None and value < 2:
-                raise UsageError(f"the output {name} must be 2 pixels or more, got {value}", hint=f"change {{{name}}}")
+        if self.width is not None and self.width < 2:
+            raise UsageError(f"the output width must be 2 pixels or more, got {self.width}", hint="change {width}")
+        if self.height is not None and self.height < 2:
+            raise UsageError(f"the output height must be 2 pixels or more, got {self.height}", hint="change {height}")
 
     @property
     def asked(self) -> bool:
