@@ -11,7 +11,7 @@ import pytest
 from media import make_clip, probe, reference_frame, video_frames_rgb
 from vsr import upscale_video
 from vsr.cli import main
-from vsr.video.io.resize import TargetSize, resized
+from vsr.video.io.output_size import TargetSize, resized
 
 
 def display_aspect(p) -> Fraction:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .clip_writer import BT709_TAGS, ClipContainer, VideoEncoding, open_clip
-from .resize import downscale_uint8
+from .output_size import downscale_uint8
 from .video.io.colour import ColourSpec, rgb_to_yuv
 from .video.stages.engine import packed_to_rgb
 from .video.io.planes import PlaneLayout

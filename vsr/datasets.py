@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from .errors import InputError
-from .resize import crop_to_multiple, downscale_uint8
+from .output_size import crop_to_multiple, downscale_uint8
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 

@@ -8,7 +8,7 @@ import torch
 
 from .datasets import ImagePair
 from .metrics import psnr_y, ssim_y
-from .resize import resize_bicubic
+from .output_size import resize_bicubic
 from .tiling import upscale_tiled
 
 Upscaler = Callable[[np.ndarray], np.ndarray]  # (h, w, 3) uint8 -> (h*s, w*s, 3) uint8

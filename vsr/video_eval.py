@@ -21,7 +21,7 @@ from . import clips
 from .datasets import read_rgb_uint8
 from .metrics import psnr_y, ssim_y
 from .model import SRModel
-from .resize import resize_bicubic
+from .output_size import resize_bicubic
 
 HR_WIDTH, HR_HEIGHT = 512, 288  # 16:9, as video is
 CRFS = (23, 30)

@@ -140,7 +140,7 @@ def resolution_arg(text: str):
 
 
 def target_size(args: argparse.Namespace):
-    """--width/--height or --resolution, as a vsr.video.io.resize.TargetSize."""
+    """--width/--height or --resolution, as a vsr.video.io.output_size.TargetSize."""
     from ..errors import UsageError
     from ..video.io.resize import TargetSize
 

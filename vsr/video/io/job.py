@@ -24,7 +24,7 @@ from ...settings import RunSettings, resolve_run
 from .codecs import codec_for_suffix
 from .endpoints import DEFAULT_TIMEOUT, REALTIME_POLICIES, Endpoint, classify
 from .selection import KEEP_ALL, StreamChoice
-from .resize import NATIVE, TargetSize
+from .output_size import NATIVE, TargetSize
 from .trim import WHOLE, Trim
 
 RESUME_MODES = ("auto", "resume", "restart")
@@ -150,7 +150,7 @@ class UpscaleJob:
     segments: SegmentOptions | None = None  # None: never in segments (upscale_video)
     selection: StreamChoice = KEEP_ALL  # which other streams are kept, and how audio is written
     trim: Trim = WHOLE  # the part of the input to upscale (vsr.video.io.trim)
-    size: TargetSize = NATIVE  # an exact output size, reached by resizing the network's (vsr.video.io.resize)
+    size: TargetSize = NATIVE  # an exact output size, reached by resizing the network's (vsr.video.io.output_size)
 
     def __post_init__(self):
         if self.queue_size < 1:

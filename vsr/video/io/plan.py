@@ -24,7 +24,7 @@ from .audio import AudioEncoding, audio_encoder_for
 from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
 from .planes import PlaneLayout
 from .selection import KEEP_ALL, StreamChoice, choose_streams
-from .resize import NATIVE, TargetSize, resized
+from .output_size import NATIVE, TargetSize, resized
 from .sequences import IMAGE_ENCODERS
 from .source import StreamInfo, VideoInfo
 
@@ -66,7 +66,7 @@ class OutputPlan:
     notices: tuple[str, ...] = ()  # choices the user did not ask for (an encoder fallback)
     clock: Fraction | None = None  # the encoder's time base where the container needs one (y4m: 1/frame rate); None: the input's
     palette: bool = False  # GIF: `layout`'s frames go through a palette per frame (vsr.video.io.palette) into pal8
-    resize: tuple[int, int] | None = None  # the encoded size where the network's is resized to it (vsr.video.io.resize)
+    resize: tuple[int, int] | None = None  # the encoded size where the network's is resized to it (vsr.video.io.output_size)
     sample_aspect_ratio: Fraction | None = None  # of the encoded frames (None: square pixels)
     encoder_pix_fmt: str | None = None  # what the encoder takes where `layout`'s frames are converted first (an image sequence's RGB)
 
@@ -96,7 +96,7 @@ def plan_output(
     the muxer of an output already open (a pipe or URL, vsr.video.io.endpoints); by default
     the one `output`'s suffix names. `choice`: which other streams to keep and how audio is
     written (vsr.video.io.selection); `size`: the exact size to resize the network's frames
-    to (vsr.video.io.resize)."""
+    to (vsr.video.io.output_size)."""
     output = Path(output)
     container = container or container_for(output)
     encoder_pix_fmt = None

@@ -18,7 +18,7 @@ from ...errors import OutputError, UsageError
 from .audio import AudioTranscoder
 from .codecs import keeping_thread_scheduling
 from .palette import PaletteFilter
-from .resize import INTERPOLATION
+from .output_size import INTERPOLATION
 from .plan import OutputPlan
 
 MUXER_OWNED_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}

@@ -88,7 +88,7 @@ def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, 
     - `audio`, `subtitles` (False: none kept), `maps` (FFmpeg's -map specifiers) and
       `audio_codec` (re-encode; "copy": never) choose the other streams
       (vsr.video.io.selection); `start` and `duration` (seconds) upscale a part
-      (vsr.video.io.trim); `width`, `height`: an exact output size (vsr.video.io.resize);
+      (vsr.video.io.trim); `width`, `height`: an exact output size (vsr.video.io.output_size);
       the output's suffix picks VP9 for .webm when no codec is named;
     - the hooks (vsr.video.io.job.Hooks): `notify(message)` receives warnings as they happen;
       `on_progress(frames_done, frames_expected)` is called from the caller's thread;
