@@ -131,7 +131,7 @@ def source_from_args(args: argparse.Namespace):
 
 
 def resolution_arg(text: str):
-    from ..video.io.resize import TargetSize
+    from ..video.io.output_size import TargetSize
 
     try:
         return TargetSize.parse(text)
@@ -142,7 +142,7 @@ def resolution_arg(text: str):
 def target_size(args: argparse.Namespace):
     """--width/--height or --resolution, as a vsr.video.io.output_size.TargetSize."""
     from ..errors import UsageError
-    from ..video.io.resize import TargetSize
+    from ..video.io.output_size import TargetSize
 
     if args.resolution is not None:
         if args.width is not None or args.height is not None:
