@@ -7,7 +7,6 @@ import argparse
 import json
 import sys
 
-from .consoles import make_console
 from .flags import add_offline_flag
 
 
@@ -45,6 +44,7 @@ WIDE = 110
 def run_list(args: argparse.Namespace) -> int:
     from ..weights import registry
     from ..weights.files import cache_dir
+    from .consoles import make_console
 
     known = registry()
     default = default_model_name()
