@@ -74,7 +74,7 @@ def test_quiet_prints_nothing_and_the_default_output_sits_beside_the_input(tmp_p
         (["--codec", "divx"], 2, "codec"),
         (["--pix-fmt", "rgb24"], 2, "pix-fmt"),
         (["--batch", "0"], 2, "batch"),
-        (["-o", "{tmp}/out.avi"], 2, ".avi"),
+        (["-o", "{tmp}/out.xyz"], 2, "cannot write video as .xyz"),
         (["--model", "base"], 1, "no shipped weights for base-x2"),
         (["--weights", "{tmp}/missing.pth"], 1, "missing.pth"),
         (["--device", "cuda:7"], 1, "cuda"),

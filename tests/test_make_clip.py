@@ -56,7 +56,7 @@ def test_a_benchmark_input_is_resized_repeated_and_keeps_the_audio(tmp_path, cap
         ([str(SAMPLE_CLIP), "out.mp4", "--size", "64x36", "--frames", "60"], 1, "has 50 frames, not 60; ask for fewer --frames"),
         ([str(SAMPLE_CLIP), "out.mp4", "--size", "63x36"], 2, "width and height must be even"),
         ([str(SAMPLE_CLIP), "out.mp4"], 2, "the clip needs a size: WIDTHxHEIGHT"),
-        ([str(SAMPLE_CLIP), "out.avi", "--size", "64x36"], 2, "cannot write .avi"),
+        ([str(SAMPLE_CLIP), "out.xyz", "--size", "64x36"], 2, "cannot write .xyz"),
     ],
 )
 def test_bad_input_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, args, code, words):

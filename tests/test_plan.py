@@ -6,10 +6,12 @@ from pathlib import Path
 import pytest
 
 from vsr.errors import UsageError
+from vsr.video.io.audio import AudioEncoding
 from vsr.video.io.codecs import EncoderSettings, choose_pix_fmt
 from vsr.video.io.colour import ColourSpec
 from vsr.video.io.plan import plan_output, rgb_frames
 from vsr.video.io.planes import PlaneLayout
+from vsr.video.io.selection import StreamChoice
 from vsr.video.io.source import StreamInfo, VideoInfo
 
 UNTAGGED = {"color_primaries": 2, "color_trc": 2, "colorspace": 2, "color_range": 0}
@@ -42,10 +44,34 @@ def test_the_plan_copies_what_the_container_holds_and_names_what_it_drops(tmp_pa
     assert (mkv.container, mkv.copied, mkv.attachments, mkv.dropped) == ("matroska", (1, 2, 3), (4,), ())
 
 
-def test_audio_the_container_cannot_hold_is_refused_not_lost(tmp_path):
+def test_audio_the_container_cannot_hold_is_re_encoded_with_a_notice_or_refused_never_lost(tmp_path):
+    plan = plan_output(video(), [PCM], 2, EncoderSettings("libvpx-vp9"), tmp_path / "out.webm")
+    assert plan.copied == (2,) and plan.encoded_audio == (AudioEncoding(2, "libopus"),)
+    assert plan.notices == ("webm cannot hold the input's audio stream #2 (pcm_s16le); re-encoding it with libopus",)
     with pytest.raises(UsageError, match="cannot hold the input's audio stream #2 \\(pcm_s16le\\)") as raised:
-        plan_output(video(), [PCM], 2, EncoderSettings("libvpx-vp9"), tmp_path / "out.webm")
-    assert raised.value.hint == "name the output .mkv so no audio is lost"
+        plan_output(video(), [PCM], 2, EncoderSettings("libvpx-vp9"), tmp_path / "out.webm", choice=StreamChoice(audio_codec="copy"))
+    assert raised.value.hint == "name the output .mkv so no audio is lost, or pick an {audio_codec}"
+
+
+def test_streams_are_chosen_as_ffmpeg_maps_them(tmp_path):
+    second = StreamInfo(7, "audio", "aac")
+    streams = [AUDIO, PCM, SUBS, FONT, second]
+    mkv = tmp_path / "out.mkv"
+
+    def kept(**choice):
+        plan = plan_output(video(), streams, 2, EncoderSettings(), mkv, choice=StreamChoice(**choice))
+        return plan.copied + plan.attachments
+
+    assert kept() == (1, 2, 3, 7, 4)
+    assert kept(audio=False) == (3, 4) and kept(subtitles=False) == (1, 2, 7, 4)
+    assert kept(maps=("a:1",)) == (2,) and kept(maps=("0:a:2", "s")) == (3, 7)
+    assert kept(maps=("a", "-a:0")) == (2, 7) and kept(maps=("-s",)) == (1, 2, 7, 4) and kept(maps=("4",)) == (4,)
+    assert kept(maps=("v", "a:0")) == (1,)  # the video is always the upscaled one
+    encoded = plan_output(video(), streams, 2, EncoderSettings(), mkv, choice=StreamChoice(audio_codec="flac"))
+    assert [e.encoder for e in encoded.encoded_audio] == ["flac"] * 3
+    for bad in ("x", "a:b", "a:9"):
+        with pytest.raises(UsageError, match="stream specifier"):
+            plan_output(video(), streams, 2, EncoderSettings(), mkv, choice=StreamChoice(maps=(bad,)))
 
 
 def test_a_codec_the_container_cannot_hold_names_the_setting(tmp_path):

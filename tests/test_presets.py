@@ -116,7 +116,11 @@ BAD_FILES = [
     ('description = "x"\nscale = "2"', "scale must be 2, 3 or 4, got '2'"),
     ('description = "x"\nscale = 2.0', "scale must be 2, 3 or 4, got 2.0 (float)"),
     ('description = "x"\nscale = true', "got True (bool)"),
-    ('description = "x"\ncodec = "h264"', "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, ffv1, h264_nvenc, hevc_nvenc, av1_nvenc, got 'h264'"),
+    (
+        'description = "x"\ncodec = "h264"',
+        "codec must be one of libx264, libx265, libsvtav1, libvpx-vp9, ffv1, wrapped_avframe, gif, png, mjpeg, tiff, bmp, "
+        "h264_nvenc, hevc_nvenc, av1_nvenc, got 'h264'",
+    ),
     ('description = "x"\ncrf = -1', "crf must be an integer from 0 to 51 for libx264, got -1"),
     ('description = "x"\ncrf = 52', "crf must be an integer from 0 to 51 for libx264, got 52"),
     ('description = "x"\ncodec = "libsvtav1"\ncrf = 64', "from 0 to 63 for libsvtav1, got 64"),

@@ -30,8 +30,10 @@ DEFAULT_SCALE = 2
 SOFTWARE_FALLBACK = {"h264_nvenc": "libx264", "hevc_nvenc": "libx265", "av1_nvenc": "libsvtav1"}
 """Each NVENC encoder, and the software encoder used where it does not open."""
 
-ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", *SOFTWARE_FALLBACK)
-"""Encoders vsr writes with (FFmpeg encoder names)."""
+ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "ffv1", "wrapped_avframe", "gif", "png", "mjpeg", "tiff", "bmp", *SOFTWARE_FALLBACK)
+"""Encoders vsr writes with (FFmpeg encoder names); wrapped_avframe: raw frames, for .y4m;
+gif: 256 colours a frame, through FFmpeg's palette filters (vsr.video.io.palette); png,
+mjpeg, tiff, bmp: image sequences (vsr.video.io.sequences)."""
 
 CRF_MAX: dict[str, int | None] = {
     "libx264": 51,
@@ -42,6 +44,12 @@ CRF_MAX: dict[str, int | None] = {
     "hevc_nvenc": 51,
     "av1_nvenc": 63,
     "ffv1": None,  # lossless: crf is ignored
+    "wrapped_avframe": None,  # raw frames
+    "gif": None,  # a palette per frame
+    "png": None,
+    "mjpeg": None,
+    "tiff": None,
+    "bmp": None,
 }
 """The highest CRF each encoder accepts (its lowest is 0)."""
 
@@ -51,8 +59,22 @@ frames flagged interlaced), off, field or frame (every frame, at field or frame 
 SIZE_CHANGE_POLICIES = ("scale", "error")
 """What a mid-stream frame size change does (vsr.video.io.size_change)."""
 
-OUTPUT_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
+OUTPUT_CONTAINERS = {
+    ".mp4": "mp4",
+    ".m4v": "mp4",
+    ".mov": "mov",
+    ".mkv": "matroska",
+    ".webm": "webm",
+    ".avi": "avi",
+    ".ts": "mpegts",
+    ".y4m": "yuv4mpegpipe",
+    ".gif": "gif",
+}
 """Output suffixes vsr writes, and FFmpeg's muxer for each."""
+
+SUFFIX_CODECS = {".webm": "libvpx-vp9", ".y4m": "wrapped_avframe", ".gif": "gif"}
+"""The encoder an output's suffix picks when no codec is named and the preset's cannot go
+into that container (WebM holds VP9 and AV1; Y4M holds raw frames only)."""
 
 DEFAULT_TILE = 512
 """Largest tile side (input pixels) for images, and the first tile size after the video

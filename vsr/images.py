@@ -78,7 +78,9 @@ def read_image(path: str | os.PathLike) -> Image:
     return Image(np.ascontiguousarray(pixels), bit_depth)
 
 
-def write_image(path: str | os.PathLike, image: Image) -> None:
+def write_image(path: str | os.PathLike, image: Image, *, replace: bool = True) -> None:
+    """`image` to `path` in the format its suffix names, atomically; `replace=False`
+    never replaces a file that appeared at `path` meanwhile (vsr.atomic)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in WRITABLE_SUFFIXES:
@@ -95,7 +97,7 @@ def write_image(path: str | os.PathLike, image: Image) -> None:
     ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(quantised), params.get(suffix, []))
     if not ok:
         raise OutputError(f"cannot encode {path} as {suffix}")
-    write_atomically(path, encoded.tobytes())
+    write_atomically(path, encoded.tobytes(), replace=replace)
 
 
 def upscale_image(model: SRModel, image: Image, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP) -> Image:

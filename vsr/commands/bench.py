@@ -13,22 +13,34 @@ import tempfile
 import time
 from pathlib import Path
 
+from .examples import RAW, examples
 from .flags import add_model_flags, flag_words, model_spec
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="measure frames per second: stages, pipeline, naive loop, network", description=__doc__)
+    p = subparsers.add_parser(
+        "bench",
+        help="measure frames per second: stages, pipeline, naive loop, network",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr bench", "on the bundled sample clip, with the default model"),
+            ("vsr bench --synthetic 1920x1080 --frames 50 --model ultra-x2 small-x2", "two models on a generated 1080p clip"),
+            ("vsr bench --json now.json --compare benchmarks/before.json", "store the numbers; exit 1 if a ratio fell more than 10%"),
+        ),
+    )
     source = p.add_mutually_exclusive_group()
     source.add_argument("clip", nargs="?", type=Path, metavar="CLIP", help="video to measure on (default: the bundled sample clip)")
     source.add_argument("--synthetic", metavar="WxH", help="measure on a generated H.264 testsrc2 clip of this size")
     p.add_argument("--frames", type=int, default=100, metavar="N", help="frames in the --synthetic clip (default 100)")
     p.add_argument("--preset", metavar="NAME", help="as vsr upscale: fast, balanced, quality or a .toml file (default: fast on the CPU, balanced on a GPU)")
-    add_model_flags(p, several=True)  # --compile times the network both ways
+    add_model_flags(p, several=True, presets=True)  # --compile times the network both ways
     p.add_argument("--random-weights", action="store_true", help="time the architecture with fresh random weights (speed only: its pictures are noise)")
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call in the pipeline on a GPU (default: the preset's; the CPU takes one)")
-    p.add_argument("--codec", help="the pipeline's encoder (default: the preset's, as vsr upscale)")
-    p.add_argument("--crf", type=int, help="its quality (default: the preset's)")
-    p.add_argument("--encoder-preset", help="its speed preset (default: the preset's)")
+    p.add_argument("--codec", metavar="NAME", help="the pipeline's encoder (default: the preset's, as vsr upscale)")
+    p.add_argument("--crf", type=int, metavar="N", help="its quality (default: the preset's)")
+    p.add_argument("--encoder-preset", metavar="P", help="its speed preset (default: the preset's)")
     p.add_argument("--pix-fmt", metavar="FMT", help="output pixel format (default: the preset's, else follow the input)")
     p.add_argument(
         "--encoders", nargs="+", default=[], metavar="CODEC[:PRESET]",

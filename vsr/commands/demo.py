@@ -9,8 +9,16 @@ from pathlib import Path
 def add_parser(subparsers) -> None:
     from .video_flags import add_video_flags
 
-    p = subparsers.add_parser("demo", help="upscale the bundled sample clip and picture", description=__doc__)
-    p.add_argument("-o", "--output", type=Path, default=Path("vsr-demo"), metavar="DIR", help="output folder (default ./vsr-demo)")
+    from .examples import RAW, examples
+
+    p = subparsers.add_parser(
+        "demo",
+        help="upscale the bundled sample clip and picture",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(None, ("vsr demo", "into ./vsr-demo"), ("vsr demo -o /tmp/try --preset quality", "the quality preset, into /tmp/try")),
+    )
+    p.add_argument("-o", "--output", type=Path, default=Path("vsr-demo"), metavar="OUT", help="output folder (default ./vsr-demo)")
     add_video_flags(p)
     p.set_defaults(run=run)
 

@@ -10,11 +10,23 @@ import argparse
 from pathlib import Path
 
 from ..constants import PRECISIONS
+from .examples import RAW, examples
 from .flags import add_device_flag, add_offline_flag, photo_set
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("eval", help="measure PSNR/SSIM on an image set", description=__doc__)
+    p = subparsers.add_parser(
+        "eval",
+        help="measure PSNR/SSIM on an image set",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr eval --scale 2", "bicubic and the shipped x2 weights on the validation photos"),
+            ("vsr eval --scale 2 --model small-x2 --weights runs/small-x2/best.pth --json x2.json", "a trained file against the shipped model"),
+            ("vsr eval --scale 2 --video --crf 23 --crf 30", "on x264 clips made from the photos"),
+        ),
+    )
     p.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
     p.add_argument("--images", metavar="PATH", help="folder or list file of HR images (default: val.txt in $VSR_DATASETS, else ../shared/datasets/val.txt)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in a list file refer to")
@@ -41,7 +53,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from rich.console import Console
+    from .consoles import make_console
     from rich.table import Table
 
     from ..datasets import jpeg_pairs, list_images, load_pairs
@@ -82,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(label, f"{psnr:.3f}", f"{ssim:.4f}")
         results.append({"method": label, "psnr_y": psnr, "ssim_y": ssim,
                         "per_image": [{"name": s.name, "psnr_y": s.psnr, "ssim_y": s.ssim} for s in scores]})  # fmt: skip
-    Console().print(table)
+    make_console().print(table)
     if args.json:
         args.json.write_text(json.dumps({"scale": args.scale, "images": images, "jpeg": args.jpeg, "results": results}, indent=2) + "\n")
     return 0
@@ -91,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 def _video(args: argparse.Namespace, images: str, models) -> int:
     import json
 
-    from rich.console import Console
+    from .consoles import make_console
     from rich.table import Table
 
     from ..datasets import list_images
@@ -101,7 +113,7 @@ def _video(args: argparse.Namespace, images: str, models) -> int:
     if args.frames < 2:
         raise UsageError(f"--frames must be 2 or more, got {args.frames}")
     crfs = tuple(args.crf or (23, 30))
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     clips = make_clips(list_images(images, args.image_dir), args.scale, frames=args.frames)
     labels = [_label(m, args.precision) for m in models]
     scores = evaluate(clips, args.scale, list(zip(labels, models)), crfs, progress=lambda message: console.print(f"[dim]{message}[/dim]"))
@@ -116,7 +128,7 @@ def _video(args: argparse.Namespace, images: str, models) -> int:
         by_method.setdefault(s.method, {})[s.crf] = s
     for method, row in by_method.items():
         table.add_row(method, *(f"{row[crf].psnr_y:.3f} / {row[crf].ssim_y:.4f}" for crf in crfs))
-    Console().print(table)
+    make_console().print(table)
     if args.json:
         payload = {
             "scale": args.scale, "images": images, "frames": args.frames, "lr_size": size, "crfs": list(crfs),

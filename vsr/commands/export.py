@@ -12,14 +12,25 @@ metadata; it is checked against PyTorch with ONNX Runtime before it is kept.
 import argparse
 from pathlib import Path
 
-from .flags import add_offline_flag
+from .examples import RAW, examples
+from .flags import add_offline_flag, add_overwrite_flag
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("export", help="export deployed weights (training checkpoint -> .pth, or ONNX)",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = subparsers.add_parser(
+        "export",
+        help="export deployed weights (training checkpoint -> .pth, or ONNX)",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr export runs/ultra-x2/last.pt -o ultra-x2.pth", "a training run's weights, re-parameterized"),
+            ("vsr export --onnx ultra-x2.onnx --model ultra-x2", "known weights as ONNX"),
+            ("vsr export --onnx mine.onnx --weights mine.pth --half", "a weights file as float16 ONNX"),
+        ),
+    )
     p.add_argument("checkpoint", type=Path, nargs="?", help="a run's last.pt (with -o)")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="the weights file to write from CHECKPOINT")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="the weights file to write from CHECKPOINT")
     p.add_argument("--recipe", default="", help="the training command to record (default: the commands stored in the checkpoint)")
     p.add_argument("--onnx", type=Path, metavar="OUT", help="write an ONNX file of --model NAME or --weights FILE")
     which = p.add_mutually_exclusive_group()
@@ -27,7 +38,7 @@ def add_parser(subparsers) -> None:
     which.add_argument("--weights", type=Path, metavar="FILE", help="a weights file for --onnx")
     p.add_argument("--scale", type=int, choices=(2, 3, 4), help="with --model VARIANT: the scale")
     p.add_argument("--half", action="store_true", help="--onnx in float16 (input and output float16; SoftPool stays float32)")
-    p.add_argument("--overwrite", action="store_true", help="replace the output if it exists")
+    add_overwrite_flag(p)
     add_offline_flag(p)
     p.set_defaults(run=run)
 

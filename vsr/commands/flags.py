@@ -43,6 +43,11 @@ FLAGS = {
     "workers": "--workers",
     "token": "--token",
     "allow_dir": "--allow-dir",
+    "audio_codec": "--audio-codec",
+    "maps": "--map",
+    "start": "--start",
+    "width": "--width",
+    "height": "--height",
 }
 """Setting name -> flag. A setting an error names that is missing here is a bug that a
 test catches (tests/test_cli.py)."""
@@ -59,13 +64,15 @@ def flag_words(name: str, value: str | None) -> str:
     return flag if value in (None, "True") else f"{flag} {value}"
 
 
-def add_model_flags(p, *, several: bool = False) -> None:
+def add_model_flags(p, *, several: bool = False, presets: bool = False) -> None:
     """--scale, --model/--weights, --device, --precision (--half/--no-half) and --compile,
     with the same defaults in every command (each None or off: vsr.settings resolves them).
-    `several`: --model takes one or more names (vsr bench)."""
+    `several`: --model takes one or more names (vsr bench); `presets`: the command has
+    --preset, so the defaults' help names the preset's value first."""
     from ..constants import SCALES, VARIANT_NAMES
 
-    p.add_argument("--scale", type=int, choices=SCALES, help="upscaling factor (default: the preset's, else the weights file's, else 2)")
+    preset_s = "the preset's, else " if presets else ""
+    p.add_argument("--scale", type=int, choices=SCALES, help=f"upscaling factor (default: {preset_s}the weights file's, else 2)")
     which = p.add_mutually_exclusive_group()
     names = f"a variant ({', '.join(VARIANT_NAMES)}), NAME-xS or official-NAME-xS (downloaded on first use; see vsr models)"
     if several:
@@ -73,7 +80,7 @@ def add_model_flags(p, *, several: bool = False) -> None:
             "--model", nargs="+", metavar="NAME", help=f"known weights, one or more: {names}, or weights files (default: the default shipped model)"
         )
     else:
-        which.add_argument("--model", metavar="NAME", help=f"known weights: {names} (default: the preset's, else the default shipped model)")
+        which.add_argument("--model", metavar="NAME", help=f"known weights: {names} (default: {preset_s}the default shipped model)")
     which.add_argument("--weights", metavar="FILE", help="a weights file: vsr's own or an official PlainUSR checkpoint (variant and scale read off it)")
     add_device_flag(p)
     add_offline_flag(p)
@@ -106,7 +113,7 @@ def add_offline_flag(p) -> None:
 
 
 def add_device_flag(p) -> None:
-    p.add_argument("--device", default="auto", help="auto (default: CUDA when there is one), cpu, cuda or cuda:N")
+    p.add_argument("--device", default="auto", metavar="DEV", help="auto (default: CUDA when there is one), cpu, cuda or cuda:N")
 
 
 def model_spec(args):
@@ -129,3 +136,28 @@ def photo_set(name: str) -> str:
     from pathlib import Path
 
     return str(Path(os.environ.get(PHOTO_SET_VARIABLE) or DEFAULT_PHOTO_SET) / name)
+
+
+def add_overwrite_flag(p) -> None:
+    """-y/--overwrite, as in FFmpeg: one definition for every command that writes outputs."""
+    p.add_argument("-y", "--overwrite", action="store_true", help="replace outputs that exist (never an input)")
+
+
+def add_encoder_flags(p, what: str) -> None:
+    """--codec, --crf and --encoder-preset of a command that records on the side (`what`:
+    vsr live's --record, vsr bench's pipeline), with its fixed defaults."""
+    p.add_argument("--codec", default="libx264", metavar="NAME", help=f"{what}'s encoder (default libx264)")
+    p.add_argument("--crf", type=int, default=23, metavar="N", help=f"{what}'s quality (default 23; lower is better and bigger)")
+    p.add_argument("--encoder-preset", default="veryfast", metavar="P", help=f"{what}'s encoder speed preset (default veryfast)")
+
+
+def time_arg(text: str) -> float:
+    """An argparse type: seconds from FFmpeg's time syntax (90, 1:30, 00:01:30.5)."""
+    import argparse
+
+    from ..video.io.trim import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

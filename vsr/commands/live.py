@@ -7,22 +7,33 @@ normally and keeps the recording; a second Ctrl-C abandons it."""
 import argparse
 from pathlib import Path
 
-from .flags import add_model_flags, model_spec
+from .examples import RAW, examples
+from .flags import add_encoder_flags, add_model_flags, add_overwrite_flag, model_spec, time_arg
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("live", help="real-time preview of a camera, file, URL or lavfi source", description=__doc__)
-    p.add_argument("--source", default="0", help="camera index (0), /dev/videoN, a file, a URL, or lavfi:GRAPH such as lavfi:testsrc2 (default 0)")
+    p = subparsers.add_parser(
+        "live",
+        help="real-time preview of a camera, file, URL or lavfi source",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr live", "camera 0, the original and the upscaled picture split in one window"),
+            ("vsr live --source clip.mp4 --model small-x2 --view side", "judge a model on a file before a long job"),
+            ("vsr live --source lavfi:testsrc2=size=320x180 --no-window --duration 10", "headless: fps, latency and drops once a second"),
+            ("vsr live --record rec.mkv -y", "also record the upscaled stream, replacing rec.mkv"),
+        ),
+    )
+    p.add_argument("--source", default="0", metavar="SRC", help="camera index (0), /dev/videoN, a file, a URL, or lavfi:GRAPH, e.g. lavfi:testsrc2 (default 0)")
     add_model_flags(p)  # --compile: each model's first frame takes seconds, then ~2x the frame rate on a CPU
     views = "split (default; drag the divider), side by side, or the upscaled picture only"
     p.add_argument("--view", choices=("split", "side", "sr"), default="split", help=views)
     p.add_argument("--record", type=Path, metavar="OUT", help="also write the upscaled stream to OUT (.mkv, .mp4, ...), timed by the capture clock")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    p.add_argument("--codec", default="libx264", help="--record's encoder (default libx264)")
-    p.add_argument("--crf", type=int, default=23, help="--record's quality (default 23)")
-    p.add_argument("--encoder-preset", default="veryfast", help="--record's encoder speed preset (default veryfast)")
+    add_overwrite_flag(p)
+    add_encoder_flags(p, "--record")
     p.add_argument("--no-window", action="store_true", help="no window: print fps, latency and drops once a second")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=time_arg, metavar="TIME", help="stop after this long: seconds, MM:SS or HH:MM:SS")
     p.set_defaults(run=run)
 
 

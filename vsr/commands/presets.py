@@ -15,7 +15,20 @@ HDR_RULE = "HDR (PQ or HLG) input is written as HEVC Main 10 (libx265) where a p
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("presets", help="list encoding presets for vsr upscale", description=__doc__)
+    from .examples import RAW, examples
+
+    p = subparsers.add_parser(
+        "presets",
+        help="list encoding presets for vsr upscale",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr presets", "every bundled preset"),
+            ("vsr presets quality", "one preset's settings"),
+            ("vsr presets mine.toml", "check a file of your own"),
+        ),
+    )
     p.add_argument("preset", nargs="?", metavar="NAME", help="show one preset: a bundled name or a .toml file")
     p.set_defaults(run=run)
 
@@ -28,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     from rich import box
-    from rich.console import Console
+    from .consoles import make_console
     from rich.markup import escape
     from rich.table import Table
 
@@ -39,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     for preset in list_presets():
         cells = [preset.name, *(_value(preset, key) for key in ("model", "scale", "codec", "crf", "encoder_preset", "batch"))]
         table.add_row(*(escape(c) for c in [*cells, preset.description]))
-    console = Console()
+    console = make_console()
     console.print(table)
     console.print(f"In {escape(str(presets_dir()))}. `vsr presets NAME` shows one; a .toml file of your own works too.")
     console.print(HDR_RULE)

@@ -3,15 +3,16 @@ as they happen, and a summary that says which stage limited the speed."""
 
 import sys
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .consoles import make_console
 
 
 class ProgressView:
-    def __init__(self, quiet: bool = False, summary_to_stderr: bool = False):
-        self.quiet = quiet
+    def __init__(self, quiet: bool = False, summary_to_stderr: bool = False, part: str | None = None):
+        self.quiet, self.part = quiet, part  # part: which part of the input (a trim), for the start line
         self.summary_file = sys.stderr if summary_to_stderr else sys.stdout  # stdout may carry the video
-        self.console = Console(stderr=True)
+        self.console = make_console(stderr=True)
         self.progress: Progress | None = None
         self.task = None
 
@@ -41,9 +42,12 @@ class ProgressView:
         if self.quiet:
             return
         info = source.info
+        steps = f"{sink.layout.width}x{sink.layout.height}"
+        if sink.plan.resize:  # the network's scale, then FFmpeg's resize: both steps
+            steps = f"{steps} (network) -> {sink.plan.size[0]}x{sink.plan.size[1]} (FFmpeg Lanczos)"
         self.console.print(
-            f"{source.path}: {info.layout.width}x{info.layout.height} {info.source_format} -> "
-            f"{sink.layout.width}x{sink.layout.height} {sink.layout.format} {sink.codec}, {model.description}",
+            f"{source.path}{f' ({self.part})' if self.part else ''}: {info.layout.width}x{info.layout.height} {info.source_format} -> "
+            f"{steps} {sink.layout.format} {sink.codec}, {model.description}",
             highlight=False,
         )
 

@@ -68,7 +68,8 @@ def interruptible_callbacks(view, interrupt):
 
 
 def is_batch(args: argparse.Namespace) -> bool:
-    return len(args.inputs) > 1 or Path(args.inputs[0]).is_dir()
+    """Several inputs, or a folder of videos (with --framerate a folder is one sequence)."""
+    return len(args.inputs) > 1 or (Path(args.inputs[0]).is_dir() and args.framerate is None)
 
 
 def wrap_up_stream(result) -> int:
@@ -95,8 +96,8 @@ def run_batch(args: argparse.Namespace) -> int:
     from .batch_view import BatchView
     from .video_flags import job_from_args
 
-    if args.output is None or not classify(args.output).is_file:
-        raise UsageError("several inputs or a folder need -o OUTDIR (a folder; it is created if missing)")
+    if args.output is not None and not classify(args.output).is_file:
+        raise UsageError("several inputs or a folder are written to files: -o names a folder (created if missing), or leave -o out")
     template = job_from_args(args)  # every file's job but for its endpoints, checked once
     run = template.settings
     view = BatchView(quiet=args.quiet)
@@ -107,7 +108,8 @@ def run_batch(args: argparse.Namespace) -> int:
     load = lambda: run.model.load(compile=template.compile)  # noqa: E731
     sr = load() if run.model.scale is None else None  # the scale is read off the weights: load them first
     # Every output is decided, and collisions refused, before the (one) model load.
-    jobs = plan_batch(args.inputs, Path(args.output), run.model.scale or sr.scale, run.encoder.codec, recursive=args.recursive)
+    outdir = None if args.output is None else Path(args.output)
+    jobs = plan_batch(args.inputs, outdir, run.model.scale or sr.scale, run.encoder.codec, recursive=args.recursive)
     sr = sr or load()
     with view:
         outcomes = run_planned(jobs, template, sr, Hooks(notify=view.warn, on_progress=on_progress, on_start=on_start), on_job=view.job_started)

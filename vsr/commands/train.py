@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..constants import SCALES, VARIANT_NAMES
 from ..interrupt import EXIT_CODE
+from .examples import RAW, examples
 from .flags import add_device_flag, photo_set
 
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
@@ -18,14 +19,25 @@ CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("train", help="train PlainUSR weights", description=__doc__)
+    p = subparsers.add_parser(
+        "train",
+        help="train PlainUSR weights",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr train --variant ultra --scale 2 --steps 2000", "a short run on the project's photos, into runs/ultra-x2"),
+            ("vsr train --variant small --scale 2 --degrade video --export small-x2.pth", "for video, written as deployed weights at the end"),
+            ("vsr train --resume runs/ultra-x2/last.pt", "continue an interrupted run"),
+        ),
+    )
     p.add_argument("--variant", choices=VARIANT_NAMES, help="network size")
     p.add_argument("--scale", type=int, choices=SCALES)
     p.add_argument("--train", metavar="PATH", help="HR images: a folder or a list file (default: train.txt in $VSR_DATASETS, else ../shared/datasets)")
     p.add_argument("--val", metavar="PATH", help="validation images (default: val.txt beside --train's default; 'none' to skip)")
     p.add_argument("--image-dir", metavar="DIR", help="folder the names in list files refer to (default: the list's folder, or photos/ beside it)")
     p.add_argument("--steps", type=int, help="total optimizer steps (default 50000; with --resume: a new total)")
-    p.add_argument("--batch", type=int, help="patches per step (default 16)")
+    p.add_argument("--batch", type=int, metavar="N", help="patches per step (default 16)")
     p.add_argument("--patch", type=int, help="LR patch side in pixels (default 64)")
     p.add_argument("--lr", type=float, help="peak learning rate, after a linear warm-up, then cosine (default 5e-4)")
     p.add_argument("--warmup", type=int, help="warm-up steps (default 1000)")

@@ -4,7 +4,7 @@ whole vsr.video.io.job.UpscaleJob (job_from_args)."""
 
 import argparse
 
-from .flags import add_model_flags, model_spec
+from .flags import add_model_flags, model_spec, time_arg
 
 
 def add_video_flags(p: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_video_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset", metavar="NAME", help="settings: fast, balanced, quality or a .toml file (see vsr presets; default: fast on the CPU, balanced on a GPU)"
     )
-    add_model_flags(p)
+    add_model_flags(p, presets=True)
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call on a GPU (the CPU takes one at a time)")
     p.add_argument("--codec", metavar="NAME", help=", ".join(ENCODERS))
     p.add_argument("--crf", type=int, metavar="N", help="constant quality (lower is better and bigger)")
@@ -40,8 +40,54 @@ def add_size_change_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run_settings(args: argparse.Namespace):
-    """What the preset, model and encoder flags resolve to (vsr.settings.resolve_run)."""
+def add_selection_flags(p: argparse.ArgumentParser) -> None:
+    """FFmpeg's words for what is kept besides the video (vsr.video.io.selection)."""
+    g = p.add_argument_group("streams, trimming and image sequences", "the first video stream is upscaled; the other streams the output holds are kept")
+    g.add_argument("-an", "--no-audio", dest="audio", action="store_false", help="keep no audio")
+    g.add_argument("-sn", "--no-subtitles", dest="subtitles", action="store_false", help="keep no subtitles")
+    g.add_argument(
+        "--map",
+        dest="maps",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="keep only these streams, as FFmpeg's -map: a, a:1, s, t, d or an index (0:2); --map=-a:1 takes one out; repeatable",
+    )
+    g.add_argument(
+        "--framerate",
+        type=framerate_arg,
+        metavar="FPS",
+        help="read IN, a folder of images or a pattern such as frames/%%04d.png, as a sequence at FPS (default for a pattern: 25)",
+    )
+    size = p.add_argument_group("exact output size", "the network's scale first, then FFmpeg's Lanczos resize to the size asked for")
+    size.add_argument("--width", type=int, metavar="W", help="output width; the height follows the picture (even)")
+    size.add_argument("--height", type=int, metavar="H", help="output height; the width follows the picture (even)")
+    size.add_argument("--resolution", type=resolution_arg, metavar="WxH", help="both, e.g. 1920x1080 (the display aspect stays: the SAR takes the difference)")
+    g.add_argument("-ss", "--start", type=time_arg, metavar="TIME", help="begin here: seconds, MM:SS or HH:MM:SS.ms from the input's start (default 0)")
+    g.add_argument("-t", "--duration", type=time_arg, metavar="TIME", help="upscale this long (default: to the end); audio and subtitles are cut alike")
+    g.add_argument(
+        "--audio-codec",
+        metavar="NAME",
+        help="re-encode the audio (aac, libopus, flac, ...), or copy (refuse what the output cannot hold); "
+        "default: copy, and re-encode only what the output cannot hold (AAC into .webm becomes Opus), with a notice",
+    )
+
+
+def trim(args: argparse.Namespace):
+    from ..video.io.trim import Trim
+
+    return Trim(start=args.start or 0.0, duration=args.duration)
+
+
+def stream_choice(args: argparse.Namespace):
+    from ..video.io.selection import StreamChoice
+
+    return StreamChoice(audio=args.audio, subtitles=args.subtitles, maps=tuple(args.maps), audio_codec=args.audio_codec)
+
+
+def run_settings(args: argparse.Namespace, codec: str | None = None):
+    """What the preset, model and encoder flags resolve to (vsr.settings.resolve_run);
+    `codec` in place of --codec (the one the output's suffix picks)."""
     from ..settings import AUTO_PRESET, resolve_run
 
     return resolve_run(
@@ -52,7 +98,7 @@ def run_settings(args: argparse.Namespace):
         half=args.half,
         precision=args.precision,
         batch=args.batch,
-        codec=args.codec,
+        codec=codec or args.codec,
         crf=args.crf,
         encoder_preset=args.encoder_preset,
         pix_fmt=args.pix_fmt,
@@ -64,16 +110,20 @@ def job_from_args(args: argparse.Namespace):
     """The vsr.video.io.job.UpscaleJob the flags ask for, for the first input (a batch
     replaces the endpoints for each file); checked here, before any work."""
     from ..video.io.endpoints import classify
-    from ..video.io.job import SegmentOptions, StreamOptions, UpscaleJob
+    from ..video.io.job import SegmentOptions, StreamOptions, UpscaleJob, resolve_for_output
 
+    output = None if args.output is None else classify(str(args.output))
     return UpscaleJob(
-        source=classify(str(args.inputs[0])),
-        output=None if args.output is None else classify(str(args.output)),
-        settings=run_settings(args),
+        source=source_from_args(args),
+        output=output,
+        settings=resolve_for_output(output, args.codec, lambda codec: run_settings(args, codec)),
         compile=args.compile,
         overwrite=args.overwrite,
         on_size_change=args.on_size_change,
         stream=StreamOptions(timeout=args.timeout or None, output_format=args.format, realtime=args.realtime),
+        selection=stream_choice(args),
+        trim=trim(args),
+        size=target_size(args),
         segments=SegmentOptions(
             seconds=args.segment_seconds,
             resume="resume" if args.resume else "restart" if args.restart else "auto",
@@ -84,6 +134,55 @@ def job_from_args(args: argparse.Namespace):
             worker_device=args.device,
         ),
     )
+
+
+def source_from_args(args: argparse.Namespace):
+    """The first input, classified (vsr.video.io.endpoints); with --framerate a folder of
+    images (or a pattern) is read as a sequence at that rate."""
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..video.io.endpoints import as_sequence, classify
+
+    source = classify(str(args.inputs[0]))
+    if args.framerate is None:
+        return source
+    if source.kind != "sequence" and not Path(args.inputs[0]).is_dir():
+        raise UsageError(f"--framerate is for image sequences (frames/%04d.png, or a folder of images), not {args.inputs[0]}")
+    return as_sequence(source, args.framerate)
+
+
+def resolution_arg(text: str):
+    from ..video.io.output_size import TargetSize
+
+    try:
+        return TargetSize.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def target_size(args: argparse.Namespace):
+    """--width/--height or --resolution, as a vsr.video.io.output_size.TargetSize."""
+    from ..errors import UsageError
+    from ..video.io.output_size import TargetSize
+
+    if args.resolution is not None:
+        if args.width is not None or args.height is not None:
+            raise UsageError("give --resolution WxH, or --width and/or --height, not both")
+        return args.resolution
+    return TargetSize(args.width, args.height)
+
+
+def framerate_arg(text: str) -> str:
+    """An argparse type: a frame rate as FFmpeg takes it (25, 23.976, 30000/1001)."""
+    from fractions import Fraction
+
+    try:
+        if Fraction(text) > 0:
+            return text
+    except (ValueError, ZeroDivisionError):
+        pass
+    raise argparse.ArgumentTypeError(f"not a frame rate: {text!r} (e.g. 25, 23.976 or 30000/1001)")
 
 
 def add_segment_args(p: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError, UsageError, VsrError
+from ..outputs import refuse_clashes
 from .io.codecs import default_output
 from .io.endpoints import classify
 from .io.job import NO_HOOKS, Hooks, UpscaleJob
@@ -69,12 +70,13 @@ def find_videos(folder: Path, recursive: bool, exclude: Path | None = None) -> l
     return sorted(videos)
 
 
-def plan_batch(inputs: list[str], outdir: Path, scale: int, codec: str, *, recursive: bool = False) -> list[Job]:
-    if outdir.exists() and not outdir.is_dir():
+def plan_batch(inputs: list[str], outdir: Path | None, scale: int, codec: str, *, recursive: bool = False) -> list[Job]:
+    """The jobs of a batch, by vsr.outputs' rules; `outdir` None: each output beside its input."""
+    if outdir is not None and outdir.exists() and not outdir.is_dir():
         raise UsageError(f"{outdir} is a file; several inputs need an output folder")
-    if not outdir.exists() and outdir.suffix.lower() in VIDEO_SUFFIXES:
+    if outdir is not None and not outdir.exists() and outdir.suffix.lower() in VIDEO_SUFFIXES:
         raise UsageError(f"several inputs need an output folder, not a file name like {outdir.name}")
-    outdir_resolved = outdir.resolve()
+    outdir_resolved = None if outdir is None else outdir.resolve()
     jobs: list[Job] = []
     seen: set[Path] = set()
     for text in inputs:
@@ -94,16 +96,10 @@ def plan_batch(inputs: list[str], outdir: Path, scale: int, codec: str, *, recur
             if path.resolve() in seen:
                 continue
             seen.add(path.resolve())
-            output = outdir / relative / default_output(path, scale, codec).name
+            beside = default_output(path, scale, codec)
+            output = beside if outdir is None else outdir / relative / beside.name
             jobs.append(Job(path, output, str(path)))
-    by_output: dict[Path, Job] = {}
-    for job in jobs:
-        key = job.output.resolve()
-        if key in by_output:
-            raise UsageError(f"{by_output[key].label} and {job.label} would both be written to {job.output}; rename one or run them apart")
-        if key in seen:
-            raise UsageError(f"the output for {job.label} would overwrite the input {job.output}")
-        by_output[key] = job
+    refuse_clashes([(job.source, job.output) for job in jobs])
     return jobs
 
 
@@ -125,7 +121,6 @@ def run_planned(jobs: list[Job], template: UpscaleJob, model, hooks: Hooks = NO_
             notify(f"{job.output} exists; skipping {job.label}")
             continue
         try:
-            job.output.parent.mkdir(parents=True, exist_ok=True)
             result = run_job(replace(template, source=classify(job.source), output=classify(job.output)), hooks, model)
         except KeyboardInterrupt:
             outcome.status = JobStatus.INTERRUPTED

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import av
 
-from ...constants import ENCODERS, SOFTWARE_FALLBACK
+from ...constants import ENCODERS, SOFTWARE_FALLBACK, SUFFIX_CODECS
 from ...constants import OUTPUT_CONTAINERS as CONTAINERS
 from ...errors import UsageError
 from .planes import NATIVE_FORMATS
@@ -52,8 +52,17 @@ class EncoderSettings:
 def container_for(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in CONTAINERS:
-        raise UsageError(f"cannot write {suffix or 'files without a suffix'}", hint="name the output .mp4, .mov, .mkv or .webm")
+        raise UsageError(f"cannot write {suffix or 'files without a suffix'}", hint=f"name the output {', '.join(CONTAINERS)}")
     return CONTAINERS[suffix]
+
+
+def codec_for_suffix(output: Path, codec: str) -> str | None:
+    """The encoder to use in place of `codec` (the preset's: none was named) for an
+    output whose container cannot hold it (SUFFIX_CODECS: VP9 for .webm); None: keep it."""
+    suffix = output.suffix.lower()
+    if suffix in SUFFIX_CODECS and not codec_fits(CONTAINERS[suffix], codec):
+        return SUFFIX_CODECS[suffix]
+    return None
 
 
 def codec_fits(container: str, codec: str) -> bool:
@@ -141,7 +150,8 @@ def choose_encoder(settings: EncoderSettings, width: int, height: int) -> tuple[
 def choose_pix_fmt(codec: str, requested: str | None, source_format: str, width: int, height: int) -> tuple[str, str | None]:
     """A planar YUV format the encoder accepts at width x height, and a notice if the input's
     depth or chroma resolution could not be kept. `source_format` is a NATIVE_FORMATS name."""
-    accepted = {f.name for f in av.codec.Codec(codec, "w").video_formats or ()} & NATIVE_FORMATS
+    listed = av.codec.Codec(codec, "w").video_formats  # None: any (raw frames)
+    accepted = ({f.name for f in listed} if listed else set(_RAW_FORMATS)) & NATIVE_FORMATS
     accepted = {f for f in accepted if f.startswith("yuv") and not f.startswith("yuvj")}
     odd = width % 2 or height % 2
     if requested:
@@ -161,6 +171,10 @@ def choose_pix_fmt(codec: str, requested: str | None, source_format: str, width:
                 notice = odd_notice if (candidate_sub, candidate_depth) == (sub, depth) else f"{codec} cannot keep {source_format}; writing {name}"
                 return name, notice
     raise UsageError(f"{codec} cannot encode a {width}x{height} output from {source_format}", hint="try {codec=libx265} or an even-sized input")
+
+
+_RAW_FORMATS = ("yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv422p10le", "yuv444p10le", "yuv420p12le", "yuv444p12le")
+"""What raw frames (wrapped_avframe, for .y4m) are written in: the formats Y4M holds."""
 
 
 def _split(native: str) -> tuple[str, str]:

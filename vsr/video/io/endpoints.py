@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InputError, OutputError, UsageError
+from .sequences import image2_input, is_pattern
 
 PIPE = "-"
 DEFAULT_TIMEOUT = 10.0
 PIPE_FORMATS = {"matroska": ".mkv", "nut": ".nut", "mpegts": ".ts"}
 DEFAULT_PIPE_FORMAT = "matroska"
 URL_FORMATS = {"rtmp": "flv", "rtmps": "flv", "srt": "mpegts", "udp": "mpegts", "tcp": "mpegts", "rtp": "rtp_mpegts", "rtsp": "rtsp"}
-FORMAT_SUFFIXES = {**PIPE_FORMATS, "flv": ".flv", "rtp_mpegts": ".ts", "rtsp": ".sdp"}
+FORMAT_SUFFIXES = {**PIPE_FORMATS, "flv": ".flv", "rtp_mpegts": ".ts", "rtsp": ".sdp", "image2": ""}
 FILE_PROTOCOLS = ("http", "https")  # a URL that serves a file: read front to back, not live
 REALTIME_POLICIES = ("auto", "drop", "block")  # for a model slower than the input (vsr.video.stages.realtime)
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -38,8 +39,9 @@ _HEAD_BYTES = 1 << 16  # enough for an MP4's ftyp box and the header of the box 
 
 @dataclass(frozen=True)
 class Endpoint:
-    kind: str  # "file", "pipe", "url" or "device"
+    kind: str  # "file", "pipe", "url", "device" or "sequence" (images: vsr.video.io.sequences)
     text: str  # as the user gave it
+    framerate: str | None = None  # a sequence's frame rate (None: image2's default)
 
     @property
     def path(self) -> Path:
@@ -66,17 +68,35 @@ class Endpoint:
 
 
 def classify(text: "str | Path") -> Endpoint:
-    """What the user named: `-` (a pipe), a URL (scheme://...), a capture device under /dev,
-    or a file path."""
+    """What the user named: `-` (a pipe), a URL (scheme://...), an image sequence
+    (`frames/%04d.png`), a capture device under /dev, or a file path. A folder of images
+    is a sequence only when asked (`as_sequence`)."""
     if isinstance(text, Path):
         return Endpoint("file", str(text))
     if text == PIPE:
         return Endpoint("pipe", text)
+    if is_pattern(text):
+        return Endpoint("sequence", text)
     if _URL.match(text):
         return Endpoint("url", text)
     if text.startswith("/dev/") and Path(text).exists() and stat.S_ISCHR(Path(text).stat().st_mode):
         return Endpoint("device", text)
     return Endpoint("file", text)
+
+
+def check_input_file(path: Path) -> None:
+    """One line for an input file that is missing, not a file or empty."""
+    if not path.exists():
+        raise InputError(f"input not found: {path}")
+    if not path.is_file():
+        raise InputError(f"input is not a file: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"input is empty (0 bytes): {path}")
+
+
+def as_sequence(endpoint: Endpoint, framerate: str | None) -> Endpoint:
+    """A pattern or a folder of images read as a sequence at `framerate` frames a second."""
+    return Endpoint("sequence", endpoint.text, framerate)
 
 
 def open_input(endpoint: Endpoint, timeout: float | None = DEFAULT_TIMEOUT):
@@ -94,6 +114,9 @@ def open_input(endpoint: Endpoint, timeout: float | None = DEFAULT_TIMEOUT):
             return av.open(reader, "r", buffer_size=1 << 18, **kwargs)
         if endpoint.kind == "device":
             return av.open(endpoint.text, "r", format="v4l2", **kwargs)
+        if endpoint.kind == "sequence":
+            url, options = image2_input(endpoint.text, endpoint.framerate)
+            return av.open(url, "r", format="image2", options=options, **kwargs)
         return av.open(endpoint.text, "r", options=options, **kwargs)
     except av.FFmpegError as exc:
         raise InputError(describe_failure(exc, endpoint.label(), timeout)) from None
@@ -107,12 +130,16 @@ def open_output(endpoint: Endpoint, format: str | None, timeout: float | None = 
     try:
         if endpoint.kind == "pipe":
             return av.open(sys.stdout.buffer, "w", format=container_format)
+        if endpoint.kind == "sequence":
+            return av.open(endpoint.text, "w", format=container_format)
         return av.open(endpoint.text, "w", format=container_format, options=_timeout_options(timeout), timeout=timeout)
     except av.FFmpegError as exc:
         raise OutputError(describe_failure(exc, endpoint.label("output"), timeout)) from None
 
 
 def output_format(endpoint: Endpoint, requested: str | None) -> str:
+    if endpoint.kind == "sequence":
+        return "image2"
     if endpoint.kind == "pipe":
         chosen = requested or DEFAULT_PIPE_FORMAT
         if chosen not in PIPE_FORMATS:

@@ -21,9 +21,13 @@ from pathlib import Path
 
 from ...errors import UsageError
 from ...settings import RunSettings, resolve_run
+from .codecs import codec_for_suffix
 from .endpoints import DEFAULT_TIMEOUT, REALTIME_POLICIES, Endpoint, classify
 from .reading import ReadOptions
 from .size_change import check_policy
+from .selection import KEEP_ALL, StreamChoice
+from .output_size import NATIVE, TargetSize
+from .trim import WHOLE, Trim
 
 RESUME_MODES = ("auto", "resume", "restart")
 DEFAULT_SEGMENT_SECONDS = 30.0
@@ -34,6 +38,10 @@ MODEL_OPTIONS = ("preset", "model", "scale", "device", "half", "precision", "bat
 """upscale_video's keyword arguments that vsr.settings.resolve_run resolves."""
 RUN_OPTIONS = ("compile", "overwrite", "queue_size", "on_size_change")
 STREAM_OPTIONS = ("timeout", "output_format", "realtime")
+CHOICE_OPTIONS = ("audio", "subtitles", "maps", "audio_codec")
+TRIM_OPTIONS = ("start", "duration")
+SIZE_OPTIONS = ("width", "height")
+"""upscale_video's keyword arguments for which streams are kept (vsr.video.io.selection)."""
 SEGMENT_OPTIONS = ("segment_seconds", "resume", "keep_work", "ray", "ray_address", "workers")
 HOOKS = ("notify", "on_progress", "on_start", "on_segments")
 
@@ -146,13 +154,18 @@ class UpscaleJob:
     stream: StreamOptions = field(default_factory=StreamOptions)
     segments: SegmentOptions | None = None  # None: never in segments (upscale_video)
     on_size_change: str = "scale"  # vsr.video.io.size_change: scale or error
+    selection: StreamChoice = KEEP_ALL  # which other streams are kept, and how audio is written
+    trim: Trim = WHOLE  # the part of the input to upscale (vsr.video.io.trim)
+    size: TargetSize = NATIVE  # an exact output size, reached by resizing the network's (vsr.video.io.output_size)
 
     def __post_init__(self):
         check_policy(self.on_size_change)
         if self.queue_size < 1:
             raise UsageError(f"queue_size must be 1 or more, got {self.queue_size}")
-        if self.output is None and not self.source.is_file:
+        if self.output is None and self.source.kind not in ("file", "sequence"):
             raise UsageError(f"an output must be named for {self.source.label()}", hint="name one with {output}")
+        if self.segments is not None and self.trim.active and self.segments.asked:
+            raise UsageError("a part of the input (a start or duration) is upscaled in one piece, not in segments", hint="leave the segment options out")
         if self.segments is not None and self.streamed and (self.segments.ray or self.segments.resume == "resume"):
             what = f"{self.source.label()} to {self.output.label('output') if self.output else 'a file'}"
             hint = "leave {ray} out" if self.segments.ray else "leave {resume=resume} out"
@@ -184,7 +197,7 @@ def run_kind(job: UpscaleJob, *, seconds: float | None = None, work_exists: bool
     that turns out not to cut exactly still runs in one piece (vsr.video.segments)."""
     if job.streamed:
         return RunKind.STREAMED
-    if job.segments is None:
+    if job.segments is None or job.trim.active:  # a part of the input: read once, in one piece
         return RunKind.ONE_PIECE
     if not (job.segments.asked or work_exists) and seconds is not None and seconds < SEGMENT_BY_DEFAULT_FROM:
         return RunKind.ONE_PIECE
@@ -197,21 +210,39 @@ def build_job(
     """The job for `upscale_video(src, dst, **options)`: MODEL_OPTIONS resolved through
     vsr.settings.resolve_run (`preset` None: no preset), RUN_OPTIONS and STREAM_OPTIONS as
     given. Another name is a TypeError, as for any function."""
-    unknown = sorted(set(options) - {*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS})
+    unknown = sorted(set(options) - {*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS, *TRIM_OPTIONS, *SIZE_OPTIONS})
     if unknown:
-        allowed = ", ".join((*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS))
+        allowed = ", ".join((*MODEL_OPTIONS, *RUN_OPTIONS, *STREAM_OPTIONS, *CHOICE_OPTIONS, *TRIM_OPTIONS, *SIZE_OPTIONS))
         raise TypeError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; the options are {allowed}")
     stream = StreamOptions(**{name: options.pop(name) for name in STREAM_OPTIONS if name in options})
+    selection = StreamChoice(**{name: options.pop(name) for name in CHOICE_OPTIONS if name in options})
+    trim = Trim(**{name: options.pop(name) for name in TRIM_OPTIONS if options.get(name) is not None})
+    size = TargetSize(**{name: options.pop(name) for name in SIZE_OPTIONS if name in options})
     run = {name: options.pop(name) for name in RUN_OPTIONS if name in options}
     preset = options.pop("preset", None)
+    output = None if dst is None else as_endpoint(dst)
     return UpscaleJob(
         source=as_endpoint(src),
-        output=None if dst is None else as_endpoint(dst),
-        settings=resolve_run(preset, **options),
+        output=output,
+        settings=resolve_for_output(output, options.pop("codec", None), lambda codec: resolve_run(preset, codec=codec, **options)),
         stream=stream,
         segments=segments,
+        selection=selection,
+        trim=trim,
+        size=size,
         **run,
     )
+
+
+def resolve_for_output(output: Endpoint | None, codec: str | None, resolve: Callable[[str | None], RunSettings]) -> RunSettings:
+    """`resolve(codec)`: the settings with the codec as named; where none was named and the
+    preset's does not fit the output's container, `resolve` again with the encoder the
+    suffix picks (vsr.video.io.codecs.codec_for_suffix: .webm gets VP9)."""
+    settings = resolve(codec)
+    if codec is not None or output is None or not output.is_file:
+        return settings
+    better = codec_for_suffix(output.path, settings.encoder.codec)
+    return settings if better is None else resolve(better)
 
 
 def as_endpoint(where: "os.PathLike | str | Endpoint") -> Endpoint:

@@ -20,14 +20,28 @@ from pathlib import Path
 from ...constants import default_matrix
 from ...errors import UsageError
 from .codecs import EncoderSettings, choose_encoder, choose_pix_fmt, codec_fits, container_for
+from .audio import AudioEncoding, audio_encoder_for
 from .hdr import hdr_encoder, unwritten_metadata, x265_options
 from .colour import DEFAULT_PRIMARIES_TRC, MATRIX_CODES, RANGE_FULL, RANGE_LIMITED, ColourSpec
 from .planes import PlaneLayout
+from .selection import KEEP_ALL, StreamChoice, choose_streams
+from .output_size import NATIVE, TargetSize, resized
+from .sequences import IMAGE_ENCODERS
 from .source import StreamInfo, VideoInfo
 
 OUTPUT_CHROMA_LOCATION = "left"
 """Where subsampled output chroma sits (and is tagged so): what H.264/HEVC/AV1 players
 assume when a stream does not say, whatever the input's siting was."""
+
+VIDEO_ONLY = frozenset({"yuv4mpegpipe", "gif", "image2"})
+"""Containers that hold one video stream and nothing else."""
+
+CONSTANT_RATE = frozenset({"yuv4mpegpipe", "gif", "avi", "image2"})
+"""Containers whose clock is the frame rate itself (a frame's place is its time)."""
+
+PALETTE_CODEC = "gif"
+"""The encoder of paletted frames: the pipeline writes 4:4:4 frames and FFmpeg's palette
+filters turn each into 256 colours (vsr.video.io.palette)."""
 
 UNSPECIFIED = 2
 """FFmpeg's code for "unspecified" colour primaries, transfer and matrix (and 0 is both
@@ -46,10 +60,16 @@ class OutputPlan:
     frame_tags: dict[str, int]  # colorspace, color_range, color_primaries, color_trc codes
     options: dict[str, str]  # the encoder's FFmpeg options
     video: VideoInfo  # the input's video: timing, rotation, aspect, stream tags
-    copied: tuple[int, ...] = ()  # input stream indices copied packet for packet
+    copied: tuple[int, ...] = ()  # input stream indices passed through: copied packet for packet, or re-encoded (below)
+    encoded_audio: tuple[AudioEncoding, ...] = ()  # the passed-through audio streams that are re-encoded, and how
     attachments: tuple[int, ...] = ()  # input attachment streams kept
     dropped: tuple[str, ...] = ()  # what the container cannot hold, described
     notices: tuple[str, ...] = ()  # choices the user did not ask for (an encoder fallback)
+    clock: Fraction | None = None  # the encoder's time base where the container needs one (y4m: 1/frame rate); None: the input's
+    palette: bool = False  # GIF: `layout`'s frames go through a palette per frame (vsr.video.io.palette) into pal8
+    resize: tuple[int, int] | None = None  # the encoded size where the network's is resized to it (vsr.video.io.output_size)
+    sample_aspect_ratio: Fraction | None = None  # of the encoded frames (None: square pixels)
+    encoder_pix_fmt: str | None = None  # what the encoder takes where `layout`'s frames are converted first (an image sequence's RGB)
 
     @property
     def codec(self) -> str:
@@ -57,7 +77,8 @@ class OutputPlan:
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.layout.width, self.layout.height
+        """The encoded size: the network's, or the one it is resized to."""
+        return self.resize or (self.layout.width, self.layout.height)
 
 
 def plan_output(
@@ -67,15 +88,27 @@ def plan_output(
     settings: EncoderSettings,
     output: Path,
     container: str | None = None,
+    choice: StreamChoice = KEEP_ALL,
+    size: TargetSize = NATIVE,
 ) -> OutputPlan:
     """The plan for writing `video` upscaled `scale` times (and `streams` copied) to
     `output` with `settings`. Raises UsageError when the output cannot be written as asked
     (a container that cannot hold the codec, or would lose an audio stream). `container`:
     the muxer of an output already open (a pipe or URL, vsr.video.io.endpoints); by default
-    the one `output`'s suffix names."""
+    the one `output`'s suffix names. `choice`: which other streams to keep and how audio is
+    written (vsr.video.io.selection); `size`: the exact size to resize the network's frames
+    to (vsr.video.io.output_size)."""
     output = Path(output)
     container = container or container_for(output)
-    width, height = video.layout.width * scale, video.layout.height * scale
+    encoder_pix_fmt = None
+    if container == "image2":  # an image sequence: the suffix names the encoder, frames are 8-bit RGB
+        if output.suffix.lower() not in IMAGE_ENCODERS:
+            what = output.suffix or "files without a suffix"
+            raise UsageError(f"cannot write an image sequence as {what}", hint="name it like out/%04d.png (.png .jpg .tif .bmp)")
+        codec, encoder_pix_fmt = IMAGE_ENCODERS[output.suffix.lower()]
+        settings = dataclasses.replace(settings, codec=codec, crf=None, encoder_preset=None, pix_fmt=None)
+    net_width, net_height = video.layout.width * scale, video.layout.height * scale
+    width, height, aspect = resized(net_width, net_height, size, video.sample_aspect_ratio)
     notices = []
     settings, notice = hdr_encoder(settings, video.hdr)
     notices += [n for n in (notice, video.hdr and video.hdr.notice()) if n]
@@ -87,12 +120,17 @@ def plan_output(
     notices += [n for n in (unwritten_metadata(settings, video.hdr),) if n]
     if not codec_fits(container, codec):
         raise UsageError(f"{output.suffix} cannot hold {codec} video", hint="name the output .mkv or pick another {codec}")
-    pix_fmt, notice = choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
+    palette = codec == PALETTE_CODEC
+    if encoder_pix_fmt:
+        pix_fmt, notice = "gbrp", None
+    else:
+        pix_fmt, notice = ("yuv444p", None) if palette else choose_pix_fmt(codec, settings.pix_fmt, video.layout.format, width, height)
     if notice:
         notices.append(notice)
-    layout = PlaneLayout(pix_fmt, width, height)
-    colour = output_colour(video.colour, layout)
-    copied, attachments, dropped = _streams(container, streams)
+    layout = PlaneLayout(pix_fmt, net_width, net_height)  # what the pipeline packs; the sink resizes it
+    colour = ColourSpec(None, True, 8) if encoder_pix_fmt else output_colour(video.colour, layout)
+    copied, encoded, attachments, dropped, stream_notices = _streams(container, choose_streams(streams, choice), choice.audio_codec)
+    notices.extend(stream_notices)
     return OutputPlan(
         output=output,
         container=container,
@@ -103,9 +141,15 @@ def plan_output(
         options=x265_options(_encoder_options(settings, layout, colour), video.hdr),
         video=video,
         copied=copied,
+        encoded_audio=encoded,
         attachments=attachments,
         dropped=dropped,
         notices=tuple(notices),
+        clock=1 / Fraction(video.frame_rate or 25) if container in CONSTANT_RATE else None,
+        palette=palette,
+        resize=(width, height) if (width, height) != (net_width, net_height) else None,
+        sample_aspect_ratio=aspect,
+        encoder_pix_fmt=encoder_pix_fmt,
     )
 
 
@@ -125,7 +169,9 @@ def _encoder_options(settings: EncoderSettings, layout: PlaneLayout, colour: Col
 
 def _frame_tags(colour: ColourSpec, input_tags: dict[str, int]) -> dict[str, int]:
     """The output's colour tags: its own matrix and range; the input's primaries and
-    transfer where it tagged them, else the ones that go with the matrix."""
+    transfer where it tagged them, else the ones that go with the matrix (RGB: sRGB's)."""
+    if colour.matrix is None:
+        return {"colorspace": 0, "color_range": RANGE_FULL, "color_primaries": 1, "color_trc": 13}
     primaries, trc = DEFAULT_PRIMARIES_TRC[colour.matrix]
     return {
         "colorspace": MATRIX_CODES[colour.matrix],
@@ -135,17 +181,34 @@ def _frame_tags(colour: ColourSpec, input_tags: dict[str, int]) -> dict[str, int
     }
 
 
-def _streams(container: str, streams: Sequence[StreamInfo]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...]]:
-    """(copied, attachments, dropped): every audio and subtitle stream the container can
-    hold is copied; one it cannot hold is dropped (named), but audio is never silently
-    lost (UsageError); attachments only fit Matroska; data streams are not copied."""
-    copied, attachments, dropped = [], [], []
+def _streams(container: str, streams: Sequence[StreamInfo], audio_codec: str | None):
+    """(copied, encoded_audio, attachments, dropped, notices): every audio and subtitle
+    stream the container can hold is copied; audio it cannot hold is re-encoded (with a
+    notice) into the container's usual codec, and with `audio_codec` every audio stream
+    is ("copy": none, and audio that does not fit is refused); audio is never silently
+    lost (but a container that holds video only, Y4M or GIF, leaves it out, named);
+    a subtitle stream it cannot hold is dropped (named); attachments only fit
+    Matroska; data streams are not copied."""
+    copied, encoded, attachments, dropped, notices = [], [], [], [], []
     for stream in streams:
-        if stream.type in ("audio", "subtitle"):
+        if stream.type == "audio":
+            if container in VIDEO_ONLY:
+                dropped.append(stream.described)
+            elif audio_codec not in (None, "copy"):
+                copied.append(stream.index)
+                encoded.append(AudioEncoding(stream.index, audio_encoder_for(container, audio_codec)))
+            elif codec_fits(container, stream.codec):
+                copied.append(stream.index)
+            elif audio_codec is None and codec_fits(container, encoder := audio_encoder_for(container, None)):
+                copied.append(stream.index)
+                encoded.append(AudioEncoding(stream.index, encoder))
+                notices.append(f"{container} cannot hold the input's {stream.described}; re-encoding it with {encoder}")
+            else:
+                hint = "name the output .mkv so no audio is lost, or pick an {audio_codec}"
+                raise UsageError(f"{container} cannot hold the input's {stream.described}", hint=hint)
+        elif stream.type == "subtitle":
             if codec_fits(container, stream.codec):
                 copied.append(stream.index)
-            elif stream.type == "audio":
-                raise UsageError(f"{container} cannot hold the input's {stream.described}", hint="name the output .mkv so no audio is lost")
             else:
                 dropped.append(stream.described)
         elif stream.type == "attachment":
@@ -158,7 +221,7 @@ def _streams(container: str, streams: Sequence[StreamInfo]) -> tuple[tuple[int, 
                 dropped.append(f"timecode track #{stream.index} (starting {stream.timecode}; that stays as the video stream's timecode tag)")
         elif stream.type == "data" and stream.codec is not None:  # (mp4 chapter tracks have none: chapters are copied)
             dropped.append(f"data track #{stream.index} ({stream.codec})")
-    return tuple(copied), tuple(attachments), tuple(dropped)
+    return tuple(copied), tuple(encoded), tuple(attachments), tuple(dropped), notices
 
 
 def rgb_frames(width: int, height: int, rate: float | None, time_base: Fraction) -> VideoInfo:

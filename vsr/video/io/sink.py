@@ -15,7 +15,10 @@ import av
 import numpy as np
 
 from ...errors import OutputError, UsageError
+from .audio import AudioTranscoder
 from .codecs import keeping_thread_scheduling
+from .palette import PaletteFilter
+from .output_size import INTERPOLATION
 from .plan import OutputPlan
 
 PROGRESSIVE = 1  # FFmpeg's AV_FIELD_PROGRESSIVE
@@ -72,14 +75,15 @@ class VideoSink:
         plan, info = self.plan, self.plan.video
         stream = self.output.add_stream(codec_name=plan.codec, rate=info.frame_rate or 25)
         ctx = stream.codec_context
-        ctx.width, ctx.height, ctx.pix_fmt = plan.layout.width, plan.layout.height, plan.layout.format
-        ctx.time_base = info.time_base
+        (ctx.width, ctx.height), ctx.pix_fmt = plan.size, "pal8" if plan.palette else plan.encoder_pix_fmt or plan.layout.format
+        self._palette = PaletteFilter(*plan.size, plan.layout.format, info.time_base) if plan.palette else None
+        ctx.time_base = plan.clock or info.time_base  # frames carry the input's; PyAV rescales them
         ctx.thread_count = 0
         ctx.field_order = PROGRESSIVE  # frames reach the encoder progressive (vsr.video.io.deinterlace)
         for name, value in plan.frame_tags.items():
             setattr(ctx, name, value)
-        if info.sample_aspect_ratio:
-            ctx.sample_aspect_ratio = info.sample_aspect_ratio
+        if plan.sample_aspect_ratio:
+            ctx.sample_aspect_ratio = plan.sample_aspect_ratio
         ctx.options = plan.options
         if info.rotation:
             stream.set_display_rotation(info.rotation)
@@ -89,8 +93,14 @@ class VideoSink:
     def _add_copied(self, copied: CopiedInput) -> dict:
         """Output streams for the plan's copied streams (by input index); attachments."""
         stream_map = {}
+        encoded = {e.index: e.encoder for e in self.plan.encoded_audio}
+        self.transcoders = {}
         for index in self.plan.copied:
             template = copied.streams[index]
+            if index in encoded:
+                self.transcoders[index] = AudioTranscoder(self.output, template, encoded[index])
+                stream_map[index] = self.transcoders[index].stream
+                continue
             out = self.output.add_stream_from_template(template)
             out.metadata.update(template.metadata)
             out.disposition = template.disposition
@@ -124,9 +134,16 @@ class VideoSink:
         frame.pts, frame.time_base = pts, self.time_base
         if duration:
             frame.duration = duration
+        if self.plan.encoder_pix_fmt or self.plan.resize:  # FFmpeg's swscale: to the exact size (Lanczos), to the image encoder's format
+            width, height = self.plan.size
+            frame = frame.reformat(width=width, height=height, format=self.plan.encoder_pix_fmt, interpolation=INTERPOLATION)
+            frame.pts, frame.time_base = pts, self.time_base
+            if duration:
+                frame.duration = duration
         for name, value in self.frame_tags.items():
             setattr(frame, name, value)
-        self._mux(self.video.encode(frame))
+        for ready in self._palette.push(frame) if self._palette else (frame,):
+            self._mux(self.video.encode(ready))
         self.frames_written += 1
 
     def _distinct(self, pts: int) -> int:
@@ -147,6 +164,9 @@ class VideoSink:
         nudged one tick on, as ffmpeg does, and a packet the muxer still refuses is
         counted and skipped rather than ending the run."""
         index = packet.stream.index
+        if index in self.transcoders:
+            self._transcode(index, packet)
+            return
         last = self._last_dts.get(index)
         if packet.dts is not None and last is not None and packet.dts <= last:
             packet.dts = last + 1
@@ -158,6 +178,13 @@ class VideoSink:
         packet.stream = self.stream_map[index]
         try:
             self.output.mux(packet)
+        except av.FFmpegError:
+            self.packets_dropped += 1
+
+    def _transcode(self, index: int, packet: av.Packet) -> None:
+        """Re-encoded audio: a packet that does not decode is counted as refused."""
+        try:
+            self.transcoders[index].write(packet)
         except av.FFmpegError:
             self.packets_dropped += 1
 
@@ -174,7 +201,11 @@ class VideoSink:
             self.output.mux(packet)
 
     def finish(self) -> None:
+        for ready in self._palette.push(None) if self._palette else ():
+            self._mux(self.video.encode(ready))
         self._mux(self.video.encode(None))
+        for transcoder in self.transcoders.values():
+            transcoder.finish()
         self.output.close()
 
     def abort(self) -> None:

@@ -21,7 +21,7 @@ import av
 from ...errors import InputError
 from .colour import ColourSpec
 from .deinterlace import Deinterlacer, Deinterlacing, plan_deinterlace
-from .endpoints import DEFAULT_TIMEOUT, Endpoint, classify, describe_failure, open_input
+from .endpoints import DEFAULT_TIMEOUT, Endpoint, check_input_file, classify, describe_failure, open_input
 from .hdr import HdrInfo, read_hdr
 from .frames import DecodedFrame, FramePacker, describe_frame, frame_ticks
 from .planes import PlaneLayout
@@ -29,6 +29,7 @@ from .reading import DEFAULT_READING, ReadOptions
 from .size_change import FrameConformer
 from .tail import DecoderTail
 from .timing import FrameTimer, Repairs
+from .trim import seek_to_keyframe_before
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
 
@@ -113,10 +114,14 @@ class FrameSource(Protocol):
 class VideoSource:
     """An open input (a FrameSource). Iterate `items()` once, from one thread; then `close()`."""
 
-    def __init__(self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT, reading: ReadOptions = DEFAULT_READING):
+    def __init__(
+        self, path: "os.PathLike | str | Endpoint", *, timeout: float | None = DEFAULT_TIMEOUT, reading: ReadOptions = DEFAULT_READING, start: float = 0.0
+    ):
         """`path`: a file, or (vsr.video.io.endpoints) `-` for stdin, a URL or a device, which
         `timeout` (seconds per open or read) keeps from hanging; `self.path` is then its label.
-        `reading`: deinterlacing and what a mid-stream size change does (vsr.video.io.reading)."""
+        `reading`: deinterlacing and what a mid-stream size change does (vsr.video.io.reading).
+        `start`: a file is read from the keyframe before this time (seconds from its start;
+        vsr.video.io.trim keeps the frames from there)."""
         self.reading = reading
         self.endpoint = path if isinstance(path, Endpoint) else classify(path if isinstance(path, str) else Path(path))
         self.timeout = timeout
@@ -144,6 +149,8 @@ class VideoSource:
             self.damage = DamageReport()
             self._pending: deque = deque()
             self._tail = DecoderTail(self.video)
+            if start and self.endpoint.is_file:
+                seek_to_keyframe_before(self.container, self.video, start)
             self._packets = self._demux()
             self._reached: float | None = None  # end time (s) of the latest packet seen, any stream
             self._discarded = 0
@@ -161,12 +168,7 @@ class VideoSource:
             raise
 
     def _check_file(self) -> None:
-        if not self.path.exists():
-            raise InputError(f"input not found: {self.path}")
-        if not self.path.is_file():
-            raise InputError(f"input is not a file: {self.path}")
-        if self.path.stat().st_size == 0:
-            raise InputError(f"input is empty (0 bytes): {self.path}")
+        check_input_file(self.path)
 
     @property
     def live(self) -> bool:

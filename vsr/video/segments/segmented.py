@@ -31,9 +31,11 @@ from ...atomic import atomic_path
 from ...errors import OutputError, VsrError
 from ...interrupt import EXIT_CODE
 from ...model import SRModel
+from ...output_lock import claim
 from ...weights import sha256_of as file_sha256
 from ..io.job import NO_HOOKS, Hooks, RunKind, SegmentOptions, UpscaleJob, build_job, run_kind
 from ..io.plan import OutputPlan, plan_output
+from ..io.endpoints import check_input_file
 from ..io.source import VideoSource
 from ..stages.upscale import STAGES, UpscaleResult, output_for, run_single
 from .cutting import InexactSegment, NotSegmentable, Segment, plan_segments
@@ -82,13 +84,20 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
     if model is None:
         for notice in job.settings.model.notices:
             warn(notice)
+    check_input_file(job.source.path)  # a missing input is said before the model loads
+    # with Ray the workers load the model; the driver only reads what the weights are
+    sr = model or (_identify(job) if options.ray else job.settings.model.load(compile=job.compile))
+    target = output_for(job.source, job.output, sr.scale, job.encoder.codec, job.overwrite)
+    with claim(target):  # before any decoding (vsr.output_lock); run_single's claim nests in it
+        return _run_claimed(job, hooks, sr, target, warnings)
+
+
+def _run_claimed(job: UpscaleJob, hooks: Hooks, sr, target: Path, warnings: list[str]) -> UpscaleResult:
+    """run_job's work once the output `target` is claimed; `sr` an SRModel, or with Ray
+    the weights the workers will load (vsr.model.WeightsIdentity)."""
+    warn = hooks.collector(warnings)
+    options = job.segments
     source = VideoSource(job.source, reading=job.reading)
-    try:
-        # with Ray the workers load the model; the driver only reads what the weights are
-        sr = model or (_identify(job) if options.ray else job.settings.model.load(compile=job.compile))
-    except BaseException:
-        source.close()
-        raise
 
     def in_one_piece() -> UpscaleResult:
         source.close()
@@ -98,8 +107,7 @@ def run_job(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = No
         return result
 
     try:
-        target = output_for(source, job.output, sr.scale, job.encoder.codec, job.overwrite)
-        plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target)  # refuses what cannot be written, before any work
+        plan = plan_output(source.info, source.streams, sr.scale, job.encoder, target, choice=job.selection, size=job.size)  # refuses what cannot be written
         work = work_folder(target)
         duration = source.container.duration
         seconds = None if duration is None else duration / 1_000_000
@@ -216,7 +224,7 @@ class _SegmentedRun:
                     self.record(segment)
                     if on_segments:
                         on_segments(len(self.manifest.done), total)
-            with atomic_path(self.target) as temp:
+            with atomic_path(self.target, replace=self.job.overwrite) as temp:
                 joined, written = join_segments(self.source, [self.path_of(s) for s in self.plan], temp, self.output, self.once)
                 expected = sum(self.manifest.done[s.name].get("written", s.frames) for s in self.plan)
                 if written != expected:
@@ -245,7 +253,7 @@ class _SegmentedRun:
             codec=joined.codec,
             pix_fmt=joined.layout.format,
             size_in=(info.layout.width, info.layout.height),
-            size_out=(joined.layout.width, joined.layout.height),
+            size_out=joined.plan.size,
             stage_busy=busy,
             warnings=warnings,
         )

@@ -22,9 +22,12 @@ import av
 
 from ...atomic import atomic_path
 from ...errors import OutputError, UsageError
+from ...constants import OUTPUT_CONTAINERS
 from ...model import SRModel
+from ...output_lock import claim
+from ...outputs import check_suffix, make_folder, names_folder
 from ..io.codecs import default_output
-from ..io.endpoints import FORMAT_SUFFIXES, Endpoint, open_output
+from ..io.endpoints import FORMAT_SUFFIXES, Endpoint, check_input_file, open_output
 from ..io.job import NO_HOOKS, Hooks, UpscaleJob, build_job
 from .engine import FrameUpscaler, UpscaledBatch, frames_per_call
 from .pipeline import END, Pipeline, StageClock
@@ -32,6 +35,8 @@ from ..io.plan import plan_output
 from .ending import RunEnding
 from .realtime import channel_for, describe_stop
 from ..io.sink import CopiedInput, VideoSink
+from ..io.sequences import FIRST_NUMBER, numbered, sequence_stand_in
+from ..io.trim import TrimmedSource
 from ..io.source import DecodedFrame, FrameSource, VideoSource
 
 STAGES = ("decode", "model", "encode")
@@ -90,6 +95,11 @@ def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, 
     - `src` may be `-` (stdin), a URL or a device and `dst` `-` (stdout, in
       `output_format`) or a URL (vsr.video.io.endpoints); `timeout` bounds each network open
       and read (10 s); `realtime` is drop, block or auto (vsr.video.stages.realtime);
+    - `audio`, `subtitles` (False: none kept), `maps` (FFmpeg's -map specifiers) and
+      `audio_codec` (re-encode; "copy": never) choose the other streams
+      (vsr.video.io.selection); `start` and `duration` (seconds) upscale a part
+      (vsr.video.io.trim); `width`, `height`: an exact output size (vsr.video.io.output_size);
+      the output's suffix picks VP9 for .webm when no codec is named;
     - the hooks (vsr.video.io.job.Hooks): `notify(message)` receives warnings as they happen;
       `on_progress(frames_done, frames_expected)` is called from the caller's thread;
       frames_expected is the input's frame count, or where its container has none (mkv,
@@ -101,15 +111,52 @@ def upscale_video(src: os.PathLike | str, dst: os.PathLike | str | None = None, 
 
 def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None = None) -> UpscaleResult:
     """`job` in one run (streamed or in one piece: vsr.video.io.job.run_kind), with `model`
-    when it is loaded already (its notices said), else the job's, loaded here."""
+    when it is loaded already (its notices said), else the job's, loaded here. A file
+    output is claimed (vsr.output_lock) before the input is opened: a second run aimed at
+    it, or an output folder that cannot be written, stops before any decoding."""
     warnings: list[str] = []
     warn = hooks.collector(warnings)
     if model is None:
         for notice in job.settings.model.notices:
             warn(notice)
+    if job.output is not None and job.output.kind == "sequence":
+        return _run_into_sequence(job, hooks, model, warnings)
+    if job.output is not None and not job.output.is_file:
+        return _run_single(job, hooks, model, None, warnings)
+    if job.source.is_file:
+        check_input_file(job.source.path)  # a missing input is said before the model loads
+    model = model or job.settings.model.load(compile=job.compile)  # its scale names the output
+    target = output_for(job.source, job.output, model.scale, job.encoder.codec, job.overwrite)
+    with claim(target):
+        return _run_single(job, hooks, model, target, warnings)
+
+
+def _run_into_sequence(job: UpscaleJob, hooks: Hooks, model: SRModel | None, warnings: list[str]) -> UpscaleResult:
+    """An image sequence output (`out/%04d.png`), by vsr.outputs' rules: its folder made,
+    its first file not replaced without overwrite, its pattern claimed; written in place,
+    one whole file a frame, and on a failure the files this run wrote are removed."""
+    pattern = job.output.text
+    first = numbered(pattern, FIRST_NUMBER)
+    if first.exists() and not job.overwrite:
+        raise OutputError(f"{first} exists (the first file of {pattern})", hint="pass {overwrite=True} to replace the sequence")
+    make_folder(first.parent)
+    with claim(Path(pattern)):
+        before = {p for p in first.parent.iterdir()}
+        try:
+            return _run_single(job, hooks, model, None, warnings)
+        except BaseException:
+            for written in set(first.parent.iterdir()) - before:
+                written.unlink(missing_ok=True)
+            raise
+
+
+def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Path | None, warnings: list[str]) -> UpscaleResult:
+    """run_single's work; `target` is the claimed output file (None: a pipe or URL)."""
+    warn = hooks.collector(warnings)
     settings, out_point = job.encoder, job.output
     streamed = out_point is not None and not out_point.is_file
-    source = VideoSource(job.source, timeout=job.stream.timeout, reading=job.reading)
+    source = VideoSource(job.source, timeout=job.stream.timeout, reading=job.reading, start=job.trim.start)
+    frames = TrimmedSource(source, job.trim) if job.trim.active else source
     ended, lost_because = RunEnding.INPUT_ENDED, None
     try:
         sr = model or job.settings.model.load(compile=job.compile)
@@ -120,10 +167,9 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
             final_name = Path(f"{target}{FORMAT_SUFFIXES.get(output.format.name, '')}")  # for messages
             container = output.format.name
         else:
-            target = output_for(source, out_point, sr.scale, settings.codec, job.overwrite)
-            place, final_name, container = atomic_path(target), target, None
+            place, final_name, container = atomic_path(target, replace=job.overwrite), target, None
         try:
-            plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container)
+            plan = plan_output(source.info, source.streams, sr.scale, settings, final_name, container, job.selection, job.size)
         except BaseException:
             if streamed:
                 with contextlib.suppress(Exception):
@@ -154,7 +200,7 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
                     warn(f"{final_name.suffix} cannot hold the input's {dropped}; it was left out")
                 if hooks.on_start:
                     hooks.on_start(source, sink, sr)
-                run_stages(source, sink, sr, job.batch, pipeline, decoded, warn, hooks.on_progress)
+                run_stages(frames, sink, sr, job.batch, pipeline, decoded, warn, hooks.on_progress)
                 sink.finish()
             except BaseException as exc:
                 why = describe_stop(exc) if keep_on_stop else None
@@ -195,7 +241,7 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
         codec=sink.codec,
         pix_fmt=sink.layout.format,
         size_in=(info.layout.width, info.layout.height),
-        size_out=(sink.layout.width, sink.layout.height),
+        size_out=plan.size,
         stage_busy={clock.name: clock.busy_seconds for clock in clocks},
         warnings=warnings,
         ended=ended,
@@ -204,15 +250,22 @@ def run_single(job: UpscaleJob, hooks: Hooks = NO_HOOKS, model: SRModel | None =
     )
 
 
-def output_for(source: VideoSource, output: Endpoint | None, scale: int, codec: str, overwrite: bool) -> Path:
-    """The output file (default NAME_xS beside the input), checked before any work."""
-    target = output.path if output is not None else default_output(source.path, scale, codec)
-    if source.endpoint.is_file and target.resolve() == source.path.resolve():
+def output_for(source: Endpoint, output: Endpoint | None, scale: int, codec: str, overwrite: bool) -> Path:
+    """The output file as vsr.outputs' rules say (NAME_xS beside the input by default, or
+    in the folder `output` names, created if missing), checked before any work."""
+    named = sequence_stand_in(source.text) if source.kind == "sequence" else source.path  # what the default name follows
+    if output is None:
+        target = default_output(named, scale, codec)
+    elif names_folder(output.text):
+        target = Path(output.text) / default_output(named, scale, codec).name
+    else:
+        target = output.path
+        check_suffix(target, OUTPUT_CONTAINERS, "video")
+    if source.is_file and target.resolve() == source.path.resolve():
         raise UsageError(f"the output would overwrite the input {source.path}", hint="name another {output}")
     if target.exists() and not overwrite:
         raise OutputError(f"{target} exists", hint="pass {overwrite=True} to replace it")
-    if not target.parent.is_dir():
-        raise OutputError(f"output folder does not exist: {target.parent}")
+    make_folder(target.parent)
     return target
 
 

@@ -1,0 +1,146 @@
+"""A part of the input: `--start`/`--duration` (FFmpeg's `-ss`/`-t`), for the video and every
+passed-through stream alike.
+
+FFmpeg does the seeking: the input is opened at the keyframe before the start
+(VideoSource's `start`, an index seek where the file has one; a pipe or URL is read from
+its top instead), then `TrimmedSource` keeps
+
+- exactly the video frames whose time lies in [start, start + duration);
+- for each passed-through stream (audio, subtitles), its packets from the first keyframe
+  packet at or after the start (every audio packet is one) to those before the end: a
+  packet is stream-copied whole, never cut;
+
+and moves every timestamp back by the start, so the output begins at 0, as FFmpeg's
+input `-ss` does. Times are seconds from the input's own start (its first timestamp).
+A trimmed run always runs in one piece (vsr.video.io.job.run_kind).
+"""
+
+import contextlib
+import dataclasses
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+from ...errors import UsageError
+from .frames import DecodedFrame
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
+MARGIN_SECONDS = 1.0
+"""How far past the end the input is still read for passed-through packets that the file
+interleaves after the video around them."""
+
+
+@dataclass(frozen=True)
+class Trim:
+    start: float = 0.0  # seconds from the input's start
+    duration: float | None = None  # None: to the end
+
+    def __post_init__(self):
+        if self.start < 0 or not math.isfinite(self.start):
+            raise UsageError(f"the start must be 0 s or later, got {self.start:g}", hint="change {start}")
+        if self.duration is not None and not (self.duration > 0 and math.isfinite(self.duration)):
+            raise UsageError(f"the duration must be more than 0 s, got {self.duration:g}", hint="change {duration}")
+
+    @property
+    def active(self) -> bool:
+        return self.start > 0 or self.duration is not None
+
+    @property
+    def end(self) -> float:
+        return math.inf if self.duration is None else self.start + self.duration
+
+    def describe(self) -> str:
+        span = f"{self.start:g} s" + (" to the end" if self.duration is None else f" to {self.end:g} s")
+        return f"from {span}"
+
+
+WHOLE = Trim()
+
+
+def seek_to_keyframe_before(container, video, seconds: float) -> None:
+    """FFmpeg's index seek to the keyframe at or before `seconds` from the video's start; a
+    file that cannot seek is read from its top (the frames before are skipped, not kept)."""
+    target = (video.start_time or 0) + int(Fraction(seconds).limit_denominator(1_000_000) / video.time_base)
+    try:
+        container.seek(target, stream=video, backward=True, any_frame=False)
+    except av.FFmpegError:
+        with contextlib.suppress(av.FFmpegError):
+            container.seek(0)
+
+
+def parse_time(text: str) -> float:
+    """Seconds from FFmpeg's time syntax: `90`, `1.5`, `1:30`, `00:01:30.5`."""
+    match = _CLOCK.match(text.strip())
+    if not match:
+        raise ValueError(f"not a time: {text!r} (seconds, MM:SS or HH:MM:SS[.ms])")
+    first, second, seconds = match.groups()
+    hours, minutes = (first, second) if second is not None else (None, first)
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
+
+
+class TrimmedSource:
+    """`source` (a VideoSource opened at `trim.start`) limited to `trim`: a FrameSource."""
+
+    def __init__(self, source, trim: Trim):
+        self.source, self.trim = source, trim
+        stream = source.video
+        origin = Fraction(stream.start_time or 0) * Fraction(stream.time_base)
+        self._zero = origin + Fraction(trim.start).limit_denominator(1_000_000)  # input time (s) that becomes 0
+        self._end = None if trim.duration is None else self._zero + Fraction(trim.duration).limit_denominator(1_000_000)
+        info = source.info
+        rate = float(info.frame_rate) if info.frame_rate else None
+        estimate = info.frames_estimated
+        if rate and trim.duration is not None:
+            estimate = min(estimate or math.inf, max(1, round(trim.duration * rate)))
+        elif rate and estimate:
+            estimate = max(1, estimate - round(trim.start * rate))
+        self.info = dataclasses.replace(info, frames_expected=None, frames_estimated=estimate)
+        self.frames = 0
+
+    @property
+    def live(self) -> bool:
+        return self.source.live
+
+    def items(self) -> Iterator["DecodedFrame | av.Packet"]:
+        video_tb = Fraction(self.info.time_base)
+        shift = round(self._zero / video_tb)
+        started: set[int] = set()  # passed-through streams whose first keyframe at or after the start came
+        for item in self.source.items():
+            if isinstance(item, DecodedFrame):
+                at = item.pts * video_tb
+                if self._end is not None and at >= self._end:
+                    if not self.source.copied or at >= self._end + Fraction(MARGIN_SECONDS).limit_denominator():
+                        break
+                    continue
+                if at < self._zero:
+                    continue
+                self.frames += 1
+                yield dataclasses.replace(item, pts=item.pts - shift)
+            elif self._keep(item, started):
+                yield item
+        # only part of the file was read: its whole-file checks say nothing about the part
+        self.source.damage.frames_missing, self.source.damage.seconds_missing = 0, 0.0
+
+    def _keep(self, packet: av.Packet, started: set[int]) -> bool:
+        """A passed-through packet inside the trim (from its stream's first keyframe at
+        or after the start), its timestamps moved back by the start."""
+        if packet.pts is None or not packet.time_base:
+            return packet.stream.index in started
+        tb = Fraction(packet.time_base)
+        at = packet.pts * tb
+        if at < self._zero or (self._end is not None and at >= self._end):
+            return False
+        index = packet.stream.index
+        if index not in started:
+            if not packet.is_keyframe:
+                return False
+            started.add(index)
+        shift = round(self._zero / tb)
+        if packet.dts is not None:
+            packet.dts -= shift
+        packet.pts -= shift
+        return True
