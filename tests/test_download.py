@@ -4,7 +4,9 @@ only): good, wrong, missing, refused, cut and offline, mirrors, and first use.""
 import dataclasses
 import hashlib
 import http.server
+import json
 import os
+import re
 import socket
 import threading
 import time
@@ -316,11 +318,13 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, server, cache, mon
 def test_vsr_models_lists_every_model_and_what_is_here(tmp_path, cache, capsys):
     cache.mkdir(parents=True)
     (cache / "PlainUSRS_Rep_x2.pth").write_bytes((OFFICIAL / "PlainUSRS_Rep_x2.pth").read_bytes())  # put by hand
+    assert main(["models", "--json"]) == 0
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)["weights"]}
     assert main(["models"]) == 0
-    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.strip()}
+    table = capsys.readouterr().out
     for entry in registry().entries:
-        purpose, source, licence, here = rows[entry.name][1:5]
-        assert purpose == entry.purpose
-        assert source == ("shipped" if entry.shipped else "download") and licence == "MIT"
-        assert here == ("yes" if entry.shipped or entry.name == "official-small-x2" else "no")
-        assert f"{entry.num_params:,}" in rows[entry.name]
+        row = listed[entry.name]
+        assert row["purpose"] == entry.purpose and row["source"] == entry.source and row["licence"] == "MIT"
+        assert row["here"] == (entry.shipped or entry.name == "official-small-x2")
+        assert re.search(rf"(^|\s){re.escape(entry.name)}(\s|$)", table, re.M)  # in the table, whole
+        assert f"{entry.num_params:,}" in table

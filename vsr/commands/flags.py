@@ -1,6 +1,8 @@
 """The command line's words for vsr's settings: the flag of each setting an error's hint
 names (vsr.errors), and the one definition of the flags several commands share."""
 
+import re
+
 FLAGS = {
     "output": "-o",
     "overwrite": "--overwrite",
@@ -151,13 +153,19 @@ def add_encoder_flags(p, what: str) -> None:
     p.add_argument("--encoder-preset", default="veryfast", metavar="P", help=f"{what}'s encoder speed preset (default veryfast)")
 
 
+CLOCK = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
+"""FFmpeg's time syntax: `90`, `1.5`, `1:30`, `00:01:30.5`."""
+
+
 def time_arg(text: str) -> float:
-    """An argparse type: seconds from FFmpeg's time syntax (90, 1:30, 00:01:30.5)."""
+    """An argparse type: seconds from FFmpeg's time syntax (90, 1:30, 00:01:30.5). Parsed
+    here, not in vsr.video.io.trim: that imports PyAV, which must not load before
+    vsr live's OpenCV window (vsr.live)."""
     import argparse
 
-    from ..video.io.trim import parse_time
-
-    try:
-        return parse_time(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    match = CLOCK.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (seconds, MM:SS or HH:MM:SS[.ms])")
+    first, second, seconds = match.groups()
+    hours, minutes = (first, second) if second is not None else (None, first)
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)

@@ -24,9 +24,21 @@ def default_state() -> Path:
 
 
 def add_parser(subparsers) -> None:
+    from .examples import RAW, examples
     from .flags import add_device_flag
 
-    p = subparsers.add_parser("serve", help="a local web app and JSON API: a job queue with a before/after view", description=__doc__)
+    p = subparsers.add_parser(
+        "serve",
+        help="a local web app and JSON API: a job queue with a before/after view",
+        description=__doc__,
+        formatter_class=RAW,
+        epilog=examples(
+            None,
+            ("vsr serve", "http://127.0.0.1:8765/ in a browser; Ctrl-C stops"),
+            ("vsr serve --allow-dir ~/Videos --jobs 2", "jobs may name files under ~/Videos; two run at once"),
+            ("vsr serve --host 0.0.0.0 --token SECRET", "other machines too: every request then carries the token"),
+        ),
+    )
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}; any other needs --token)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--token", help=f"the secret every request must carry (default: ${TOKEN_VARIABLE}); needed off 127.0.0.1")

@@ -18,7 +18,6 @@ A trimmed run always runs in one piece (vsr.video.io.job.run_kind).
 import contextlib
 import dataclasses
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,7 +27,6 @@ import av
 from ...errors import UsageError
 from .frames import DecodedFrame
 
-_CLOCK = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
 MARGIN_SECONDS = 1.0
 """How far past the end the input is still read for passed-through packets that the file
 interleaves after the video around them."""
@@ -70,16 +68,6 @@ def seek_to_keyframe_before(container, video, seconds: float) -> None:
     except av.FFmpegError:
         with contextlib.suppress(av.FFmpegError):
             container.seek(0)
-
-
-def parse_time(text: str) -> float:
-    """Seconds from FFmpeg's time syntax: `90`, `1.5`, `1:30`, `00:01:30.5`."""
-    match = _CLOCK.match(text.strip())
-    if not match:
-        raise ValueError(f"not a time: {text!r} (seconds, MM:SS or HH:MM:SS[.ms])")
-    first, second, seconds = match.groups()
-    hours, minutes = (first, second) if second is not None else (None, first)
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
 
 class TrimmedSource:

@@ -78,7 +78,7 @@ class SegmentSinks:
     def __init__(self, shared: SegmentWork, segments: list[Segment], path_of: Callable[[Segment], Path], closing):
         self.shared, self.path_of, self.closing = shared, path_of, closing
         self.pending = list(segments)
-        plan = shared.output
+        self.plan = plan = shared.output  # the whole output's (as VideoSink.plan: what the start line reads)
         self.codec, self.layout, self.colour = plan.codec, plan.layout, plan.colour
         self.frames_written = 0
         self.open: dict[Path, VideoSink] = {}  # temporary file -> its sink, until the close stage renames it
