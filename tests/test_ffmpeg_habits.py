@@ -108,6 +108,23 @@ def test_a_start_alone_runs_to_the_end_and_a_duration_alone_from_the_top(tmp_pat
     assert head.subtitles[0].packets == [b"hello"]  # the cue at 0 s is inside, the one at 0.24 s is not
 
 
+def test_a_ts_trim_keeps_every_frame_though_its_seek_lands_past_the_keyframe(tmp_path, capsys):
+    """MPEG-TS seeks by bytes: FFmpeg lands on the packet after the target, not on a
+    keyframe before it. The seek goes back until it finds one: no frame of the part is lost."""
+    src = make_clip(tmp_path / "in.ts", size=(32, 24), frames=50, audio_tracks=1, gop=12)
+    upscale(capsys, src, tmp_path / "out.mkv", "-ss", "1", "-t", "0.4")
+    assert frame_numbers(tmp_path / "out.mkv") == list(range(25, 35))
+    upscale(capsys, src, tmp_path / "early.mkv", "-ss", "0.3", "-t", "0.2")
+    assert frame_numbers(tmp_path / "early.mkv") == list(range(8, 13))  # 0.32 ... 0.48 s
+
+
+def test_a_part_with_no_frame_is_one_line_and_leaves_no_output(tmp_path, capsys, clip):
+    code, _, err = run_cli(capsys, "upscale", clip, "-o", tmp_path / "z.mkv", "--device", "cpu", "-ss", "5")
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert code == 1 and errors == ["vsr upscale: error: clip.mkv has no video frame from 5 s to the end; change --start"], err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_times_are_one_line(tmp_path, capsys, clip):
     with pytest.raises(SystemExit) as parsing:
         main(["upscale", str(clip), "-ss", "soon"])

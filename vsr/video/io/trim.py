@@ -61,10 +61,27 @@ WHOLE = Trim()
 
 def seek_to_keyframe_before(container, video, seconds: float) -> None:
     """FFmpeg's index seek to the keyframe at or before `seconds` from the video's start; a
-    file that cannot seek is read from its top (the frames before are skipped, not kept)."""
-    target = (video.start_time or 0) + int(Fraction(seconds).limit_denominator(1_000_000) / video.time_base)
+    file that cannot seek is read from its top (the frames before are skipped, not kept).
+
+    Where the seek is not keyframe-exact (MPEG-TS seeks by bytes and lands on whatever
+    packet follows), the first packet after it is checked: unless it is a keyframe at or
+    before the target, the seek goes a second, then two, four... further back, and at
+    last to the top, so no frame of the part is lost to a decoder waiting for a keyframe."""
+    origin = video.start_time or 0
+    target = origin + int(Fraction(seconds).limit_denominator(1_000_000) / video.time_base)
+    back, second = 0, max(1, int(1 / video.time_base))
     try:
-        container.seek(target, stream=video, backward=True, any_frame=False)
+        while True:
+            at = target - back
+            last = at <= origin or back >= 64 * second
+            if last:
+                at = origin - second  # before the first frame: the top (a TS lands past a seek *to* its first)
+            container.seek(at, stream=video, backward=True, any_frame=False)
+            first = next((p for p in container.demux(video) if p.pts is not None), None)
+            if last or (first is not None and first.is_keyframe and first.pts <= target):
+                container.seek(at, stream=video, backward=True, any_frame=False)  # the same place again
+                return
+            back = max(second, 2 * back)
     except av.FFmpegError:
         with contextlib.suppress(av.FFmpegError):
             container.seek(0)

@@ -15,7 +15,8 @@ One continuous pipeline hides all of it with the threads and channels already th
 - decode (`PlannedFrames`): each segment's exact frames in turn (vsr.video.segments.cutting.
   SegmentSource: its seek, its frame count check), so the next segment's decoder opens
   while the channel still holds frames for the model;
-- model: never drains until the last segment; batches may straddle a border;
+- model: never waits at a border: it sends its partial batch on at the `Border` (one short
+  batch per segment, so a file holds only its own frames) and goes on with the next;
 - encode (`SegmentSinks`): writes frames into the current segment's file and, at the
   `Border` the decode stage put after the segment's last frame, hands the file to the close
   stage; the next frame opens the next one. (A border, not a frame count: deinterlaced at

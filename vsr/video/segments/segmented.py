@@ -332,7 +332,9 @@ def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr, warn):
     `precision`: auto is decided by the precision policy on each worker's device)."""
     from .distributed import RayRunner, WorkerSpec
 
-    precision = sr.precision.name if isinstance(sr, SRModel) else job.settings.model.precision
+    given = job.settings.model.model  # an SRModel the caller made keeps its precision; one loaded here from the
+    # settings (a batch loads once for all its inputs) does not: the workers decide from what was asked
+    precision = given.precision.name if isinstance(given, SRModel) else job.settings.model.precision
     spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, precision, job.compile, shared.batch, shared.queue_size, shared.output)
     return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn, device=job.segments.worker_device)
 

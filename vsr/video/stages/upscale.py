@@ -21,7 +21,7 @@ from pathlib import Path
 import av
 
 from ...atomic import atomic_path
-from ...errors import OutputError, UsageError
+from ...errors import InputError, OutputError, UsageError
 from ...constants import OUTPUT_CONTAINERS
 from ...model import SRModel
 from ...output_lock import claim
@@ -201,6 +201,8 @@ def _run_single(job: UpscaleJob, hooks: Hooks, model: SRModel | None, target: Pa
                 if hooks.on_start:
                     hooks.on_start(source, sink, sr)
                 run_stages(frames, sink, sr, job.batch, pipeline, decoded, warn, hooks.on_progress)
+                if job.trim.active and sink.frames_written == 0:  # an empty file is no result
+                    raise InputError(f"{source.path.name} has no video frame {job.trim.describe()}", hint="change {start}")
                 sink.finish()
             except BaseException as exc:
                 why = describe_stop(exc) if keep_on_stop else None
