@@ -335,7 +335,8 @@ def _ray_runner(job: UpscaleJob, shared: SegmentWork, sr, warn):
     given = job.settings.model.model  # an SRModel the caller made keeps its precision; one loaded here from the
     # settings (a batch loads once for all its inputs) does not: the workers decide from what was asked
     precision = given.precision.name if isinstance(given, SRModel) else job.settings.model.precision
-    spec = WorkerSpec(shared.src.resolve(), sr.source, sr.scale, precision, job.compile, shared.batch, shared.queue_size, shared.output)
+    weights = str(Path(sr.source).resolve()) if Path(sr.source).is_file() else sr.source  # a worker elsewhere starts in another folder
+    spec = WorkerSpec(shared.src.resolve(), weights, sr.scale, precision, job.compile, shared.batch, shared.queue_size, shared.output)
     return RayRunner(spec, job.segments.ray_address, job.segments.workers, warn, device=job.segments.worker_device)
 
 
