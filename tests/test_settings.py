@@ -38,6 +38,8 @@ def test_video_runs_live_and_the_api_default_to_the_video_weights():
     for scale in (3, 4):
         assert resolve_run("balanced", scale=scale, device="cpu").model.load().source == f"small-x{scale}-video"
     assert models_to_cycle(None, 2)[0] == default_model_name(2)
+    cycle = models_to_cycle("ultra", 2)  # "ultra" loads ultra-x2-video: m offers the clean ultra-x2 next, not the same file again
+    assert cycle[0] == "ultra" and "ultra-x2-video" not in cycle and "ultra-x2" in cycle
     assert resolve_model("ultra", scale=3, device="cpu", purpose="clean").load().source == "ultra-x3"  # measured better on clean input
 
 

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = run_live(
             source,
-            models_to_cycle(resolved.model, resolved.scale),  # `m` cycles through these
+            models_to_cycle(resolved.model, resolved.scale, resolved.device.type),  # `m` cycles through these
             device=resolved.device,
             precision=resolved.precision,
             scale=resolved.scale,

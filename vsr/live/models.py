@@ -12,15 +12,21 @@ from ..model import SRModel, as_model
 from ..weights import shipped
 
 
-def models_to_cycle(first, scale: int | None) -> list:
+def models_to_cycle(first, scale: int | None, device_type: str = "cpu") -> list:
     """`first` (a name, a weights file or None for the default model) and then every other
-    shipped model, in the registry's order: what `m` steps through."""
-    from ..model import default_model_name
+    shipped model, in the registry's order: what `m` steps through. The file `first` loads
+    is not offered again ("ultra" at x2 loads ultra-x2-video on a `device_type` device)."""
+    from ..errors import VsrError
+    from ..model import default_model_name, identify_weights
 
     first = first if first is not None else default_model_name(scale)
+    try:
+        loads = identify_weights(first, scale=scale, device_type=device_type).source
+    except VsrError:
+        loads = first  # said once when `m` gets to it
     registry = shipped()
     on_disk = [e.name for e in registry.entries if registry.is_available(e)]  # never a download mid-session
-    return [first, *(name for name in on_disk if name != first and name != f"{first}-x{scale}")]
+    return [first, *(name for name in on_disk if name not in (first, loads))]
 
 
 class ModelChoice:
