@@ -142,9 +142,13 @@ def test_segment_borders_change_no_frame(tmp_path, ultra_x2, top_field_first):
     src = tmp_path / "woven.mp4"
     make_interlaced(src, frames=12, size=SIZE, top_field_first=top_field_first, gop=3)
     assert len(plan_segments(src, 0.1)) >= 3
-    single = vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1")
-    joined = upscale_in_segments(src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=0.1)
+    single_progress, joined_progress = [], []
+    single = vsr.upscale_video(src, tmp_path / "single.mkv", model=ultra_x2, codec="ffv1", on_progress=lambda *a: single_progress.append(a))
+    joined = upscale_in_segments(
+        src, tmp_path / "joined.mkv", model=ultra_x2, codec="ffv1", segment_seconds=0.1, on_progress=lambda *a: joined_progress.append(a)
+    )
     assert joined.frames == single.frames == 24
+    assert single_progress[-1] == joined_progress[-1] == (24, 24)  # both count output frames (vsr serve's progress reads them)
     assert not [w for w in joined.warnings if "one piece" in w]
     with av.open(str(joined.output)) as a, av.open(str(single.output)) as b:
         ours, theirs = list(a.decode(video=0)), list(b.decode(video=0))

@@ -272,11 +272,11 @@ class _SegmentedRun:
             return []
         on_progress, on_segments, on_start = hooks.on_progress, hooks.on_segments, hooks.on_start
         said = [len(self.manifest.done)]
-        per_input_frame = 2 if self.source.deinterlacing.changes_rate else 1  # progress counts input frames
+        per_input_frame = 2 if self.source.deinterlacing.changes_rate else 1  # at field rate: progress counts output frames, as a single run's
 
         def tick(written: int) -> None:
             if on_progress:
-                on_progress(written // per_input_frame, remaining_frames)
+                on_progress(written, remaining_frames * per_input_frame)
             if on_segments and len(self.manifest.done) != said[0]:
                 said[0] = len(self.manifest.done)
                 on_segments(said[0], len(self.plan))
