@@ -216,9 +216,15 @@ def yuv_to_rgb(y: Tensor, u: Tensor, v: Tensor, spec: ColourSpec) -> Tensor:
 
 
 def rgb_to_yuv(rgb: Tensor, spec: ColourSpec, chroma_height: int, chroma_width: int) -> tuple[Tensor, Tensor, Tensor]:
-    """(N, 3, H, W) RGB in [0, 1] (any float dtype) -> rounded, clamped code values as float32:
-    luma (N, H, W) and chroma (N, chroma_height, chroma_width). G, B, R planes for RGB specs."""
-    rgb = rgb.float().clamp(0, 1)
+    """(N, 3, H, W) RGB in [0, 1] (any float dtype, any memory format) -> rounded, clamped
+    code values as float32: luma (N, H, W) and chroma (N, chroma_height, chroma_width).
+    G, B, R planes for RGB specs.
+
+    The first step makes one planar float32 copy: a channels_last network output (bf16 on
+    the CPU) would otherwise make every plane below a stride-3 view, and each of the dozen
+    whole-frame operations on such views costs several times one on a plane (measured:
+    docs/BENCHMARKS.md, "A cheaper CPU pipeline")."""
+    rgb = rgb.to(torch.float32, memory_format=torch.contiguous_format, copy=True).clamp_(0, 1)
     r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
     if spec.matrix is None:
         planes = (g, b, r)
