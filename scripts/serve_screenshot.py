@@ -73,25 +73,16 @@ def main(target: Path) -> None:
 
 
 def write_palette_png(rgb: np.ndarray, target: Path) -> None:
-    """`rgb` as a 256-colour PNG, by FFmpeg's palettegen and paletteuse (through PyAV): a
-    third of the size of the full-colour file, so the README's picture stays small."""
+    """`rgb` as a 256-colour PNG, by FFmpeg's palettegen and paletteuse (vsr's GIF filter,
+    vsr.video.io.palette): a third of the size of the full-colour file, so the README's
+    picture stays small."""
     import av
-    from av.filter import Graph
+
+    from vsr.video.io.palette import PaletteFilter
 
     height, width = rgb.shape[:2]
-    graph = Graph()
-    source = graph.add_buffer(width=width, height=height, format="rgb24", time_base=Fraction(1, 1))
-    split, palette = graph.add("split"), graph.add("palettegen", "max_colors=256:stats_mode=full")
-    use, sink = graph.add("paletteuse", "dither=sierra2_4a"), graph.add("buffersink")
-    source.link_to(split)
-    split.link_to(palette, 0, 0)
-    split.link_to(use, 1, 0)
-    palette.link_to(use, 0, 1)
-    use.link_to(sink)
-    graph.configure()
-    graph.push(av.VideoFrame.from_ndarray(rgb, format="rgb24"))
-    graph.push(None)
-    frame = graph.pull()
+    palette = PaletteFilter(width, height, "rgb24", Fraction(1, 1))
+    frame = [*palette.push(av.VideoFrame.from_ndarray(rgb, format="rgb24")), *palette.push(None)][0]
     with av.open(str(target), "w", format="image2") as out:
         stream = out.add_stream("png", rate=1)
         stream.width, stream.height, stream.pix_fmt = width, height, "pal8"

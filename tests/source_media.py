@@ -5,13 +5,14 @@ one, the truth the clip was made from."""
 
 from __future__ import annotations
 
-import itertools
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 from av.filter import Graph
+
+from vsr.video.io.deinterlace import link_chain
 from media import AUDIO_RATE, _add_audio, _write_sine
 
 
@@ -72,13 +73,7 @@ def filtered(frames, filters: str, size: tuple[int, int], time_base: Fraction) -
     graph = Graph()
     tb = Fraction(time_base)
     spec = f"video_size={size[0]}x{size[1]}:pix_fmt=yuv420p:time_base={tb.numerator}/{tb.denominator}:frame_rate={tb.denominator}/{tb.numerator}"
-    chain = [graph.add("buffer", spec)]
-    for spec in filters.split(","):
-        name, _, args = spec.partition("=")
-        chain.append(graph.add(name, args))
-    chain.append(graph.add("buffersink"))
-    for a, b in itertools.pairwise(chain):
-        a.link_to(b)
+    link_chain(graph, spec, filters)
     graph.configure()
     out = []
     for frame in [*frames, None]:

@@ -18,7 +18,6 @@ and bottom field first need no setting. Output frames are progressive (the graph
 the flag; the sink tags the stream progressive).
 """
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -46,6 +45,14 @@ def check_mode(mode: str) -> str:
     if mode not in DEINTERLACE_MODES:
         raise UsageError(f"deinterlace must be one of {', '.join(DEINTERLACE_MODES)}, got {mode!r}", hint="change {deinterlace}")
     return mode
+
+
+def link_chain(graph: Graph, buffer: str, filters: str) -> None:
+    """A `buffer` source (FFmpeg's buffer filter arguments) through the comma-separated
+    `filters` (`name=args` each) into a buffersink, linked in `graph`."""
+    nodes = [graph.add("buffer", buffer)]
+    nodes += [graph.add(name, args) for name, _, args in (spec.partition("=") for spec in filters.split(","))]
+    graph.link_nodes(*nodes, graph.add("buffersink"))
 
 
 @dataclass(frozen=True)
@@ -139,13 +146,7 @@ class Deinterlacer:
         graph = Graph()
         tb, rate = self.time_base, self.frame_rate or 1 / self.time_base  # telecine-aware filters need a rate
         args = f"video_size={first.width}x{first.height}:pix_fmt={first.format.name}:time_base={tb.numerator}/{tb.denominator}"
-        chain = [graph.add("buffer", f"{args}:frame_rate={rate.numerator}/{rate.denominator}")]
-        for spec in FILTERS[self.plan.mode].split(","):
-            name, _, args = spec.partition("=")
-            chain.append(graph.add(name, args))
-        chain.append(graph.add("buffersink"))
-        for a, b in itertools.pairwise(chain):
-            a.link_to(b)
+        link_chain(graph, f"{args}:frame_rate={rate.numerator}/{rate.denominator}", FILTERS[self.plan.mode])
         graph.configure()
         return graph
 
