@@ -38,6 +38,7 @@ def open_browser(downloads: Path):
 
 
 def test_upload_watch_compare_slide_zoom_and_download_in_a_real_browser(tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -48,6 +49,15 @@ def test_upload_watch_compare_slide_zoom_and_download_in_a_real_browser(tmp_path
     browser = open_browser(downloads)
     try:
         wait = WebDriverWait(browser, 120, poll_frequency=0.1)
+        # the queue's rows are redrawn every second: an element found may be replaced before
+        # it is read or clicked, so those steps retry on a stale element
+        fresh = WebDriverWait(browser, 10, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
+
+        def click(selector: str) -> None:
+            fresh.until(lambda b: b.find_element(By.CSS_SELECTOR, selector).click() or True)
+
+        def text(selector: str) -> str:
+            return fresh.until(lambda b: b.find_element(By.CSS_SELECTOR, selector).text)
         browser.get(server.url + "/")
         find = browser.find_element
         wait.until(lambda b: len(Select(find(By.ID, "model")).options) > 1)
@@ -55,14 +65,15 @@ def test_upload_watch_compare_slide_zoom_and_download_in_a_real_browser(tmp_path
         find(By.ID, "file").send_keys(str(SAMPLE_CLIP))
         find(By.ID, "submit").click()
         row = 'tr[data-state="{}"]'
-        seen = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#jobs tbody tr"))
-        assert "bbb-320x180.mp4" in seen[0].text
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#jobs tbody tr"))
+        assert "bbb-320x180.mp4" in text("#jobs tbody tr")
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, row.format("done")) or b.find_elements(By.CSS_SELECTOR, row.format("failed")))
-        done = find(By.CSS_SELECTOR, "#jobs tbody tr")
-        assert done.get_attribute("data-state") == "done", done.text
-        assert "100%" in done.text and "50 / 50" in done.text
+        state = fresh.until(lambda b: b.find_element(By.CSS_SELECTOR, "#jobs tbody tr").get_attribute("data-state"))
+        done_text = text("#jobs tbody tr")
+        assert state == "done", done_text
+        assert "100%" in done_text and "50 / 50" in done_text
 
-        done.find_element(By.CSS_SELECTOR, 'button[data-act="compare"]').click()
+        click('#jobs tbody tr button[data-act="compare"]')
         natural = "return [document.getElementById('slider-result').naturalWidth, document.getElementById('slider-source').naturalWidth]"
         wait.until(lambda b: b.execute_script(natural) == [640, 640])  # the result, and the source enlarged to its size
         assert find(By.ID, "frame").get_attribute("max") == "49"
@@ -84,8 +95,7 @@ def test_upload_watch_compare_slide_zoom_and_download_in_a_real_browser(tmp_path
         frame.send_keys("10\n")
         wait.until(lambda b: "n=10" in b.execute_script("return document.getElementById('side-result').src"))
 
-        done = find(By.CSS_SELECTOR, "#jobs tbody tr")
-        done.find_element(By.CSS_SELECTOR, 'button[data-act="download"]').click()
+        click('#jobs tbody tr button[data-act="download"]')
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not [p for p in downloads.iterdir() if p.suffix == ".mp4"]:
             time.sleep(0.1)
@@ -109,11 +119,11 @@ def test_upload_watch_compare_slide_zoom_and_download_in_a_real_browser(tmp_path
         find(By.ID, "file").send_keys(str(SAMPLE_CLIP))
         find(By.ID, "submit").click()
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, row.format("running") + " .warning"))
-        running = find(By.CSS_SELECTOR, row.format("running"))
-        assert "using the default model" in running.find_element(By.CSS_SELECTOR, ".warning").text
-        running.find_element(By.CSS_SELECTOR, 'button[data-act="cancel"]').click()
-        cancelled = wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, row.format("cancelled")))
-        assert "Download" not in cancelled[0].text and "Remove" in cancelled[0].text
+        assert "using the default model" in text(row.format("running") + " .warning")
+        click(row.format("running") + ' button[data-act="cancel"]')
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, row.format("cancelled")))
+        cancelled_text = text(row.format("cancelled"))
+        assert "Download" not in cancelled_text and "Remove" in cancelled_text
     finally:
         browser.quit()
         code, stderr = server.stop(signal.SIGINT)
