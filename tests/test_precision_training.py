@@ -75,6 +75,7 @@ def test_distillation_pulls_the_student_toward_the_teacher(image_folder, tmp_pat
     (dict(charts=16), "charts must be"),
     (dict(teacher_weight=1.0), "a teacher weight needs a teacher"),
     (dict(teacher="ultra-x4"), "x4 model"),
+    (dict(teacher="ultra-x2-video", chart_teacher="ultra-x2"), "a chart teacher needs a teacher and chart patches"),
 ])  # fmt: skip
 def test_bad_precision_training_settings_are_refused(image_folder, tmp_path, overrides, words):  # noqa: F811
     from vsr.errors import UsageError
@@ -95,3 +96,22 @@ def test_with_a_teacher_the_charts_follow_it_instead_of_their_truth(image_folder
     assert torch.equal(trainer._truth_loss(sr, hr), _loss("l1", sr[2:], hr[2:]))
     alone = Trainer(make_config(image_folder, batch=6, charts=2), tmp_path / "alone", torch.device("cpu"))
     assert torch.equal(alone._truth_loss(sr, hr), _loss("l1", sr, hr))
+
+
+def test_a_chart_teacher_sets_the_charts_target(image_folder, tmp_path):  # noqa: F811
+    """A teacher right on video can be wrong on charts: with a chart teacher, the chart
+    patches follow it and the rest still follow the teacher."""
+    from torch.nn import functional as F
+
+    from vsr.training.trainer import _load_teacher
+
+    config = make_config(image_folder, batch=6, charts=2, teacher="ultra-x2-video", teacher_weight=2.0, chart_teacher="ultra-x2")
+    trainer = Trainer(config, tmp_path, torch.device("cpu"))
+    lr, _ = trainer.sampler.next_batch()
+    with torch.no_grad():
+        sr = trainer.model(lr)
+        video, clean = (_load_teacher(name, 2, torch.device("cpu")) for name in ("ultra-x2-video", "ultra-x2"))
+        expected = 2.0 * F.l1_loss(sr, torch.cat([clean(lr[:2]), video(lr[2:])]))
+        only_video = 2.0 * F.l1_loss(sr, video(lr))
+        assert torch.allclose(trainer._teacher_loss(lr, sr), expected)
+        assert not torch.allclose(expected, only_video)

@@ -14,7 +14,7 @@ from .flags import add_device_flag, photo_set
 
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
                 "val_every", "save_every", "seed", "init_from", "amp", "degrade", "bank_clips",
-                "charts", "precision_weight", "teacher", "teacher_weight")  # fmt: skip
+                "charts", "precision_weight", "teacher", "teacher_weight", "chart_teacher")  # fmt: skip
 """Flags that become TrainConfig fields (None: the TrainConfig default)."""
 
 
@@ -60,6 +60,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--teacher", metavar="WEIGHTS", help="distil: also pull every patch toward these weights' float32 output (a file or a model name); "
                    "chart patches then follow it instead of their HR truth")  # fmt: skip
     p.add_argument("--teacher-weight", type=float, metavar="W", help="weight of the distillation loss (default 0; 1 with --teacher)")
+    p.add_argument("--chart-teacher", metavar="WEIGHTS", help="the chart patches follow these weights' float32 output instead of "
+                   "--teacher's (e.g. a clean, well-conditioned network of the same scale)")  # fmt: skip
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
     add_device_flag(p)
     p.add_argument("--threads", type=int, help="CPU threads for torch")

@@ -73,6 +73,7 @@ class TrainConfig:
     precision_weight: float = 0.0  # weight of |forward under simulated bf16 rounding - clean forward| (training/rounding.py)
     teacher: str | None = None  # weights (a file or registry name) whose float32 output every patch is also pulled toward
     teacher_weight: float = 0.0
+    chart_teacher: str | None = None  # weights whose float32 output the chart patches follow instead of the teacher's
     form: str = "train"  # train | deployed (set from init_from: a weights file is fine-tuned as deployed)
 
     def lr_at(self, step: int) -> float:
@@ -106,6 +107,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.amp_dtype == torch.float16)
         self.sampler = self._make_sampler()
         self.teacher = _load_teacher(config.teacher, config.scale, device) if config.teacher else None
+        self.chart_teacher = _load_teacher(config.chart_teacher, config.scale, device) if config.chart_teacher else None
         self.rounding = RoundingNoise(self.model, torch.Generator().manual_seed(config.seed + 1))
         self.val_pairs = load_pairs(list_images(config.val, config.image_dir), config.scale) if config.val else []
         self.step = 0
@@ -139,11 +141,18 @@ class Trainer:
         return _loss(self.config.loss, sr[first:].float(), hr[first:])
 
     def _teacher_loss(self, lr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
-        """Distillation: L1 to the teacher's float32 output, on every patch."""
+        """Distillation: L1 to the teacher's float32 output, on every patch; the chart
+        patches follow the chart teacher where the run has one. A teacher fine-tuned from
+        the official files can be right on video and wrong on charts (ultra-x2-video's
+        float32 output reaches -48..46 on the measurement chart: docs/MODELS.md), so a
+        well-conditioned network says what charts should look like."""
         if self.teacher is None or not self.config.teacher_weight:
             return sr.new_zeros(())
         with torch.no_grad():
             target = self.teacher(lr)
+            charts = self.config.charts
+            if self.chart_teacher is not None and charts:
+                target[:charts] = self.chart_teacher(lr[:charts])
         return self.config.teacher_weight * F.l1_loss(sr.float(), target)
 
     def _precision_loss(self, lr: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
@@ -347,6 +356,8 @@ def _check(config: TrainConfig) -> None:
         raise UsageError(f"charts must be at least 0 and fewer than the batch ({config.batch}), got {config.charts}")
     if config.teacher_weight and not config.teacher:
         raise UsageError("a teacher weight needs a teacher", hint="name the teacher's weights with {teacher}")
+    if config.chart_teacher and not (config.teacher and config.charts):
+        raise UsageError("a chart teacher needs a teacher and chart patches", hint="name the teacher with {teacher} and give {charts}")
     if not config.lr > 0:
         raise UsageError(f"lr must be positive, got {config.lr}")
 
