@@ -179,9 +179,10 @@ MASTER_DISPLAY = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000
 """BT.2020 primaries, D65, 0.0001 to 1000 cd/m2, as x265 takes it (and as an HDR10 master says)."""
 
 
-def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[int, int] = (64, 48), metadata: bool = True) -> None:
+def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[int, int] = (64, 48), metadata: bool = True, gop: int | None = None) -> None:
     """A 10-bit x265 BT.2020 clip with PQ (HDR10: `metadata` adds the mastering display and
-    MaxCLL 1000 / MaxFALL 400 in SEI) or HLG transfer, tagged so in the stream and frames."""
+    MaxCLL 1000 / MaxFALL 400 in SEI) or HLG transfer, tagged so in the stream and frames,
+    with a keyframe every `gop` frames."""
     trc = {"pq": (16, "smpte2084"), "hlg": (18, "arib-std-b67")}[transfer]
     params = f"log-level=error:colorprim=bt2020:transfer={trc[1]}:colormatrix=bt2020nc"
     if metadata:
@@ -193,6 +194,8 @@ def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[i
         for name, value in tags.items():
             setattr(stream.codec_context, name, value)
         stream.codec_context.options = {"x265-params": params}
+        if gop:
+            stream.codec_context.gop_size = gop
         for i in range(frames):
             frame = av.VideoFrame.from_ndarray(pan_frame(i, size), format="rgb24").reformat(format="yuv420p10le")
             frame.pts = i
@@ -200,6 +203,75 @@ def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[i
                 setattr(frame, name, value)
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+
+
+def make_hdr10_plus(path: Path, *, frames: int = 8, size: tuple[int, int] = (64, 48), gop: int | None = None) -> None:
+    """An HDR10+ clip: `make_hdr`'s PQ HDR10 (mastering display, MaxCLL 1000 / MaxFALL 400)
+    with SMPTE ST 2094-40 dynamic metadata added to every frame, as HDR10+ masters carry it.
+
+    This libx265 build cannot write HDR10+ (no `dhdr10-info`), so the x265 packets are
+    rewritten: each gets a prefix SEI NAL (`hdr10_plus_sei`) before its own NALs, and is
+    muxed again with its timestamps. Checked here: FFmpeg's decoder attaches
+    DYNAMIC_HDR_PLUS to every frame it decodes from the result."""
+    plain = path.with_name(f"{path.stem}-hdr10{path.suffix}")
+    make_hdr(plain, frames=frames, size=size, gop=gop)
+    with av.open(str(plain)) as source, av.open(str(path), "w") as out:
+        video = source.streams.video[0]
+        length_size = (video.codec_context.extradata[21] & 3) + 1  # hvcC lengthSizeMinusOne
+        stream = out.add_stream_from_template(video)
+        for n, packet in enumerate(p for p in source.demux(video) if p.size):
+            sei = hdr10_plus_sei(average_maxrgb=20000 + 1000 * n)  # a grade that changes per frame
+            rewritten = av.Packet(len(sei).to_bytes(length_size, "big") + sei + bytes(packet))
+            rewritten.pts, rewritten.dts, rewritten.time_base = packet.pts, packet.dts, packet.time_base
+            rewritten.is_keyframe, rewritten.stream = packet.is_keyframe, stream
+            out.mux(rewritten)
+    plain.unlink()
+    with av.open(str(path)) as made:
+        sides = [{side.type.name: bytes(side) for side in frame.side_data} for frame in made.decode(video=0)]
+    # AVDynamicHDRPlus starts with itu_t_t35_country_code, application_version, num_windows
+    assert len(sides) == frames and all(side.get("DYNAMIC_HDR_PLUS", b"")[1:3] == b"\x01\x01" for side in sides), "FFmpeg did not parse the HDR10+ SEI"
+
+
+def hdr10_plus_sei(*, average_maxrgb: int, peak_nits: int = 400) -> bytes:
+    """An HEVC prefix SEI NAL unit with one user_data_registered_itu_t_t35 message holding
+    SMPTE ST 2094-40 (HDR10+) metadata: one window, the fields FFmpeg's
+    av_dynamic_hdr_plus_from_t35 reads, in its order and widths. RGB values are in units
+    of 0.00001 of 10000 cd/m2 (`average_maxrgb` 20000 is 2000 cd/m2)."""
+    header = bytes([0xB5, 0x00, 0x3C, 0x00, 0x01, 0x04])  # USA; SMPTE; ST 2094-40; application_identifier 4
+    percentiles = [(1, 100), (50, average_maxrgb // 2), (99, 85000)]  # (percentage, percentile)
+    fields = [(8, 1), (2, 1)]  # application_version, num_windows
+    fields += [(27, peak_nits), (1, 0)]  # targeted_system_display_maximum_luminance; no actual-peak table
+    fields += [(17, 90000), (17, 80000), (17, 70000), (17, average_maxrgb), (4, len(percentiles))]  # maxscl[3], average_maxrgb
+    for percentage, percentile in percentiles:
+        fields += [(7, percentage), (17, percentile)]
+    fields += [(10, 5), (1, 0), (1, 0), (1, 0)]  # fraction_bright_pixels; no mastering peak table, tone mapping, saturation mapping
+    t35 = header + _pack_bits(fields)
+    message = bytes([4, *[0xFF] * (len(t35) // 255), len(t35) % 255]) + t35  # payload type 4, then its size
+    nal_header = bytes([39 << 1, 1])  # nal_unit_type 39 (PREFIX_SEI), layer 0, temporal id 0
+    return nal_header + _emulation_prevented(message + b"\x80")  # rbsp_trailing_bits
+
+
+def _pack_bits(fields: list[tuple[int, int]]) -> bytes:
+    """(width, value) pairs, most significant bit first, zero-padded to whole bytes."""
+    packed = width_sum = 0
+    for width, value in fields:
+        assert 0 <= value < 1 << width, (width, value)
+        packed, width_sum = packed << width | value, width_sum + width
+    padding = -width_sum % 8
+    return (packed << padding).to_bytes((width_sum + padding) // 8, "big")
+
+
+def _emulation_prevented(rbsp: bytes) -> bytes:
+    """`rbsp` with emulation_prevention_three_byte inserted after each two zero bytes
+    followed by a byte of 3 or less, so that no start code appears inside the NAL unit."""
+    out, zeros = bytearray(), 0
+    for byte in rbsp:
+        if zeros >= 2 and byte <= 3:
+            out.append(3)
+            zeros = 0
+        out.append(byte)
+        zeros = zeros + 1 if byte == 0 else 0
+    return bytes(out)
 
 
 def make_soft_telecined(path: Path, *, film_frames: int = 12, size: tuple[int, int] = (128, 96)) -> list[np.ndarray]:
