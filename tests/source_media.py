@@ -179,9 +179,10 @@ MASTER_DISPLAY = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000
 """BT.2020 primaries, D65, 0.0001 to 1000 cd/m2, as x265 takes it (and as an HDR10 master says)."""
 
 
-def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[int, int] = (64, 48), metadata: bool = True) -> None:
+def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[int, int] = (64, 48), metadata: bool = True, gop: int | None = None) -> None:
     """A 10-bit x265 BT.2020 clip with PQ (HDR10: `metadata` adds the mastering display and
-    MaxCLL 1000 / MaxFALL 400 in SEI) or HLG transfer, tagged so in the stream and frames."""
+    MaxCLL 1000 / MaxFALL 400 in SEI) or HLG transfer, tagged so in the stream and frames,
+    with a keyframe every `gop` frames."""
     trc = {"pq": (16, "smpte2084"), "hlg": (18, "arib-std-b67")}[transfer]
     params = f"log-level=error:colorprim=bt2020:transfer={trc[1]}:colormatrix=bt2020nc"
     if metadata:
@@ -193,6 +194,8 @@ def make_hdr(path: Path, *, transfer: str = "pq", frames: int = 4, size: tuple[i
         for name, value in tags.items():
             setattr(stream.codec_context, name, value)
         stream.codec_context.options = {"x265-params": params}
+        if gop:
+            stream.codec_context.gop_size = gop
         for i in range(frames):
             frame = av.VideoFrame.from_ndarray(pan_frame(i, size), format="rgb24").reformat(format="yuv420p10le")
             frame.pts = i
