@@ -6,8 +6,14 @@ levels off in fp16 or bf16 (docs/MODELS.md, "Precision"). A share of chart patch
 with its exact HR truth and a clean bicubic LR, keeps that content in view: for the
 precision loss, and for the teacher's output where a run has a teacher (the trainer then
 leaves their HR truth out: vsr.training.trainer.Trainer._truth_loss).
+
+Half of them (every second) are drawn at the LR size instead, with a nearest-neighbour HR:
+a downscale never holds 1-px lines or checkerboards at the LR size, yet video does (text
+overlays, screen captures, vsr.precision's measurement chart), and that is where the
+official ultra files' float32 output explodes (docs/MODELS.md).
 """
 
+import cv2
 import numpy as np
 import torch
 from torch import Tensor
@@ -35,8 +41,14 @@ class ChartMix:
     def next_batch(self) -> tuple[Tensor, Tensor]:
         seed = int(torch.randint(2**62, (1,), generator=self.generator))
         rng = np.random.default_rng(seed)
-        side = self.patch * self.scale
-        hrs = [random_chart(rng, side, side) for _ in range(self.charts)]
-        lrs = [downscale_uint8(hr, self.scale) for hr in hrs]
+        side, lrs, hrs = self.patch * self.scale, [], []
+        for index in range(self.charts):
+            if index % 2:  # drawn at the LR size: Nyquist-rate lines and checkerboards
+                lr = random_chart(rng, self.patch, self.patch)
+                lrs.append(lr)
+                hrs.append(cv2.resize(lr, (side, side), interpolation=cv2.INTER_NEAREST))
+            else:
+                hrs.append(random_chart(rng, side, side))
+                lrs.append(downscale_uint8(hrs[-1], self.scale))
         lr, hr = self.base.next_batch()
         return torch.cat([to_tensor(lrs), lr]), torch.cat([to_tensor(hrs), hr])
