@@ -1,6 +1,7 @@
 """The registry of known weights (shipped and downloadable): every entry checked, and the
 checks themselves."""
 
+import shlex
 import functools
 import hashlib
 
@@ -105,6 +106,11 @@ def test_shipped_entry_is_complete_and_true(entry):
     model = load_model(entry.name)
     assert model.num_params == entry.num_params
     assert entry.recipe.startswith("vsr train")
+    # the starting file and the teacher are named, as the recipe gives them, and so is the wall time
+    words = shlex.split(entry.recipe)
+    assert entry.started_from == (words[words.index("--init-from") + 1] if "--init-from" in words else "")
+    assert entry.teacher == (words[words.index("--teacher") + 1] if "--teacher" in words else "")
+    assert entry.train_minutes > 0
 
 
 def test_shipped_weight_files_are_all_registered():
