@@ -16,6 +16,9 @@ frame's `interlaced_frame` flag. The work is FFmpeg's, through PyAV's filter gra
 bwdif and fieldmatch take the field order from each frame's own flag (parity auto), so top
 and bottom field first need no setting. Output frames are progressive (the graph clears
 the flag; the sink tags the stream progressive).
+
+`Deinterlacer.report` counts the frames in and out whose time lies in `counted` (a trim's
+span; by default all): the neighbours bwdif reads from outside a trim are not counted.
 """
 
 from collections.abc import Iterator
@@ -27,6 +30,7 @@ from av.filter import Graph
 
 from ...constants import DEINTERLACE_MODES
 from ...errors import InputError, UsageError
+from .trim import ALL_TIME
 
 FIELD_ORDERS = {2: "top field first", 3: "bottom field first", 4: "top field first, bottom coded first", 5: "bottom field first, top coded first"}
 """FFmpeg's AVFieldOrder codes of interlaced streams (0 unknown, 1 progressive)."""
@@ -92,18 +96,19 @@ class Deinterlacer:
     def __init__(self, plan: Deinterlacing, time_base: Fraction, frame_rate: Fraction | None):
         """`time_base` and `frame_rate`: the input's (the frames pushed)."""
         self.plan, self.time_base, self.frame_rate = plan, Fraction(time_base), Fraction(frame_rate) if frame_rate else None
+        self.counted = ALL_TIME  # the frames in and out that report() counts (vsr.video.io.trim.Span)
         self.interlaced_in = 0  # frames flagged interlaced
         self.frames_in = self.frames_out = 0
         self._graph: Graph | None = None
 
     def push(self, frame: av.VideoFrame, pts: int) -> list[tuple[av.VideoFrame, int]]:
-        self.frames_in += 1
-        self.interlaced_in += bool(frame.interlaced_frame)
+        if self.counted.holds(pts, self.time_base):
+            self.frames_in += 1
+            self.interlaced_in += bool(frame.interlaced_frame)
         if self._graph is None and self.plan.mode != "off" and (self.plan.active or frame.interlaced_frame):
             self._graph = self._filtering(lambda: self._open(frame), frame)
         if self._graph is None:
-            self.frames_out += 1
-            return [(frame, self._rescale(pts, self.time_base))]
+            return [self._out(frame, self._rescale(pts, self.time_base))]
         frame.pts, frame.time_base = pts, self.time_base
         self._filtering(lambda: self._graph.vpush(frame), frame)
         return self._pull()
@@ -159,8 +164,12 @@ class Deinterlacer:
                 return out
             except av.FFmpegError as exc:
                 raise InputError(f"FFmpeg's filters failed while deinterlacing ({exc})", hint="pass {deinterlace=off} to upscale the frames woven") from None
-            self.frames_out += 1
-            out.append((frame, self._rescale(frame.pts, frame.time_base)))
+            out.append(self._out(frame, self._rescale(frame.pts, frame.time_base)))
+
+    def _out(self, frame: av.VideoFrame, pts: int) -> tuple[av.VideoFrame, int]:
+        """A frame going out at `pts` (in `plan.time_base`), counted where `counted` holds it."""
+        self.frames_out += self.counted.holds(pts, self.plan.time_base)
+        return frame, pts
 
     def _rescale(self, pts: int, time_base: Fraction) -> int:
         if time_base == self.plan.time_base:

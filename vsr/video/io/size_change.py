@@ -11,15 +11,20 @@ Primaries and transfer are not converted (swscale cannot): a frame tagged otherw
 its values and is counted, and the output keeps the first frame's tags.
 A frame made so is no longer flagged interlaced (PyAV cannot set the flag), so an
 interlaced frame of another size goes on woven: scaling it mixed its fields already.
+
+Only the frames whose time lies in `counted` (a trim's span; by default all) are counted,
+or refused by `error`: those decoded around a trim are made like the first, then dropped.
 """
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import av
 from av.video.reformatter import VideoReformatter
 
 from ...constants import SIZE_CHANGE_POLICIES
 from ...errors import InputError, UsageError
+from .trim import ALL_TIME
 
 COLOUR_TAGS = ("colorspace", "color_range", "color_primaries", "color_trc")
 UNSPECIFIED = 2  # FFmpeg's "unspecified" matrix, primaries and transfer
@@ -49,31 +54,39 @@ class FrameConformer:
         self.format = first.format.name
         self.tags = {name: int(getattr(first, name)) for name in COLOUR_TAGS}
         self.changes = Changes()
+        self.counted = ALL_TIME  # the frames counted and refused (vsr.video.io.trim.Span)
         self.frames = 0
         self._scaler = VideoReformatter()
 
-    def conform(self, frame: av.VideoFrame) -> av.VideoFrame:
+    def conform(self, frame: av.VideoFrame, pts: int | None = None, time_base: Fraction | None = None) -> av.VideoFrame:
+        """`frame` made like the first; `pts` x `time_base`: its time, which `counted` needs
+        where it is not all time."""
         index, self.frames = self.frames, self.frames + 1
+        counted = self.counted.holds(pts, time_base)
         size = (frame.width, frame.height)
         tags = {name: int(getattr(frame, name)) for name in COLOUR_TAGS}
-        if size != self.size and self.policy == "error":
+        if size != self.size and self.policy == "error" and counted:
             (w0, h0), (w1, h1) = self.size, size
             raise InputError(
                 f"the frame size changes from {w0}x{h0} to {w1}x{h1} at frame {index} of {self.where}",
                 hint="cut the input there, or leave {on_size_change=scale} to scale the rest to the first size",
             )
-        if tags["color_primaries"] != self.tags["color_primaries"] or tags["color_trc"] != self.tags["color_trc"]:
-            self.changes.retagged += 1
         matrix_or_range = (tags["colorspace"], tags["color_range"]) != (self.tags["colorspace"], self.tags["color_range"])
+        if counted:
+            self._count(size, frame.format.name, tags, matrix_or_range)
         if size == self.size and frame.format.name == self.format and not matrix_or_range:
             return frame
+        return self._convert(frame, tags)
+
+    def _count(self, size: tuple[int, int], pixel_format: str, tags: dict[str, int], matrix_or_range: bool) -> None:
+        if tags["color_primaries"] != self.tags["color_primaries"] or tags["color_trc"] != self.tags["color_trc"]:
+            self.changes.retagged += 1
         if size != self.size:
             self.changes.resized += 1
             _note(self.changes.sizes, size)
-        if frame.format.name != self.format or matrix_or_range:
+        if pixel_format != self.format or matrix_or_range:
             self.changes.converted += 1
-            _note(self.changes.formats, f"{frame.format.name} ({_matrix(tags)})")
-        return self._convert(frame, tags)
+            _note(self.changes.formats, f"{pixel_format} ({_matrix(tags)})")
 
     def _convert(self, frame: av.VideoFrame, tags: dict[str, int]) -> av.VideoFrame:
         width, height = self.size

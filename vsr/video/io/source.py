@@ -29,7 +29,7 @@ from .reading import DEFAULT_READING, ReadOptions
 from .size_change import FrameConformer
 from .tail import DecoderTail
 from .timing import FrameTimer, Repairs
-from .trim import seek_to_keyframe_before
+from .trim import Span, seek_to_keyframe_before
 
 MAX_DEMUX_ERRORS = 100  # in a row, with no good packet between: the file is unreadable from there
 
@@ -209,9 +209,16 @@ class VideoSource:
     def close(self) -> None:
         self.container.close()
 
+    def count_within(self, span: Span) -> None:
+        """Count in `reading_notes` only the frames inside `span` (vsr.video.io.trim: the
+        frames read around a part, for its keyframe, bwdif's neighbours and the packets
+        copied past its end, are not kept). Call before iterating."""
+        self._deinterlacer.counted = self._conformer.counted = span
+
     def reading_notes(self) -> list[str]:
         """Warnings about how the frames were read: deinterlaced (or woven frames left so),
-        and frames of another size or format made like the first."""
+        and frames of another size or format made like the first; of the frames inside
+        `count_within`'s span, by default all."""
         return [note for note in (self._deinterlacer.report(), self._conformer.report()) if note]
 
     # -- internals ---------------------------------------------------------------------
@@ -306,7 +313,7 @@ class VideoSource:
     def _progressive(self, timed: list[tuple[av.VideoFrame, int]]) -> Iterator[DecodedFrame]:
         """Timed frames made like the first frame, deinterlaced as `reading` says, packed."""
         for frame, pts in timed:
-            for done, at in self._deinterlacer.push(self._conformer.conform(frame), pts):
+            for done, at in self._deinterlacer.push(self._conformer.conform(frame, pts, self.video.time_base), pts):
                 yield self._pack(done, at)
 
     def _pack(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:

@@ -13,6 +13,11 @@ its top instead), then `TrimmedSource` keeps
 and moves every timestamp back by the start, so the output begins at 0, as FFmpeg's
 input `-ss` does. Times are seconds from the input's own start (its first timestamp).
 A trimmed run always runs in one piece (vsr.video.io.job.run_kind).
+
+The frames read around the part (from the keyframe, bwdif's neighbours, the margin) are
+decoded, conformed and deinterlaced like the rest, but the source is told the part's
+`Span`, and its reading warnings count only the frames inside it
+(VideoSource.count_within).
 """
 
 import contextlib
@@ -59,6 +64,25 @@ class Trim:
 WHOLE = Trim()
 
 
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the input's time, in seconds on its own clock (its first timestamp,
+    not 0): [start, end), None for an open side. A trim keeps the frames inside it."""
+
+    start: Fraction | None = None
+    end: Fraction | None = None
+
+    def holds(self, pts: int | None, time_base: Fraction | None) -> bool:
+        """Whether the time `pts` x `time_base` lies inside (all time holds any, timed or not)."""
+        if self.start is None and self.end is None:
+            return True
+        at = pts * Fraction(time_base)
+        return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
+
+
+ALL_TIME = Span()
+
+
 def seek_to_keyframe_before(container, video, seconds: float) -> None:
     """FFmpeg's index seek to the keyframe at or before `seconds` from the video's start; a
     file that cannot seek is read from its top (the frames before are skipped, not kept).
@@ -94,8 +118,10 @@ class TrimmedSource:
         self.source, self.trim = source, trim
         stream = source.video
         origin = Fraction(stream.start_time or 0) * Fraction(stream.time_base)
-        self._zero = origin + Fraction(trim.start).limit_denominator(1_000_000)  # input time (s) that becomes 0
-        self._end = None if trim.duration is None else self._zero + Fraction(trim.duration).limit_denominator(1_000_000)
+        zero = origin + Fraction(trim.start).limit_denominator(1_000_000)  # input time (s) that becomes 0
+        end = None if trim.duration is None else zero + Fraction(trim.duration).limit_denominator(1_000_000)
+        self.span = Span(zero, end)  # the frames kept, and the only ones the reading warnings count
+        source.count_within(self.span)
         info = source.info
         rate = float(info.frame_rate) if info.frame_rate else None
         estimate = info.frames_estimated
@@ -112,16 +138,17 @@ class TrimmedSource:
 
     def items(self) -> Iterator["DecodedFrame | av.Packet"]:
         video_tb = Fraction(self.info.time_base)
-        shift = round(self._zero / video_tb)
+        end = self.span.end
+        shift = round(self.span.start / video_tb)
         started: set[int] = set()  # passed-through streams whose first keyframe at or after the start came
         for item in self.source.items():
             if isinstance(item, DecodedFrame):
                 at = item.pts * video_tb
-                if self._end is not None and at >= self._end:
-                    if not self.source.copied or at >= self._end + Fraction(MARGIN_SECONDS).limit_denominator():
+                if end is not None and at >= end:
+                    if not self.source.copied or at >= end + Fraction(MARGIN_SECONDS).limit_denominator():
                         break
                     continue
-                if at < self._zero:
+                if not self.span.holds(item.pts, video_tb):
                     continue
                 self.frames += 1
                 yield dataclasses.replace(item, pts=item.pts - shift)
@@ -136,15 +163,14 @@ class TrimmedSource:
         if packet.pts is None or not packet.time_base:
             return packet.stream.index in started
         tb = Fraction(packet.time_base)
-        at = packet.pts * tb
-        if at < self._zero or (self._end is not None and at >= self._end):
+        if not self.span.holds(packet.pts, tb):
             return False
         index = packet.stream.index
         if index not in started:
             if not packet.is_keyframe:
                 return False
             started.add(index)
-        shift = round(self._zero / tb)
+        shift = round(self.span.start / tb)
         if packet.dts is not None:
             packet.dts -= shift
         packet.pts -= shift
