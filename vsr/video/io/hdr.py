@@ -6,8 +6,12 @@ light level (MaxCLL, MaxFALL), is read off the first decoded frame's side data, 
 FFmpeg puts it wherever the input carried it: the codec's SEI, or the container's own
 fields (Matroska MasteringMetadata, MP4 mdcv/clli), which FFmpeg's decoders attach to every
 frame. It is written back as libx265's SEI (`master-display`, `max-cll`), which players
-and FFmpeg's demuxers read. (PyAV 18 gives no way to set an output stream's side data,
-so the container's own fields are not written; the SEI is in every keyframe.)
+and FFmpeg's demuxers read. The container's own fields are not written: PyAV 18.1 can set
+no output-stream side data but a display matrix, nor the encoder's `decoded_side_data`
+(which FFmpeg's encode.c would pass to the muxer). `add_stream_from_template(input)` does
+carry an input container's fields, but was rejected: nothing for SEI-only input, the
+encoder tied to the input's codec, and every other stream side data copied too (a Dolby
+Vision configuration would claim DV with no RPU). The SEI is in every keyframe.
 
 Dynamic metadata (HDR10+, Dolby Vision RPU) describes each frame as it was graded; it
 cannot follow a rescale and re-encode correctly, so it is dropped with one notice and the
