@@ -174,6 +174,11 @@ class LoadPlan:
     device: torch.device
     precision: Precision
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What tells two loads apart: the same key builds the same network (a cache key)."""
+        return str(self.path), str(self.device), self.precision.name
+
 
 def plan_load(
     model: str | os.PathLike | None = None,

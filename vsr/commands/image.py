@@ -83,9 +83,10 @@ def run(args: argparse.Namespace) -> int:
     models, loaded = {}, {}
     for purpose in dict.fromkeys(purposes):
         settings = resolve_model(spec, scale=args.scale, device=args.device, half=args.half, precision=args.precision, purpose=purpose)
-        plan = settings.plan()  # one load where both kinds resolve to the same file (e.g. --model small)
-        key = (str(plan.path), plan.precision.name)
-        models[purpose] = loaded[key] if key in loaded else loaded.setdefault(key, settings.load(compile=args.compile))
+        key = settings.plan().key  # one load where both kinds resolve to the same file (e.g. --model small)
+        if key not in loaded:
+            loaded[key] = settings.load(compile=args.compile)
+        models[purpose] = loaded[key]
     scales = {m.scale for m in models.values()}
     if len(scales) > 1:
         raise UsageError(f"the weights for lossy and lossless files differ in scale ({' and '.join(f'x{s}' for s in sorted(scales))}); give --scale")

@@ -169,8 +169,7 @@ class Workers:
 
     def _model_for(self, settings):
         """One load per model, shared by every job (and worker) that asks for it."""
-        plan = settings.plan()  # the file and precision it resolves to: "ultra", "ultra-x2-video" and {} share one load
-        key = (str(plan.path), str(plan.device), plan.precision.name)
+        key = settings.plan().key  # the file and precision it resolves to: "ultra", "ultra-x2-video" and {} share one load
         with self._loading:
             model = self._models.get(key)
             if model is None:
