@@ -58,9 +58,19 @@ def test_window_far_below_the_channel_maximum_falls_back_to_the_window_maximum()
     assert out[0, 0, 0, -1].item() == pytest.approx(1000.0)
 
 
-def test_gradients_stay_finite_when_a_window_underflows():
+@pytest.mark.parametrize("spread", [50.0, 95.0, 120.0, 400.0, 1000.0])
+def test_gradients_stay_finite_when_a_window_lies_far_below_its_channel_maximum(spread):
+    """50 and 95: the window's weights are tiny but not zero, and in float32 the square of
+    their sum underflows (NaN gradients, as in a real x3 fine-tune); 120 and up: the
+    weights underflow to zero in float32; 1000: in float64 too."""
     t = torch.zeros(1, 1, 7, 14)
-    t[..., 7:] = 120.0
+    t[..., 7:] = spread
+    t[0, 0, 3, 3] = 5.0
     t.requires_grad_(True)
-    soft_pool2d(t, 7, 3).sum().backward()
+    out = soft_pool2d(t, 7, 3)
+    out.sum().backward()
     assert torch.isfinite(t.grad).all()
+    assert out.dtype == torch.float32 and out[0, 0, 0, -1].item() == pytest.approx(spread)
+    if spread < 80:  # inference stays float32: the same value where float32's weights are normal numbers
+        with torch.no_grad():
+            assert soft_pool2d(t, 7, 3)[0, 0, 0, 0].item() == pytest.approx(out[0, 0, 0, 0].item(), abs=1e-5)

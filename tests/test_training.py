@@ -8,6 +8,7 @@ import torch
 from vsr import load_model
 from vsr.metrics import psnr_y, ssim_y, y_channel
 from vsr.resize import downscale_uint8, resize_bicubic
+from vsr.errors import TrainingError
 from vsr.training.export import export_deployed
 from vsr.training.trainer import TrainConfig, Trainer
 from vsr.weights import shipped
@@ -199,3 +200,18 @@ def test_a_list_file_finds_its_images_in_photos_beside_it(image_folder, tmp_path
     (tmp_path / "photos").symlink_to(image_folder, target_is_directory=True)
     (tmp_path / "split.txt").write_text("img2.png\nimg3.png\n")
     assert [p.name for p in list_images(tmp_path / "split.txt")] == ["img2.png", "img3.png"]
+
+
+def test_a_diverging_step_stops_the_run_before_the_weights_or_the_checkpoint_change(image_folder, tmp_path):
+    trainer = Trainer(make_config(image_folder, steps=100), tmp_path, torch.device("cpu"))
+    trainer.train_step()
+    trainer.save()
+    saved = (tmp_path / "last.pt").read_bytes()
+    with torch.no_grad():
+        trainer.model.head.weight[0, 0, 0, 0] = float("inf")  # what an overflow in one step leaves
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    with pytest.raises(TrainingError, match="diverged at step 2") as caught:
+        trainer.run(threading.Event())
+    assert "precision_weight" in str(caught.value)
+    assert all(torch.equal(v, before[k]) for k, v in trainer.model.state_dict().items())
+    assert trainer.step == 1 and (tmp_path / "last.pt").read_bytes() == saved

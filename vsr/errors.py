@@ -67,6 +67,10 @@ class DeviceError(VsrError, RuntimeError):
     """A requested device that is not available."""
 
 
+class TrainingError(VsrError, RuntimeError):
+    """A training run that cannot go on (its loss or gradients stopped being finite)."""
+
+
 class PrecisionWarning(UserWarning):
     """A setting that works but gives measurably worse pictures (float16 on weights that
     stray from float32). The CLI prints it as one `warning:` line."""

@@ -10,7 +10,15 @@ far below its channel's maximum that every weight underflows to zero, SoftPool's
 approaches the window maximum as the window's spread grows, and the window maximum is
 returned there (an approximation, reached only when one channel spans more than ~87).
 The result is cast back to the input dtype; it lies within the window's range of t, so
-it is finite whenever t is, and so are its gradients.
+it is finite whenever t is.
+
+Its gradients need more room than its value. The gradient of numerator / denominator
+divides by the denominator squared, which underflows to zero once a window lies ~44
+below its channel's maximum in float32, and a training step then returns NaN (it did, at
+step 45 of a small x3 fine-tune). So where autograd records (training), the window
+weights are computed in float64, and a window whose denominator's square would underflow
+even there (~350 below the maximum) takes the window maximum. Inference keeps float32 and
+is unchanged: exact wherever the exponent is representable.
 """
 
 import torch
@@ -18,15 +26,20 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+GRADIENT_SAFE_FLOOR = torch.finfo(torch.float64).tiny ** 0.5
+"""Training: the smallest float64 denominator whose square is still a normal number."""
+
+
 def soft_pool2d(t: Tensor, kernel_size: int, stride: int) -> Tensor:
-    t32 = t.float()
-    shift = t32.detach().amax(dim=(2, 3), keepdim=True)  # the result does not depend on it
-    weights = torch.exp(t32 - shift)
-    numerator = F.avg_pool2d(weights * t32, kernel_size, stride)
+    training = torch.is_grad_enabled() and t.requires_grad
+    wide = t.double() if training else t.float()
+    shift = wide.detach().amax(dim=(2, 3), keepdim=True)  # the result does not depend on it
+    weights = torch.exp(wide - shift)
+    numerator = F.avg_pool2d(weights * wide, kernel_size, stride)
     denominator = F.avg_pool2d(weights, kernel_size, stride)
-    underflow = denominator == 0
+    underflow = denominator < GRADIENT_SAFE_FLOOR if training else denominator == 0
     safe_denominator = torch.where(underflow, torch.ones_like(denominator), denominator)
-    pooled = torch.where(underflow, F.max_pool2d(t32, kernel_size, stride), numerator / safe_denominator)
+    pooled = torch.where(underflow, F.max_pool2d(wide, kernel_size, stride), numerator / safe_denominator)
     return pooled.to(t.dtype)
 
 

@@ -34,7 +34,7 @@ from ..archs.plainusr import PlainUSR, PlainUSRTrainForm
 from ..checkpoint import build_deployed, read_checkpoint
 from ..atomic import atomic_path
 from ..datasets import list_images, load_pairs
-from ..errors import OutputError, UsageError, WeightsError
+from ..errors import OutputError, TrainingError, UsageError, WeightsError
 from ..evaluate import mean, model_upscaler, score
 from ..model import SRModel
 from .bank import BankSampler, VideoRecipe, load_or_build
@@ -126,11 +126,27 @@ class Trainer:
             sr = self.model(lr)
         loss = self._truth_loss(sr, hr) + self._teacher_loss(lr, sr) + self._precision_loss(lr, sr)
         self.scaler.scale(loss).backward()
+        self._refuse_to_diverge(loss)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self._update_ema()
         self.step += 1
         return loss.item()
+
+    def _refuse_to_diverge(self, loss: torch.Tensor) -> None:
+        """Stop before a non-finite loss or gradient reaches the weights: one NaN step
+        turns every weight into NaN, and the run would go on for hours saving them. (With
+        fp16 autocast the GradScaler skips overflowing steps itself, by design.)"""
+        if self.scaler.is_enabled():
+            return
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        if torch.isfinite(loss) and torch.isfinite(torch.nn.utils.get_total_norm(grads)):
+            return
+        raise TrainingError(
+            f"training diverged at step {self.step + 1}: the loss or its gradients are not finite; "
+            f"the weights were left as they were, and {self.checkpoint_path} holds the last saved step",
+            hint="start again with a lower {lr} or {precision_weight}",
+        )
 
     def _truth_loss(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         """L1 (or Charbonnier) to the HR truth. With a teacher, chart patches are left out:
