@@ -79,6 +79,9 @@ def test_distillation_pulls_the_student_toward_the_teacher(image_folder, tmp_pat
     (dict(teacher_weight=1.0), "a teacher weight needs a teacher"),
     (dict(teacher="ultra-x4"), "x4 model"),
     (dict(teacher="ultra-x2-video", chart_teacher="ultra-x2"), "a chart teacher needs a teacher and chart patches"),
+    (dict(precision_on="charts", precision_weight=1.0), "needs chart patches and a precision weight"),
+    (dict(precision_on="charts", charts=2), "needs chart patches and a precision weight"),
+    (dict(precision_on="photos"), "unknown precision-on"),
 ])  # fmt: skip
 def test_bad_precision_training_settings_are_refused(image_folder, tmp_path, overrides, words):  # noqa: F811
     from vsr.errors import UsageError
@@ -118,3 +121,24 @@ def test_a_chart_teacher_sets_the_charts_target(image_folder, tmp_path):  # noqa
         only_video = 2.0 * F.l1_loss(sr, video(lr))
         assert torch.allclose(trainer._teacher_loss(lr, sr), expected)
         assert not torch.allclose(expected, only_video)
+
+
+def test_a_precision_loss_on_the_charts_reads_only_the_chart_patches(image_folder, tmp_path):  # noqa: F811
+    """--precision-on charts: the photo patches change nothing in the precision loss; with
+    `all` they do."""
+    def losses(on):
+        trainer = Trainer(make_config(image_folder, batch=6, charts=2, precision_weight=1.0, precision_on=on), tmp_path / on, torch.device("cpu"))
+        lr, _ = trainer.sampler.next_batch()
+        other = lr.clone()
+        other[2:] = other[2:].flip(-1)  # other photo patches, the same charts
+        state = trainer.rounding.generator.get_state()
+        with torch.no_grad():
+            first = trainer._precision_loss(lr, trainer.model(lr))
+            trainer.rounding.generator.set_state(state)
+            second = trainer._precision_loss(other, trainer.model(other))
+        return first, second
+
+    first, second = losses("charts")
+    assert first > 0 and torch.equal(first, second)
+    first, second = losses("all")
+    assert not torch.equal(first, second)

@@ -14,7 +14,7 @@ from .flags import add_device_flag, photo_set
 
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
                 "val_every", "save_every", "seed", "init_from", "amp", "degrade", "bank_clips",
-                "charts", "precision_weight", "teacher", "teacher_weight", "chart_teacher")  # fmt: skip
+                "charts", "precision_weight", "precision_on", "teacher", "teacher_weight", "chart_teacher")  # fmt: skip
 """Flags that become TrainConfig fields (None: the TrainConfig default)."""
 
 
@@ -57,6 +57,8 @@ def add_parser(subparsers) -> None:
                    "zone plates, stars) in each batch (default 0)")  # fmt: skip
     p.add_argument("--precision-weight", type=float, metavar="W", help="weight of the gap between a forward pass under simulated bf16 rounding "
                    "(2^-8 noise on the input and every conv output) and a clean one, to keep the weights exact in half precision (default 0)")  # fmt: skip
+    p.add_argument("--precision-on", choices=("all", "charts"), help="the patches that gap is measured on (default all; charts: only the "
+                   "chart patches, where half precision goes wrong, leaving the video patches unconstrained)")  # fmt: skip
     p.add_argument("--teacher", metavar="WEIGHTS", help="distil: also pull every patch toward these weights' float32 output (a file or a model name); "
                    "chart patches then follow it instead of their HR truth")  # fmt: skip
     p.add_argument("--teacher-weight", type=float, metavar="W", help="weight of the distillation loss (default 0; 1 with --teacher)")

@@ -71,6 +71,7 @@ class TrainConfig:
     bank_clips: int = 1500  # video: clips in the degraded bank
     charts: int = 0  # synthetic high-contrast chart patches in each batch (vsr.training.charts)
     precision_weight: float = 0.0  # weight of |forward under simulated bf16 rounding - clean forward| (training/rounding.py)
+    precision_on: str = "all"  # all | charts: the patches that gap is measured on
     teacher: str | None = None  # weights (a file or registry name) whose float32 output every patch is also pulled toward
     teacher_weight: float = 0.0
     chart_teacher: str | None = None  # weights whose float32 output the chart patches follow instead of the teacher's
@@ -178,6 +179,8 @@ class Trainer:
         fp16, whose rounding is 8x finer."""
         if not self.config.precision_weight:
             return sr.new_zeros(())
+        if self.config.precision_on == "charts":  # where the error is measured; the video patches stay unconstrained
+            lr, sr = lr[: self.config.charts], sr[: self.config.charts]
         with self.rounding.active():
             noisy = self.model(self.rounding.perturb(lr))
         gap = (noisy.float() - sr.float()).abs().flatten()
@@ -374,6 +377,10 @@ def _check(config: TrainConfig) -> None:
         raise UsageError("a teacher weight needs a teacher", hint="name the teacher's weights with {teacher}")
     if config.chart_teacher and not (config.teacher and config.charts):
         raise UsageError("a chart teacher needs a teacher and chart patches", hint="name the teacher with {teacher} and give {charts}")
+    if config.precision_on not in ("all", "charts"):
+        raise UsageError(f"unknown precision-on {config.precision_on!r}: all or charts")
+    if config.precision_on == "charts" and not (config.charts and config.precision_weight):
+        raise UsageError("a precision loss on the charts needs chart patches and a precision weight", hint="give {charts} and {precision_weight}")
     if not config.lr > 0:
         raise UsageError(f"lr must be positive, got {config.lr}")
 
