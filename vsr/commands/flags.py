@@ -30,6 +30,8 @@ FLAGS = {
     "init_from": "--init-from",
     "amp": "--amp",
     "charts": "--charts",
+    "lr": "--lr",
+    "precision_weight": "--precision-weight",
     "teacher": "--teacher",
     "frames": "--frames",
     "network_only": "--network-only",
