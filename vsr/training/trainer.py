@@ -143,9 +143,9 @@ class Trainer:
         grads = [p.grad for p in self.model.parameters() if p.grad is not None]
         if torch.isfinite(loss) and torch.isfinite(torch.nn.utils.get_total_norm(grads)):
             return
+        saved = f"{self.checkpoint_path} holds the last saved step" if self.checkpoint_path.exists() else "no checkpoint was saved yet"
         raise TrainingError(
-            f"training diverged at step {self.step + 1}: the loss or its gradients are not finite; "
-            f"the weights were left as they were, and {self.checkpoint_path} holds the last saved step",
+            f"training diverged at step {self.step + 1}: the loss or its gradients are not finite; the weights were left as they were, and {saved}",
             hint="start again with a lower {lr} or {precision_weight}",
         )
 
