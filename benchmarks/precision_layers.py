@@ -5,6 +5,11 @@ activation out of each layer. A layer whose error alone is near the whole networ
 where to act; errors spread over every layer mean the network as a whole amplifies small
 perturbations on that content (ill-conditioned), and no float32 island fixes it.
 
+A second table splits the whole network's error into its two causes: every weight rounded
+to the format with float32 arithmetic ("weights"), and every convolution's input rounded
+with float32 weights ("activations"). Weights stored as bf16 values (`vsr train
+--bf16-weights`) remove the first part in both formats.
+
     python benchmarks/precision_layers.py ultra-x2-video
     python benchmarks/precision_layers.py runs/ultra-x2-video-v2-pw3/last.pt
 """
@@ -59,7 +64,8 @@ class LowPrecisionSwitch:
 
 @torch.no_grad()
 def main() -> int:
-    net = load(sys.argv[1] if len(sys.argv) > 1 else "ultra-x2-video").float().eval()
+    spec = sys.argv[1] if len(sys.argv) > 1 else "ultra-x2-video"
+    net = load(spec).float().eval()
     inputs = content()
     largest: dict[str, float] = {}
     hooks = [m.register_forward_hook(lambda m, a, out, n=n: largest.__setitem__(n, max(largest.get(n, 0.0), float(out.abs().max()))))
@@ -78,7 +84,27 @@ def main() -> int:
             cells += [f"{float((net(x.clone()).clamp(0, 1) - reference[k]).abs().max()) * 255:.2f}" for k, x in inputs.items()]
         switch.active = None
         print(f"| {name} | {largest.get(name, float('nan')):.0f} | {' | '.join(cells)} |", flush=True)
+    print()
+    print(f"| rounded | {' | '.join(f'fp16 {k}' for k in inputs)} | {' | '.join(f'bf16 {k}' for k in inputs)} |")
+    print(f"|---|{'---|' * 2 * len(inputs)}")
+    for part in ("weights", "activations"):
+        errors = [rounding_error(load(spec).float().eval(), inputs, reference, part, dtype) for dtype in (torch.float16, torch.bfloat16)]
+        cells = [f"{error:.2f}" for per_dtype in errors for error in per_dtype]
+        print(f"| {part} | {' | '.join(cells)} |")
     return 0
+
+
+def rounding_error(net: nn.Module, inputs: dict, reference: dict, part: str, dtype: torch.dtype) -> list[float]:
+    """The max error per content with only the weights, or only every convolution's input,
+    rounded to `dtype` (the arithmetic stays float32). Changes `net`."""
+    if part == "weights":
+        for p in net.parameters():
+            p.data = p.data.to(dtype).float()
+    else:
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d):
+                m.register_forward_pre_hook(lambda m, args: (args[0].to(dtype).float(), *args[1:]))
+    return [float((net(x.clone()).clamp(0, 1) - reference[k]).abs().max()) * 255 for k, x in inputs.items()]
 
 
 if __name__ == "__main__":

@@ -142,3 +142,40 @@ def test_a_precision_loss_on_the_charts_reads_only_the_chart_patches(image_folde
     assert first > 0 and torch.equal(first, second)
     first, second = losses("all")
     assert not torch.equal(first, second)
+
+
+def test_bf16_weights_train_through_the_rounding_and_export_the_network_they_trained(image_folder, tmp_path):  # noqa: F811
+    """--bf16-weights: the loss falls while every forward uses bf16-rounded weights (the
+    gradient passes straight through to float32 ones), and the export stores exactly the
+    network that was trained, which fp16 and bf16 then hold without rounding a weight."""
+    from vsr.checkpoint import build_deployed, read_checkpoint
+    from vsr.training.export import export_deployed
+
+    # x3 from the x2 file: a new nearest-neighbour tail, so there is something to learn
+    config = make_config(image_folder, init_from="ultra-x2", scale=3, steps=30, batch=6, lr=2e-3, warmup=2, ema_decay=0.0, bf16_weights=True)
+    trainer = Trainer(config, tmp_path / "run", torch.device("cpu"))
+    losses = [trainer.train_step() for _ in range(30)]
+    assert np.mean(losses[-6:]) < 0.8 * np.mean(losses[:3]), losses
+    latent = list(trainer.model.parameters())
+    assert not all(torch.equal(p, p.bfloat16().float()) for p in latent)  # the float32 weights move freely
+    trainer.save()
+
+    meta = export_deployed(tmp_path / "run" / "last.pt", tmp_path / "x3.pth", recipe="test")
+    assert meta["bf16_exact"] is True
+    exported = read_checkpoint(tmp_path / "x3.pth")
+    assert all(torch.equal(t, t.bfloat16().float()) and torch.equal(t, t.half().float()) for t in exported.state_dict.values())
+    probe, _ = trainer.sampler.next_batch()
+    with torch.no_grad():
+        assert torch.equal(build_deployed(exported)(probe), trainer._forward(probe))
+
+
+def test_without_bf16_weights_the_export_keeps_float32_weights(image_folder, tmp_path):  # noqa: F811
+    from vsr.checkpoint import read_checkpoint
+    from vsr.training.export import export_deployed
+
+    trainer = Trainer(make_config(image_folder, init_from="ultra-x2", steps=2), tmp_path / "run", torch.device("cpu"))
+    trainer.train_step()
+    trainer.save()
+    assert export_deployed(tmp_path / "run" / "last.pt", tmp_path / "x2.pth", recipe="test")["bf16_exact"] is False
+    weights = read_checkpoint(tmp_path / "x2.pth").state_dict.values()
+    assert not all(torch.equal(t, t.bfloat16().float()) for t in weights)

@@ -158,6 +158,7 @@ def test_a_training_checkpoint_loads_its_ema_weights(image_folder, tmp_path):
         (["--variant", "ultra", "--scale", "4", "--patch", "64"], "smaller than a 64px LR patch"),
         (["--variant", "ultra"], "--variant and --scale are required"),
         (["--resume", "RUN", "--lr", "0.1"], "--lr cannot change a resumed run"),
+        (["--variant", "ultra", "--scale", "2", "--bf16-weights"], "bf16 weights are trained by fine-tuning a weights file"),
     ],
 )
 def test_train_refuses_bad_settings_in_one_line(image_folder, tmp_path, capsys, argv, message):

@@ -14,7 +14,7 @@ from .flags import add_device_flag, photo_set
 
 CONFIG_FLAGS = ("steps", "batch", "patch", "lr", "warmup", "optimizer", "weight_decay", "loss", "ema_decay",
                 "val_every", "save_every", "seed", "init_from", "amp", "degrade", "bank_clips",
-                "charts", "precision_weight", "precision_on", "teacher", "teacher_weight", "chart_teacher")  # fmt: skip
+                "charts", "precision_weight", "precision_on", "teacher", "teacher_weight", "chart_teacher", "bf16_weights")  # fmt: skip
 """Flags that become TrainConfig fields (None: the TrainConfig default)."""
 
 
@@ -64,6 +64,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--teacher-weight", type=float, metavar="W", help="weight of the distillation loss (default 0; 1 with --teacher)")
     p.add_argument("--chart-teacher", metavar="WEIGHTS", help="the chart patches follow these weights' float32 output instead of "
                    "--teacher's (e.g. a clean, well-conditioned network of the same scale)")  # fmt: skip
+    p.add_argument("--bf16-weights", action="store_true", default=None, help="fine-tune through weights rounded to bf16 values and "
+                   "export those: fp16 and bf16 runs then round no weight (needs --init-from weights; default off)")  # fmt: skip
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), help="mixed precision (default auto: bf16 on CUDA)")
     add_device_flag(p)
     p.add_argument("--threads", type=int, help="CPU threads for torch")

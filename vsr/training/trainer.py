@@ -38,6 +38,7 @@ from ..errors import OutputError, TrainingError, UsageError, WeightsError
 from ..evaluate import mean, model_upscaler, score
 from ..model import SRModel
 from .bank import BankSampler, VideoRecipe, load_or_build
+from .bf16_weights import forward_with_bf16_weights, round_parameters_
 from .charts import ChartMix
 from .rounding import RoundingNoise
 from .patches import PatchSampler
@@ -75,6 +76,7 @@ class TrainConfig:
     teacher: str | None = None  # weights (a file or registry name) whose float32 output every patch is also pulled toward
     teacher_weight: float = 0.0
     chart_teacher: str | None = None  # weights whose float32 output the chart patches follow instead of the teacher's
+    bf16_weights: bool = False  # train through bf16-rounded weights and export them (training/bf16_weights.py); fine-tunes only
     form: str = "train"  # train | deployed (set from init_from: a weights file is fine-tuned as deployed)
 
     def lr_at(self, step: int) -> float:
@@ -102,6 +104,8 @@ class Trainer:
             raise OutputError(f"cannot create run folder {self.run_dir}: {exc.strerror}") from None
         torch.manual_seed(config.seed)
         self.model: PlainUSRTrainForm | PlainUSR = self._initial_model().to(device)
+        if config.bf16_weights and config.form != "deployed":
+            raise UsageError("bf16 weights are trained by fine-tuning a weights file", hint="give {init_from} a .pth or a model name")
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
         self.optimizer = self._make_optimizer()
         self.amp_dtype = _amp_dtype(config.amp, device)
@@ -124,7 +128,7 @@ class Trainer:
             group["lr"] = self.config.lr_at(self.step)
         self.optimizer.zero_grad(set_to_none=True)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-            sr = self.model(lr)
+            sr = self._forward(lr)
         loss = self._truth_loss(sr, hr) + self._teacher_loss(lr, sr) + self._precision_loss(lr, sr)
         self.scaler.scale(loss).backward()
         self._refuse_to_diverge(loss)
@@ -133,6 +137,9 @@ class Trainer:
         self._update_ema()
         self.step += 1
         return loss.item()
+
+    def _forward(self, lr: torch.Tensor) -> torch.Tensor:
+        return forward_with_bf16_weights(self.model, lr) if self.config.bf16_weights else self.model(lr)
 
     def _refuse_to_diverge(self, loss: torch.Tensor) -> None:
         """Stop before a non-finite loss or gradient reaches the weights: one NaN step
@@ -182,7 +189,7 @@ class Trainer:
         if self.config.precision_on == "charts":  # where the error is measured; the video patches stay unconstrained
             lr, sr = lr[: self.config.charts], sr[: self.config.charts]
         with self.rounding.active():
-            noisy = self.model(self.rounding.perturb(lr))
+            noisy = self._forward(self.rounding.perturb(lr))
         gap = (noisy.float() - sr.float()).abs().flatten()
         worst = gap.topk(max(1, gap.numel() // 100)).values  # the tail: precision fails at a few pixels
         return self.config.precision_weight * (gap.mean() + worst.mean())
@@ -213,6 +220,8 @@ class Trainer:
 
     def deployed_model(self) -> SRModel:
         module = deployed_copy(self.ema).eval().requires_grad_(False)
+        if self.config.bf16_weights:  # validate the network the export stores
+            round_parameters_(module)
         return SRModel(module, self.config.variant, self.config.scale, "ema", self.device, torch.float32)
 
     # ----- state -----
