@@ -106,11 +106,25 @@ def test_shipped_entry_is_complete_and_true(entry):
     model = load_model(entry.name)
     assert model.num_params == entry.num_params
     assert entry.recipe.startswith("vsr train")
-    # the starting file and the teacher are named, as the recipe gives them, and so is the wall time
+    # the starting file (the chain's first) and the teacher (its last run's) are named, as the recipe gives them, and so is the wall time
     words = shlex.split(entry.recipe)
     assert entry.started_from == (words[words.index("--init-from") + 1] if "--init-from" in words else "")
-    assert entry.teacher == (words[words.index("--teacher") + 1] if "--teacher" in words else "")
+    last_run = shlex.split(entry.recipe.split(" && ")[-1])
+    assert entry.teacher == (last_run[last_run.index("--teacher") + 1] if "--teacher" in last_run else "")
     assert entry.train_minutes > 0
+
+
+@pytest.mark.parametrize("entry", shipped().shipped_entries(), ids=lambda e: e.name)
+def test_a_file_trained_with_bf16_weights_stores_only_values_half_precision_holds(entry):
+    """--bf16-weights runs export weights that bf16 and fp16 both hold exactly, so neither
+    rounds a weight (vsr.training.bf16_weights); the file's meta says so."""
+    stored = torch.load(shipped().verified_path(entry), map_location="cpu", weights_only=True)
+    if "--bf16-weights" not in entry.recipe.split(" && ")[-1]:
+        assert not stored["meta"].get("bf16_exact")
+        return
+    assert stored["meta"]["bf16_exact"] is True
+    for t in stored["state_dict"].values():
+        assert torch.equal(t, t.bfloat16().float()) and torch.equal(t, t.half().float())
 
 
 def test_shipped_weight_files_are_all_registered():

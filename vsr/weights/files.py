@@ -33,7 +33,7 @@ class WeightsEntry:
     notice: str = ""  # the copyright line the licence asks to keep
     recipe: str = ""  # the exact training command, or how the file was made
     started_from: str = ""  # the weights or checkpoint its training started from (its recipe's --init-from)
-    teacher: str = ""  # the weights it was distilled from (its recipe's --teacher), if any
+    teacher: str = ""  # the weights its last run was distilled from (that run's --teacher), if any
     train_minutes: float = math.nan  # the recipe's wall time on this project's 2-core CPU (docs/MODELS.md)
     psnr_y_val: float = math.nan  # `vsr eval` on val.txt, clean bicubic LR, Y channel, dB
     psnr_y_crf23: float = math.nan  # `vsr eval --video --frames 10`: x264 CRF 23 clips, Y channel, dB
