@@ -21,6 +21,8 @@ import av
 
 from source_media import make_hdr
 
+from vsr.video.io.hdr import frame_side_data
+
 PREFIX_SEI, UNSPEC62 = 39, 62  # HEVC nal_unit_type: SEI before a picture; Dolby Vision's RPU
 
 
@@ -64,7 +66,7 @@ def _side_data(path: Path, options: dict[str, str]) -> list[dict[str, bytes]]:
     """Each decoded frame's side data, by type name."""
     with av.open(str(path)) as clip:
         clip.streams.video[0].codec_context.options = options
-        return [{side.type.name: bytes(side) for side in frame.side_data} for frame in clip.decode(video=0)]
+        return [{side.type.name: bytes(side) for side in frame_side_data(frame)} for frame in clip.decode(video=0)]
 
 
 def hdr10_plus_sei(*, average_maxrgb: int, peak_nits: int = 400) -> bytes:

@@ -11,7 +11,7 @@ from dynamic_hdr import make_dolby_vision, make_hdr10_plus
 from source_media import make_hdr
 
 import vsr
-from vsr.video.io.hdr import MasteringDisplay, read_hdr
+from vsr.video.io.hdr import MasteringDisplay, frame_side_data, read_hdr
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_dynamic_metadata_is_dropped_with_one_warning_and_the_output_is_plain_hd
     assert len(frames) == 12
     for frame in frames:
         assert (frame.color_primaries, frame.color_trc, frame.colorspace) == (9, 16, 9)
-        assert not DYNAMIC & {side.type.name for side in frame.side_data}
+        assert not DYNAMIC & {side.type.name for side in frame_side_data(frame)}
         kept = read_hdr(frame)
         assert (kept.mastering, kept.light_level, kept.dynamic) == (source_hdr.mastering, source_hdr.light_level, ())
     written = (tmp_path / out).read_bytes()

@@ -75,7 +75,8 @@ def test_the_demo_recipe_remakes_the_bundled_clip(tmp_path):
     assert main([str(SHARED / "media" / "bigbuckbunny.mp4"), str(out), "--recipe", "demo"]) == 0
     made, bundled = probe(out), probe(SAMPLE_CLIP)
     assert (made.width, made.height, made.frames, made.times) == (bundled.width, bundled.height, 50, bundled.times)
-    assert made.metadata == bundled.metadata and "CC-BY 3.0" in made.metadata["copyright"]
+    recipe = [{k: v for k, v in m.items() if k != "encoder"} for m in (made.metadata, bundled.metadata)]  # encoder: the muxer's version (Lavf62.12.102 ...)
+    assert recipe[0] == recipe[1] and "CC-BY 3.0" in made.metadata["copyright"]
     assert (made.colour, [t.codec for t in made.audio]) == (bundled.colour, ["aac"])
     assert made.audio[0].packets == bundled.audio[0].packets
     with av.open(str(out)) as a, av.open(str(SAMPLE_CLIP)) as b:

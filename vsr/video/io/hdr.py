@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import av
+from av.sidedata.sidedata import SideData
 
 from .codecs import EncoderSettings
 
@@ -98,7 +99,7 @@ def read_hdr(frame: av.VideoFrame) -> HdrInfo | None:
         return None
     mastering = light = None
     dynamic: list[str] = []
-    for side in frame.side_data:
+    for side in frame_side_data(frame):
         name = side.type.name
         if name == "MASTERING_DISPLAY_METADATA":
             mastering = _mastering(bytes(side))
@@ -107,6 +108,12 @@ def read_hdr(frame: av.VideoFrame) -> HdrInfo | None:
         elif name in DYNAMIC and DYNAMIC[name] not in dynamic:
             dynamic.append(DYNAMIC[name])
     return HdrInfo(transfer, mastering, light, tuple(dynamic))
+
+
+def frame_side_data(frame: av.VideoFrame) -> list[SideData]:
+    """The frame's side data. `frame.side_data` iterates its SideData up to PyAV 18.1.0, and
+    its keys (the side-data types) from 18.1.1 on, as a Mapping should; both are read."""
+    return [entry if isinstance(entry, SideData) else frame.side_data[entry] for entry in frame.side_data]
 
 
 def _mastering(raw: bytes) -> MasteringDisplay | None:

@@ -305,8 +305,9 @@ class _SegmentedRun:
         with av.open(str(path)) as written:
             stream = written.streams.video[0]
             stamps = [p.pts for p in written.demux(stream) if p.size]
-            tolerance = stream.time_base / 2  # mkv (ffv1 segments) keeps milliseconds
-        first, last = (min(stamps) * stream.time_base, max(stamps) * stream.time_base) if stamps else (None, None)
+            time_base = stream.time_base  # read while open: PyAV 18.1.1 refuses a closed container's streams
+        tolerance = time_base / 2  # mkv (ffv1 segments) keeps milliseconds
+        first, last = (min(stamps) * time_base, max(stamps) * time_base) if stamps else (None, None)
         if not self._as_planned(segment, stamps, first, last, tolerance):
             raise OutputError(
                 f"{path} holds {len(stamps)} frames from {first} to {last} s; expected {segment.frames} from pts {segment.first_pts} to {segment.last_pts}"
