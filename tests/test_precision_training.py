@@ -7,6 +7,7 @@ import torch
 
 from test_training import image_folder, make_config  # noqa: F401  (a fixture and its config)
 from vsr.charts import random_chart, measurement_chart
+from vsr.training.bf16_weights import round_to_bf16
 from vsr.training.trainer import Trainer
 
 
@@ -151,22 +152,44 @@ def test_bf16_weights_train_through_the_rounding_and_export_the_network_they_tra
     from vsr.checkpoint import build_deployed, read_checkpoint
     from vsr.training.export import export_deployed
 
-    # x3 from the x2 file: a new nearest-neighbour tail, so there is something to learn
-    config = make_config(image_folder, init_from="ultra-x2", scale=3, steps=30, batch=6, lr=2e-3, warmup=2, ema_decay=0.0, bf16_weights=True)
+    # x3 from the x2 file: a new nearest-neighbour tail, so there is something to learn; the
+    # precision loss on, so its noisy pass runs through the rounded weights too
+    config = make_config(image_folder, init_from="ultra-x2", scale=3, steps=30, batch=6, precision_weight=1.0, lr=2e-3, warmup=2,
+                         ema_decay=0.0, bf16_weights=True)  # fmt: skip
     trainer = Trainer(config, tmp_path / "run", torch.device("cpu"))
     losses = [trainer.train_step() for _ in range(30)]
     assert np.mean(losses[-6:]) < 0.8 * np.mean(losses[:3]), losses
-    latent = list(trainer.model.parameters())
-    assert not all(torch.equal(p, p.bfloat16().float()) for p in latent)  # the float32 weights move freely
+    latent = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
+    assert not all(torch.equal(p, p.bfloat16().float()) for p in latent.values())  # the float32 weights move freely
     trainer.save()
 
     meta = export_deployed(tmp_path / "run" / "last.pt", tmp_path / "x3.pth", recipe="test")
     assert meta["bf16_exact"] is True
     exported = read_checkpoint(tmp_path / "x3.pth")
-    assert all(torch.equal(t, t.bfloat16().float()) and torch.equal(t, t.half().float()) for t in exported.state_dict.values())
+    assert exported.state_dict.keys() == latent.keys()
+    for name, t in exported.state_dict.items():
+        assert torch.equal(t, round_to_bf16(latent[name])) and torch.equal(t, t.bfloat16().float()) and torch.equal(t, t.half().float())
     probe, _ = trainer.sampler.next_batch()
     with torch.no_grad():
         assert torch.equal(build_deployed(exported)(probe), trainer._forward(probe))
+        # the run's checkpoint reads as the same network, and validation scores it
+        assert torch.equal(build_deployed(read_checkpoint(tmp_path / "run" / "last.pt"))(probe), trainer._forward(probe))
+        assert torch.equal(trainer.deployed_model().module(probe), trainer._forward(probe))
+
+
+def test_with_an_ema_the_bf16_export_is_the_validated_network(image_folder, tmp_path):  # noqa: F811
+    from vsr.checkpoint import read_checkpoint
+    from vsr.training.export import export_deployed
+
+    config = make_config(image_folder, init_from="ultra-x2", steps=6, batch=4, ema_decay=0.9, bf16_weights=True)
+    trainer = Trainer(config, tmp_path / "run", torch.device("cpu"))
+    for _ in range(6):
+        trainer.train_step()
+    trainer.save()
+    export_deployed(tmp_path / "run" / "last.pt", tmp_path / "x2.pth", recipe="test")
+    exported = read_checkpoint(tmp_path / "x2.pth").state_dict
+    validated = trainer.deployed_model().module.state_dict()
+    assert all(torch.equal(exported[k], validated[k]) and torch.equal(exported[k], round_to_bf16(v)) for k, v in trainer.ema.state_dict().items())
 
 
 def test_without_bf16_weights_the_export_keeps_float32_weights(image_folder, tmp_path):  # noqa: F811
@@ -177,5 +200,6 @@ def test_without_bf16_weights_the_export_keeps_float32_weights(image_folder, tmp
     trainer.train_step()
     trainer.save()
     assert export_deployed(tmp_path / "run" / "last.pt", tmp_path / "x2.pth", recipe="test")["bf16_exact"] is False
-    weights = read_checkpoint(tmp_path / "x2.pth").state_dict.values()
-    assert not all(torch.equal(t, t.bfloat16().float()) for t in weights)
+    exported, ema = read_checkpoint(tmp_path / "x2.pth").state_dict, trainer.ema.state_dict()
+    assert all(torch.equal(exported[k], v) for k, v in ema.items())
+    assert not all(torch.equal(t, t.bfloat16().float()) for t in exported.values())

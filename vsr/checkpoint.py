@@ -40,6 +40,10 @@ def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
             why = "not a PyTorch checkpoint"
         raise WeightsError(f"cannot read weights file {path}: {why}") from None
     state_dict = _canonical_state_dict(raw, path)
+    if isinstance(raw, dict) and isinstance(raw.get("config"), dict) and raw["config"].get("bf16_weights"):
+        from .training.bf16_weights import rounded_state
+
+        state_dict = rounded_state(state_dict)  # a --bf16-weights run's checkpoint: the network it validates and exports
     variant, scale, form = _detect(state_dict, path)
     return Checkpoint(path, variant, scale, form, state_dict)
 

@@ -12,8 +12,10 @@ that part of both errors.
 Rounding a finished file is not free: `small-x2-video` v2 rounded loses 0.045 dB at CRF 23.
 So a run with `bf16_weights` trains through the rounding (a straight-through estimator):
 the forward pass uses the weights rounded to bf16, the gradient updates float32 "latent"
-weights as if the rounding were not there, and the export stores the rounded weights,
-which are exactly the network the run trained and validated.
+weights as if the rounding were not there. Validation, the export and `read_checkpoint` of
+the run's checkpoint all take the EMA's weights rounded the same way, so the file is
+exactly the network that was validated; with `--ema-decay 0` (every shipped recipe) that
+is also exactly the network the last step trained.
 """
 
 import torch

@@ -386,6 +386,8 @@ def _check(config: TrainConfig) -> None:
         raise UsageError("a teacher weight needs a teacher", hint="name the teacher's weights with {teacher}")
     if config.chart_teacher and not (config.teacher and config.charts):
         raise UsageError("a chart teacher needs a teacher and chart patches", hint="name the teacher with {teacher} and give {charts}")
+    if config.bf16_weights and not config.init_from and config.form != "deployed":
+        raise UsageError("bf16 weights are trained by fine-tuning a weights file", hint="give {init_from} a .pth or a model name")
     if config.precision_on not in ("all", "charts"):
         raise UsageError(f"unknown precision-on {config.precision_on!r}: all or charts")
     if config.precision_on == "charts" and not (config.charts and config.precision_weight):
