@@ -40,14 +40,6 @@ def rounded_state(state: dict[str, Tensor]) -> dict[str, Tensor]:
     return {name: round_to_bf16(t) for name, t in state.items()}
 
 
-def round_parameters_(net: nn.Module) -> nn.Module:
-    """Round `net`'s parameters and buffers to bf16 values, in place; returns `net`."""
-    with torch.no_grad():
-        for t in [*net.parameters(), *net.buffers()]:
-            t.copy_(round_to_bf16(t))
-    return net
-
-
 def forward_with_bf16_weights(net: nn.Module, x: Tensor) -> Tensor:
     """`net(x)` computed with every parameter rounded to bf16, its gradient passed straight
     through to the float32 parameters (forward hooks on `net`'s modules still run)."""

@@ -38,7 +38,7 @@ from ..errors import OutputError, TrainingError, UsageError, WeightsError
 from ..evaluate import mean, model_upscaler, score
 from ..model import SRModel
 from .bank import BankSampler, VideoRecipe, load_or_build
-from .bf16_weights import forward_with_bf16_weights, round_parameters_
+from .bf16_weights import forward_with_bf16_weights, rounded_state
 from .charts import ChartMix
 from .rounding import RoundingNoise
 from .patches import PatchSampler
@@ -98,14 +98,14 @@ class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, device: torch.device) -> None:
         self.config, self.run_dir, self.device = config, Path(run_dir), device
         _check(config)
+        torch.manual_seed(config.seed)
+        self.model: PlainUSRTrainForm | PlainUSR = self._initial_model().to(device)
+        if config.bf16_weights and config.form != "deployed":  # known once the start is read: a weights file is fine-tuned as deployed
+            raise UsageError("bf16 weights are trained by fine-tuning a weights file", hint="give {init_from} a .pth or a model name")
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create run folder {self.run_dir}: {exc.strerror}") from None
-        torch.manual_seed(config.seed)
-        self.model: PlainUSRTrainForm | PlainUSR = self._initial_model().to(device)
-        if config.bf16_weights and config.form != "deployed":
-            raise UsageError("bf16 weights are trained by fine-tuning a weights file", hint="give {init_from} a .pth or a model name")
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
         self.optimizer = self._make_optimizer()
         self.amp_dtype = _amp_dtype(config.amp, device)
@@ -221,7 +221,7 @@ class Trainer:
     def deployed_model(self) -> SRModel:
         module = deployed_copy(self.ema).eval().requires_grad_(False)
         if self.config.bf16_weights:  # validate the network the export stores
-            round_parameters_(module)
+            module.load_state_dict(rounded_state(module.state_dict()))
         return SRModel(module, self.config.variant, self.config.scale, "ema", self.device, torch.float32)
 
     # ----- state -----
@@ -386,8 +386,6 @@ def _check(config: TrainConfig) -> None:
         raise UsageError("a teacher weight needs a teacher", hint="name the teacher's weights with {teacher}")
     if config.chart_teacher and not (config.teacher and config.charts):
         raise UsageError("a chart teacher needs a teacher and chart patches", hint="name the teacher with {teacher} and give {charts}")
-    if config.bf16_weights and not config.init_from and config.form != "deployed":
-        raise UsageError("bf16 weights are trained by fine-tuning a weights file", hint="give {init_from} a .pth or a model name")
     if config.precision_on not in ("all", "charts"):
         raise UsageError(f"unknown precision-on {config.precision_on!r}: all or charts")
     if config.precision_on == "charts" and not (config.charts and config.precision_weight):
